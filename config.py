@@ -1,0 +1,100 @@
+"""Configuration classes, selected by REMS_ENV and filled from environment variables."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_int(name: str, default: int) -> int:
+    """Read an integer environment variable, naming it when it is not a number."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    REMS_PROGRAM_FILE = os.environ.get("REMS_PROGRAM_FILE")  # None: the shipped lemtrada.toml
+    #: Sessions end after this much inactivity and, whatever the activity, after the absolute limit.
+    REMS_IDLE_TIMEOUT = timedelta(minutes=_env_int("REMS_IDLE_TIMEOUT_MINUTES", 15))
+    REMS_ABSOLUTE_TIMEOUT = timedelta(hours=_env_int("REMS_ABSOLUTE_TIMEOUT_HOURS", 12))
+    #: Failed sign-ins allowed per username (and, ten times that, per address) in the window.
+    REMS_LOGIN_MAX_FAILURES = _env_int("REMS_LOGIN_MAX_FAILURES", 5)
+    REMS_LOGIN_WINDOW = timedelta(minutes=_env_int("REMS_LOGIN_WINDOW_MINUTES", 15))
+    REMS_PASSWORD_MIN_LENGTH = 12
+    #: argon2id cost; the defaults follow RFC 9106's second recommended profile.
+    REMS_ARGON2_TIME_COST = _env_int("REMS_ARGON2_TIME_COST", 3)
+    REMS_ARGON2_MEMORY_KIB = _env_int("REMS_ARGON2_MEMORY_KIB", 65536)
+    REMS_PAGE_SIZE = 25
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "rems_session"
+    # No remember-me: Flask-Login's long-lived cookie is never issued (login_user(remember=False)).
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    PREFERRED_URL_SCHEME = "http"
+
+
+class DevelopmentConfig(Config):
+    """The embedded default: a SQLite file in the instance folder."""
+
+    SECRET_KEY = Config.SECRET_KEY or "dev-only-secret-key-do-not-use-in-production"
+
+
+class TestingConfig(Config):
+    """The test suite's settings: cheap password hashing, a database chosen per test."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"  # noqa: S105  (tests only)
+    REMS_ARGON2_TIME_COST = 1
+    REMS_ARGON2_MEMORY_KIB = 1024
+    REMS_PASSWORD_MIN_LENGTH = 12
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL, secure cookies; refuses to start without its secrets."""
+
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start when a required setting is missing."""
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(
+                "Production configuration refuses to start: set "
+                + " and ".join(missing)
+                + " in the environment."
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None) -> type[Config]:
+    """The configuration class for REMS_ENV (development when unset)."""
+    key = (name or "development").lower()
+    if key not in CONFIGS:
+        raise RuntimeError(f"REMS_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
+    config = CONFIGS[key]
+    if config is ProductionConfig:
+        ProductionConfig.check()
+    return config

@@ -1,0 +1,106 @@
+"""The LEMTRADA REMS enrollment and compliance system: the application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from config import config_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, program file, blueprints, errors, CLI."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    _configure(app, overrides or {})
+    _init_extensions(app)
+    _load_program(app)
+    _register_blueprints(app)
+    from rems import cli, errors, templating
+    from rems.auth import guard
+
+    guard.install(app)
+    errors.install(app)
+    templating.install(app)
+    cli.install(app)
+    return app
+
+
+def _configure(app: Flask, overrides: dict[str, Any]) -> None:
+    """Load the REMS_ENV configuration, then the environment, then explicit overrides."""
+    app.config.from_object(config_for(os.environ.get("REMS_ENV")))
+    for name in ("SECRET_KEY", "DATABASE_URL"):
+        if os.environ.get(name):
+            key = "SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name
+            app.config[key] = os.environ[name]
+    app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        database = Path(app.instance_path) / "rems.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set.")
+
+
+def normalize_database_url(url: str) -> str:
+    """PostgreSQL URLs use the psycopg 3 driver whatever spelling they arrive in."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _init_extensions(app: Flask) -> None:
+    """Bind the extensions and the session hooks that chain the audit trail."""
+    from rems import models  # noqa: F401  (every table registered before Alembic looks)
+    from rems.audit.trail import discard_pending, seal_pending
+    from rems.common import transactions
+    from rems.common.clock import SystemClock
+    from rems.extensions import csrf, db, login_manager, migrate
+
+    transactions.configure_sqlite(app.config.get("REMS_SQLITE_BUSY_TIMEOUT_MS", 10_000))
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    app.extensions.setdefault("rems_clock", SystemClock())
+    if not sa.event.contains(Session, "before_commit", seal_pending):
+        sa.event.listen(Session, "before_commit", seal_pending)
+        sa.event.listen(Session, "after_rollback", discard_pending)
+
+
+def _load_program(app: Flask) -> None:
+    """Load the program file once; a malformed file stops the app with the key named."""
+    from rems.program import DEFAULT_PROGRAM_FILE, load_program
+
+    path = app.config.get("REMS_PROGRAM_FILE") or DEFAULT_PROGRAM_FILE
+    app.extensions["rems_program"] = load_program(path)
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Web pages and the JSON API."""
+    from rems.admin.views import bp as admin_bp
+    from rems.api import bp as api_bp
+    from rems.audit.views import bp as audit_bp
+    from rems.auth.views import bp as auth_bp
+    from rems.extensions import csrf
+    from rems.web.views import bp as web_bp
+
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
+    for blueprint in (web_bp, auth_bp, admin_bp, audit_bp, api_bp):
+        app.register_blueprint(blueprint)

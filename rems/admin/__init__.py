@@ -1,0 +1,1 @@
+"""Program administration: managing user accounts."""

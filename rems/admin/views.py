@@ -1,0 +1,87 @@
+"""Administrators manage accounts: list, create, deactivate and reactivate."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from rems.admin.forms import NewUserForm, ReasonForm, UserFilterForm
+from rems.admin.queries import user_list_statement
+from rems.auth import tokens, users
+from rems.auth.models import Role, User
+from rems.auth.permissions import current_actor, roles
+from rems.common.errors import StateConflict, ValidationFailed
+from rems.common.forms import show_errors
+from rems.common.pagination import paginate
+from rems.extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/users")
+@roles(Role.ADMIN)
+def user_list():
+    """Every account, searchable and filtered by role and status, a page at a time."""
+    filters = UserFilterForm(request.args)
+    statement = user_list_statement(filters.q.data, filters.role.data, filters.status.data)
+    return render_template("admin/users.html", filters=filters, page=paginate(statement))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def user_new():
+    """Create an account."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(
+                db.session,
+                actor=current_actor(),
+                **{k: v for k, v in form.data.items() if k != "csrf_token"},
+            )
+        except ValidationFailed as failure:
+            db.session.rollback()
+            show_errors(form, failure.errors)
+        else:
+            db.session.commit()
+            flash(f"Account {user.username} created.", "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.get("/users/<int:user_id>")
+@roles(Role.ADMIN)
+def user_detail(user_id: int):
+    """One account: details, tokens, and the deactivate or reactivate action."""
+    user = db.get_or_404(User, user_id)
+    return render_template(
+        "admin/user_detail.html",
+        account=user,
+        tokens=tokens.tokens_of(db.session, user),
+        form=ReasonForm(),
+    )
+
+
+@bp.post("/users/<int:user_id>/<any(deactivate, reactivate):change>")
+@roles(Role.ADMIN)
+def user_set_active(user_id: int, change: str):
+    """Deactivate (every session and token stops at once) or reactivate, with a reason."""
+    user = db.get_or_404(User, user_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "admin/user_detail.html",
+            account=user,
+            tokens=tokens.tokens_of(db.session, user),
+            form=form,
+        ), 422
+    try:
+        users.set_active(
+            db.session, user, change == "reactivate", actor=current_actor(), reason=form.reason.data
+        )
+    except (StateConflict, ValidationFailed) as failure:
+        db.session.rollback()
+        flash(str(failure), "error")
+    else:
+        db.session.commit()
+        flash(f"Account {user.username} {change}d.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))

@@ -1,0 +1,7 @@
+"""The /api/v1 JSON blueprint: token authentication, error shape, OpenAPI document."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from rems.api import core  # noqa: E402,F401  (routes register on import)

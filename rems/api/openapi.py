@@ -1,0 +1,151 @@
+"""The OpenAPI 3.1 document served at /api/v1/openapi.json (tested against the app)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_RESPONSES = {
+    "400": "Malformed JSON or wrong content type.",
+    "401": "Missing, invalid or revoked token, or a token in the query string.",
+    "403": "The token's role may not do this.",
+    "404": "Not found, or not yours.",
+    "422": "A field is not valid; `details` maps each field to its messages.",
+}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    """A response in the error shape."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _json_response(description: str, schema_ref: str) -> dict[str, Any]:
+    """A JSON response with a named schema."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+    }
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "additionalProperties": False,
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "additionalProperties": False,
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "details": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            }
+        },
+    },
+    "Ping": {
+        "type": "object",
+        "required": ["status"],
+        "additionalProperties": False,
+        "properties": {"status": {"const": "ok"}},
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "database"],
+        "additionalProperties": False,
+        "properties": {"status": {"const": "ok"}, "database": {"const": "ok"}},
+    },
+    "Me": {
+        "type": "object",
+        "required": ["username", "full_name", "role", "is_authorized_representative", "site_id"],
+        "additionalProperties": False,
+        "properties": {
+            "username": {"type": "string"},
+            "full_name": {"type": "string"},
+            "role": {"enum": ["admin", "prescriber", "delegate", "site_staff", "auditor"]},
+            "is_authorized_representative": {"type": "boolean"},
+            "site_id": {"type": ["string", "null"]},
+        },
+    },
+}
+
+
+PATHS: dict[str, Any] = {
+    "/ping": {
+        "get": {
+            "operationId": "ping",
+            "summary": "Liveness without the database",
+            "security": [],
+            "responses": {"200": _json_response("The app answers.", "Ping")},
+        }
+    },
+    "/health": {
+        "get": {
+            "operationId": "health",
+            "summary": "Readiness, including the database",
+            "security": [],
+            "responses": {
+                "200": _json_response("The app and its database answer.", "Health"),
+                "503": _error_response("The database is unreachable."),
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI 3.1 document.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
+    "/me": {
+        "get": {
+            "operationId": "whoAmI",
+            "summary": "The user the token acts as",
+            "responses": {
+                "200": _json_response("The token's user.", "Me"),
+                "401": _error_response(ERROR_RESPONSES["401"]),
+            },
+        }
+    },
+}
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    """The whole document, with the server this request reached."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "LEMTRADA REMS API",
+            "version": "1.0.0",
+            "description": "Certification lookups, dispensing authorization, infusions and "
+            "monitoring results for pharmacy, infusion-site and EHR systems. Errors always "
+            "use the Error schema.",
+        },
+        "servers": [{"url": f"{server_url}/api/v1"}],
+        "security": [{"bearerToken": []}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token created in the web app or by "
+                    "`flask rems create-token`. Never in the query string.",
+                }
+            },
+        },
+    }

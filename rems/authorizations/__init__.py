@@ -1,0 +1,1 @@
+"""Dispensing authorizations: the gate a pharmacy passes before it dispenses."""

@@ -1,0 +1,1 @@
+"""Certification of prescribers and healthcare settings: statuses, submissions, assessments."""

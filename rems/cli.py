@@ -1,0 +1,116 @@
+"""The `flask rems …` commands: accounts, tokens, demo data, audit verification, backups."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.engine import make_url
+
+from rems.audit.verify import verify_chain
+from rems.auth import tokens, users
+from rems.auth.models import Role
+from rems.common.clock import utcnow
+from rems.common.errors import StateConflict, ValidationFailed
+from rems.common.transactions import writing
+from rems.extensions import db
+
+rems_cli = AppGroup("rems", help="Administer the REMS system.")
+
+
+def _fail(failure: Exception) -> None:
+    """Print a service's refusal, field by field, and exit non-zero; nothing was stored."""
+    db.session.rollback()
+    if isinstance(failure, ValidationFailed):
+        for field, messages in failure.errors.items():
+            for message in messages:
+                click.echo(f"Error: {field}: {message}", err=True)
+    else:
+        click.echo(f"Error: {failure}", err=True)
+    raise SystemExit(1)
+
+
+@rems_cli.command("create-user")
+@click.option("--username", required=True, help="3–80 characters: letters, digits, . _ -")
+@click.option("--full-name", required=True, help="Name printed on the user's signatures.")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--representative", is_flag=True, help="Site staff: the site's representative.")
+@click.password_option(help="Prompted for (twice) when not given.")
+def create_user(username, full_name, email, role, representative, password):
+    """Create a user account."""
+    with writing():
+        try:
+            user = users.create_user(
+                db.session, actor=None, actor_label="cli:create-user", username=username,
+                email=email, full_name=full_name, role=role, password=password,
+                is_authorized_representative=representative,
+            )  # fmt: skip
+        except ValidationFailed as failure:
+            _fail(failure)
+        db.session.commit()
+    click.echo(f"Created {user.role.label.lower()} {user.username}.")
+
+
+@rems_cli.command("create-token")
+@click.option("--username", required=True, help="The user the token acts as.")
+@click.option("--name", required=True, help="Name it after the system that will use it.")
+def create_token(username, name):
+    """Create an API token for a user and print it once."""
+    with writing():
+        owner = users.find_user(db.session, username)
+        if owner is None:
+            _fail(ValidationFailed.single("username", f"No user named {username!r}."))
+        try:
+            _, plaintext = tokens.issue_token(
+                db.session, owner=owner, name=name, actor=None, actor_label="cli:create-token"
+            )
+        except (ValidationFailed, StateConflict) as failure:
+            _fail(failure)
+        db.session.commit()
+    click.echo(f"API token for {owner.username} ({name}). It is shown only now; store it safely:")
+    click.echo(plaintext)
+
+
+@rems_cli.command("audit-verify")
+def audit_verify():
+    """Re-hash the whole audit chain; name the first broken row."""
+    report = verify_chain(db.session)
+    if report.ok:
+        click.echo(f"Audit chain intact: {report.checked} events checked.")
+        return
+    click.echo(
+        f"Audit chain BROKEN at event seq {report.broken_seq} (id {report.broken_id}): "
+        f"{report.problem}. {report.checked} events before it are intact.",
+        err=True,
+    )
+    raise SystemExit(1)
+
+
+@rems_cli.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Backup file.")
+def backup(output: Path | None):
+    """Back up the database (SQLite: online backup; PostgreSQL: prints the pg_dump command)."""
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    if url.get_backend_name() == "postgresql":
+        target = output or Path(f"rems-{stamp}.dump")
+        plain = url.set(drivername="postgresql")
+        click.echo("Run this on a machine with PostgreSQL client tools (password not shown):")
+        click.echo(f"pg_dump --format=custom --file={target} '{plain.render_as_string()}'")
+        return
+    target = output or Path(current_app.instance_path) / f"rems-backup-{stamp}.sqlite3"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(url.database) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    click.echo(f"Backed up {url.database} to {target}.")
+
+
+def install(app: Flask) -> None:
+    """Attach the command group (demo data registers its own command on the group)."""
+    from rems import demo  # noqa: F401
+
+    app.cli.add_command(rems_cli)

@@ -1,0 +1,41 @@
+"""CSV export that spreadsheet programs cannot turn into formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_cell(value: Any) -> str:
+    """A cell as text; text that a spreadsheet would read as a formula gets a leading quote."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """The CSV text, one line at a time, for a streamed download."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    yield _drain(buffer)
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+        yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    """Take what the writer wrote so far."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

@@ -1,0 +1,1 @@
+"""Treatment courses: the Patient Authorization and Baseline Lab Form and its doses."""

@@ -1,0 +1,1 @@
+"""Documents patients acknowledge (Medication Guide, Patient Guide) and their versions."""

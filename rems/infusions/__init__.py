@@ -1,0 +1,1 @@
+"""Infusion records kept by the receiving infusion site."""

@@ -1,0 +1,41 @@
+"""Imports every model so that metadata (and Alembic) sees the whole schema."""
+
+from rems.audit.models import AuditEvent, StatusChange
+from rems.auth.models import ApiToken, LoginAttempt, Role, Signature, User
+from rems.authorizations.models import Authorization, AuthorizationDecision
+from rems.certification.models import AssessmentAttempt, CertificationSubmission, CertStatus
+from rems.courses.models import BaselineTest, Course
+from rems.documents.models import Acknowledgment, Document, DocumentVersion
+from rems.infusions.models import Infusion
+from rems.monitoring.models import AdverseEvent, LabResult, MonitoringWaiver
+from rems.patients.models import Patient
+from rems.prescribers.models import Prescriber, PrescriberDelegate
+from rems.sites.models import Site
+
+__all__ = [
+    "Acknowledgment",
+    "AdverseEvent",
+    "ApiToken",
+    "AssessmentAttempt",
+    "AuditEvent",
+    "Authorization",
+    "AuthorizationDecision",
+    "BaselineTest",
+    "CertStatus",
+    "CertificationSubmission",
+    "Course",
+    "Document",
+    "DocumentVersion",
+    "Infusion",
+    "LabResult",
+    "LoginAttempt",
+    "MonitoringWaiver",
+    "Patient",
+    "Prescriber",
+    "PrescriberDelegate",
+    "Role",
+    "Signature",
+    "Site",
+    "StatusChange",
+    "User",
+]

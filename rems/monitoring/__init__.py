@@ -1,0 +1,1 @@
+"""Monitoring compliance: lab results, waivers, and adverse events (program §6)."""

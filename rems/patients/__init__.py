@@ -1,0 +1,1 @@
+"""Patients: the Patient Enrollment Form, their status and their prescriber of record."""

@@ -1,0 +1,1 @@
+"""Prescribers: the Prescriber Enrollment Form, their certification and their delegates."""

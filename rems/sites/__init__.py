@@ -1,0 +1,1 @@
+"""Healthcare settings: pharmacies and infusion sites, their certification and staff."""

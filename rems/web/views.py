@@ -1,0 +1,70 @@
+"""The landing page and one dashboard per role."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+
+from rems.auth.models import Role
+from rems.auth.permissions import current_actor, public, signed_in
+from rems.extensions import db
+from rems.prescribers.models import Prescriber
+from rems.sites.models import Site
+from rems.web import queries
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+@public
+def index():
+    """Signed-in users go to their dashboard, everyone else to the sign-in page."""
+    target = "web.dashboard" if current_actor() else "auth.sign_in"
+    return redirect(url_for(target))
+
+
+@bp.get("/dashboard")
+@signed_in
+def dashboard():
+    """The dashboard of the signed-in user's role."""
+    user = current_actor()
+    facts = _DASHBOARD_FACTS[user.role](user)
+    return render_template(f"dashboard/{user.role.value}.html", user=user, **facts)
+
+
+def _program_overview(_user) -> dict:
+    """Administrators and auditors: the whole program at a glance."""
+    session = db.session
+    return {
+        "users_by_role": queries.users_by_role(session),
+        "prescriber_counts": queries.certification_counts(session, Prescriber),
+        "site_counts": queries.certification_counts(session, Site),
+        "events_today": queries.events_since(session),
+        "live_tokens": queries.live_token_count(session),
+        "recent_events": queries.recent_events(session),
+    }
+
+
+def _prescriber_facts(user) -> dict:
+    """A prescriber: their own certification."""
+    return {"prescriber": queries.prescriber_of(db.session, user)}
+
+
+def _delegate_facts(user) -> dict:
+    """A delegate: the prescribers they work for."""
+    return {"prescribers": queries.prescribers_served_by(db.session, user)}
+
+
+def _site_facts(user) -> dict:
+    """Site staff: their site and, for the representative, its staff."""
+    site = user.site
+    staff = queries.site_staff(db.session, site) if site and user.is_site_representative else []
+    return {"site": site, "staff": staff}
+
+
+_DASHBOARD_FACTS = {
+    Role.ADMIN: _program_overview,
+    Role.AUDITOR: _program_overview,
+    Role.PRESCRIBER: _prescriber_facts,
+    Role.DELEGATE: _delegate_facts,
+    Role.SITE_STAFF: _site_facts,
+}
