@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import click
@@ -104,7 +105,7 @@ def backup(output: Path | None):
         return
     target = output or Path(current_app.instance_path) / f"rems-backup-{stamp}.sqlite3"
     target.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(url.database) as source, sqlite3.connect(target) as copy:
+    with closing(sqlite3.connect(url.database)) as source, closing(sqlite3.connect(target)) as copy:
         source.backup(copy)
     click.echo(f"Backed up {url.database} to {target}.")
 

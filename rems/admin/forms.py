@@ -7,6 +7,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Length
 
 from rems.auth.models import Role
+from rems.common.forms import options
 
 
 class NewUserForm(FlaskForm):
@@ -24,7 +25,7 @@ class NewUserForm(FlaskForm):
     )
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     role = SelectField(
-        "Role", choices=[(role.value, role.label) for role in Role], validators=[DataRequired()]
+        "Role", choices=options((role.value, role.label) for role in Role), validators=[DataRequired()]
     )
     is_authorized_representative = BooleanField(
         "Authorized representative of their site (site staff only)"
@@ -52,7 +53,7 @@ class UserFilterForm(FlaskForm):
         csrf = False
 
     q = StringField("Name, username or email")
-    role = SelectField("Role", choices=[("", "All roles")] + [(r.value, r.label) for r in Role])
+    role = SelectField("Role", choices=options([("", "All roles")] + [(r.value, r.label) for r in Role]))
     status = SelectField(
-        "Status", choices=[("", "All"), ("active", "Active"), ("inactive", "Deactivated")]
+        "Status", choices=options([("", "All"), ("active", "Active"), ("inactive", "Deactivated")])
     )

@@ -7,6 +7,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Optional
 
 from rems.audit.queries import EventFilter
+from rems.common.forms import options
 
 
 class EventFilterForm(FlaskForm):
@@ -16,7 +17,7 @@ class EventFilterForm(FlaskForm):
         csrf = False
 
     action = StringField("Action starts with", description="e.g. user. or auth.sign_in")
-    entity_type = SelectField("Record type", choices=[("", "All")], validate_choice=False)
+    entity_type = SelectField("Record type", choices=options([("", "All")]), validate_choice=False)
     entity_id = StringField("Record id")
     actor = StringField("Actor (username)")
     date_from = DateField("From (UTC)", validators=[Optional()])

@@ -12,6 +12,7 @@ from rems.auth.models import Role
 from rems.auth.permissions import roles
 from rems.common.clock import utcnow
 from rems.common.csvsafe import csv_lines
+from rems.common.forms import options
 from rems.common.pagination import paginate
 from rems.extensions import db
 
@@ -22,7 +23,7 @@ READERS = (Role.ADMIN, Role.AUDITOR)
 def _filter_form() -> EventFilterForm:
     """The filter form bound to the query string, with the record types offered."""
     form = EventFilterForm(request.args)
-    form.entity_type.choices = [("", "All")] + [(t, t) for t in entity_types(db.session)]
+    form.entity_type.choices = options([("", "All")] + [(t, t) for t in entity_types(db.session)])
     form.validate()
     return form
 

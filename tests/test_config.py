@@ -1,0 +1,61 @@
+"""Configuration and start-up: production secrets, database URLs, the program file."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import config_for
+from rems import create_app, normalize_database_url
+from rems.program import DEFAULT_PROGRAM_FILE, ProgramFileError
+
+
+def test_production_refuses_to_start_without_its_secrets(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY and DATABASE_URL"):
+        config_for("production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    with pytest.raises(RuntimeError, match="set DATABASE_URL"):
+        config_for("production")
+
+
+def test_production_app_uses_secure_cookies_and_postgresql(monkeypatch):
+    monkeypatch.setenv("REMS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://rems@db.internal/rems")
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://rems@db.internal/rems"
+
+
+def test_unknown_environment_name_is_refused():
+    with pytest.raises(RuntimeError, match="REMS_ENV must be one of"):
+        config_for("staging")
+
+
+def test_database_url_spellings_use_psycopg3():
+    assert normalize_database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert normalize_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_development_default_is_a_sqlite_file_in_the_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("REMS_ENV", "development")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/instance/rems.sqlite3")
+
+
+def test_a_malformed_program_file_stops_the_app_naming_the_key(tmp_path):
+    broken = tmp_path / "broken.toml"
+    text = DEFAULT_PROGRAM_FILE.read_text()
+    broken.write_text(text.replace("validity_days = 7", "validity_days = 0"))
+    with pytest.raises(ProgramFileError, match=r"broken.toml: authorization.validity_days"):
+        create_app({"REMS_PROGRAM_FILE": str(broken)})
+
+
+def test_the_app_holds_the_program_file(app):
+    program = app.extensions["rems_program"]
+    assert program.authorization.validity_days == 7
+    assert len(program.assessment.questions) == 8

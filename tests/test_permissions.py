@@ -1,0 +1,125 @@
+"""Deny by default: every route declares a policy, and every role gets exactly what it allows."""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+
+from rems.auth.models import Role
+from rems.auth.permissions import policy_of
+from tests.factories import csrf_token
+
+PUBLIC = "public"
+ALL = frozenset(Role)
+ADMIN = frozenset({Role.ADMIN})
+READERS = frozenset({Role.ADMIN, Role.AUDITOR})
+
+#: Every route and who may use it. A new route must be added here, or this suite fails.
+EXPECTED: dict[str, object] = {
+    "web.index": PUBLIC,
+    "auth.sign_in": PUBLIC,
+    "api.ping": PUBLIC,
+    "api.health": PUBLIC,
+    "api.openapi": PUBLIC,
+    "web.dashboard": ALL,
+    "auth.sign_out": ALL,
+    "auth.account": ALL,
+    "auth.change_password": ALL,
+    "auth.api_tokens": ALL,
+    "auth.revoke_api_token": ALL,
+    "api.me": ALL,
+    "admin.user_list": ADMIN,
+    "admin.user_new": ADMIN,
+    "admin.user_detail": ADMIN,
+    "admin.user_set_active": ADMIN,
+    "audit.event_list": READERS,
+    "audit.event_detail": READERS,
+    "audit.event_export": READERS,
+    "audit.chain_status": READERS,
+}
+#: Values for URL parameters: ids that do not exist, so allowed roles see 404, not 403.
+URL_VALUES = {"user_id": 999999, "token_id": 999999, "seq": 999999, "change": "deactivate"}
+#: (role, is the site's authorized representative)
+PERSONAS = [(role, False) for role in Role] + [(Role.SITE_STAFF, True)]
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_declares_a_policy_and_is_in_this_matrix(app):
+    for rule, _ in _routes(app):
+        policy = policy_of(app.view_functions[rule.endpoint])
+        assert policy is not None, f"{rule.endpoint} ({rule.rule}) declares no policy"
+        assert rule.endpoint in EXPECTED, f"add {rule.endpoint} to the permission matrix"
+        assert set(rule.arguments) <= set(URL_VALUES), f"add values for {rule.rule}"
+
+
+def test_declared_policies_match_the_matrix(app):
+    for rule, _ in _routes(app):
+        policy = policy_of(app.view_functions[rule.endpoint])
+        expected = EXPECTED[rule.endpoint]
+        if expected == PUBLIC:
+            assert policy.public, rule.endpoint
+        else:
+            assert not policy.public and policy.roles == expected, rule.endpoint
+
+
+def test_a_route_without_policy_is_refused(app, client):
+    @app.get("/undeclared")
+    def undeclared():
+        return "should never be served"
+
+    assert client.get("/undeclared").status_code == 403
+
+
+def _url(app, rule) -> str:
+    with app.test_request_context():
+        return url_for(rule.endpoint, **{name: URL_VALUES[name] for name in rule.arguments})
+
+
+@pytest.mark.parametrize(("role", "representative"), PERSONAS)
+def test_role_route_matrix(app, factory, role, representative):
+    user = factory.user(role, representative=representative)
+    token = factory.token(user)
+    checked = 0
+    for rule, method in _routes(app):
+        expected = EXPECTED[rule.endpoint]
+        allowed = expected == PUBLIC or role in expected
+        status = _request_as(app, factory, user, token, rule, method)
+        if allowed:
+            assert status != 403, f"{role} should reach {method} {rule.rule}"
+        else:
+            assert status == 403, f"{role} must be refused {method} {rule.rule}, got {status}"
+        checked += 1
+    assert checked >= len(EXPECTED)
+
+
+def _request_as(app, factory, user, token, rule, method) -> int:
+    url = _url(app, rule)
+    if rule.endpoint.startswith("api."):
+        client = app.test_client()
+        call = getattr(client, method.lower())
+        return call(url, headers={"Authorization": f"Bearer {token}"}, json={}).status_code
+    client = factory.signed_in(user)
+    if method == "GET":
+        return client.get(url).status_code
+    form = {"csrf_token": csrf_token(client, "/account"), "reason": "matrix check"}
+    return client.post(url, data=form).status_code
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_or_get_401(app):
+    client = app.test_client()
+    for rule, method in _routes(app):
+        if EXPECTED[rule.endpoint] == PUBLIC or method != "GET":
+            continue
+        response = client.get(_url(app, rule))
+        if rule.endpoint.startswith("api."):
+            assert response.status_code == 401, rule.rule
+        else:
+            assert response.status_code == 302, rule.rule
+            assert response.headers["Location"].startswith("/sign-in?next="), rule.rule
