@@ -43,7 +43,9 @@ def test_create_user_names_the_bad_field_and_stores_nothing(app, runner):
 
 def test_create_token_prints_it_once_and_stores_its_hash(app, runner):
     _create_user(runner)
-    result = runner.invoke(args=["rems", "create-token", "--username", "pharm.admin", "--name", "PMS"])
+    result = runner.invoke(
+        args=["rems", "create-token", "--username", "pharm.admin", "--name", "PMS"]
+    )
     assert result.exit_code == 0, result.output
     plaintext = result.output.strip().splitlines()[-1]
     assert plaintext.startswith("rems_")
@@ -84,7 +86,9 @@ def test_backup(app, runner, tmp_path):
         assert copy.execute("SELECT username FROM user_account").fetchall() == [("pharm.admin",)]
 
 
-@pytest.mark.parametrize("command", ["create-user", "create-token", "demo", "audit-verify", "backup"])
+@pytest.mark.parametrize(
+    "command", ["create-user", "create-token", "demo", "audit-verify", "backup"]
+)
 def test_every_command_has_help(runner, command):
     result = runner.invoke(args=["rems", command, "--help"])
     assert result.exit_code == 0

@@ -25,7 +25,9 @@ class NewUserForm(FlaskForm):
     )
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     role = SelectField(
-        "Role", choices=options((role.value, role.label) for role in Role), validators=[DataRequired()]
+        "Role",
+        choices=options((role.value, role.label) for role in Role),
+        validators=[DataRequired()],
     )
     is_authorized_representative = BooleanField(
         "Authorized representative of their site (site staff only)"
@@ -53,7 +55,9 @@ class UserFilterForm(FlaskForm):
         csrf = False
 
     q = StringField("Name, username or email")
-    role = SelectField("Role", choices=options([("", "All roles")] + [(r.value, r.label) for r in Role]))
+    role = SelectField(
+        "Role", choices=options([("", "All roles")] + [(r.value, r.label) for r in Role])
+    )
     status = SelectField(
         "Status", choices=options([("", "All"), ("active", "Active"), ("inactive", "Deactivated")])
     )

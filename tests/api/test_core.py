@@ -35,9 +35,7 @@ def test_health_reports_the_database(client):
 def test_health_is_503_when_the_database_is_unreachable():
     from rems import create_app
 
-    broken = create_app(
-        {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
-    )
+    broken = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
     response = broken.test_client().get("/api/v1/health")
     _assert_error(response, 503, "service_unavailable")
 
@@ -70,7 +68,9 @@ def test_a_valid_token_acts_as_its_user(client, factory):
 def test_missing_and_invalid_tokens_are_401(client):
     _assert_error(client.get("/api/v1/me"), 401, "unauthorized")
     _assert_error(client.get("/api/v1/me", headers=_bearer("rems_nope")), 401, "unauthorized")
-    _assert_error(client.get("/api/v1/me", headers={"Authorization": "Basic eA=="}), 401, "unauthorized")
+    _assert_error(
+        client.get("/api/v1/me", headers={"Authorization": "Basic eA=="}), 401, "unauthorized"
+    )
 
 
 def test_a_token_in_the_query_string_is_refused(client, factory):

@@ -44,7 +44,9 @@ def test_signature_records_name_time_meaning_and_content_hash(db, prescriber, cl
 
 
 def test_printed_name_stays_frozen_when_the_user_is_renamed(db, prescriber):
-    signature = signatures.sign(db.session, prescriber, password=PASSWORD, meaning="m", content=FORM)
+    signature = signatures.sign(
+        db.session, prescriber, password=PASSWORD, meaning="m", content=FORM
+    )
     db.session.commit()
     prescriber.full_name = "Dana Who-Renamed"
     db.session.commit()
