@@ -97,10 +97,18 @@ def _register_blueprints(app: Flask) -> None:
     from rems.admin.views import bp as admin_bp
     from rems.api import bp as api_bp
     from rems.audit.views import bp as audit_bp
+    from rems.auth.registration import bp as registration_bp
     from rems.auth.views import bp as auth_bp
+    from rems.certification.views import bp as certification_bp
     from rems.extensions import csrf
+    from rems.prescribers.views import bp as prescribers_bp
+    from rems.sites.views import bp as sites_bp
     from rems.web.views import bp as web_bp
 
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
-    for blueprint in (web_bp, auth_bp, admin_bp, audit_bp, api_bp):
+    blueprints = (
+        web_bp, auth_bp, registration_bp, admin_bp, audit_bp, certification_bp, prescribers_bp,
+        sites_bp, api_bp,
+    )  # fmt: skip
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)

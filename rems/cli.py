@@ -91,6 +91,18 @@ def audit_verify():
     raise SystemExit(1)
 
 
+@rems_cli.command("expire-certifications")
+def expire_certifications():
+    """Move prescribers and sites past their certification's last day to expired (daily job)."""
+    from rems.certification.services import expire_lapsed
+    from rems.common.clock import today
+
+    with writing():
+        moved = expire_lapsed(db.session, today())
+        db.session.commit()
+    click.echo(f"Expired {moved} certification(s) whose period had ended.")
+
+
 @rems_cli.command("backup")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Backup file.")
 def backup(output: Path | None):

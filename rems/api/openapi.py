@@ -62,6 +62,39 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {"status": {"const": "ok"}, "database": {"const": "ok"}},
     },
+    "PrescriberLookup": {
+        "type": "object",
+        "required": ["npi", "name", "status", "certified_on", "expires_on"],
+        "additionalProperties": False,
+        "properties": {
+            "npi": {"type": "string", "pattern": "^[0-9]{10}$"},
+            "name": {"type": "string"},
+            "status": {"$ref": "#/components/schemas/CertStatus"},
+            "certified_on": {"type": ["string", "null"], "format": "date"},
+            "expires_on": {"type": ["string", "null"], "format": "date"},
+        },
+    },
+    "SiteLookup": {
+        "type": "object",
+        "required": ["site_id", "name", "capabilities", "status", "certified_on", "expires_on"],
+        "additionalProperties": False,
+        "properties": {
+            "site_id": {"type": "string"},
+            "name": {"type": "string"},
+            "capabilities": {
+                "type": "array",
+                "items": {"enum": ["dispenses", "infuses"]},
+                "minItems": 1,
+            },
+            "status": {"$ref": "#/components/schemas/CertStatus"},
+            "certified_on": {"type": ["string", "null"], "format": "date"},
+            "expires_on": {"type": ["string", "null"], "format": "date"},
+        },
+    },
+    "CertStatus": {
+        "enum": ["draft", "submitted", "certified", "suspended", "revoked", "expired"],
+        "description": "As of today: a certification past its last day reads as expired.",
+    },
     "Me": {
         "type": "object",
         "required": ["username", "full_name", "role", "is_authorized_representative", "site_id"],
@@ -75,6 +108,27 @@ SCHEMAS: dict[str, Any] = {
         },
     },
 }
+
+
+def _lookup(operation_id: str, summary: str, name: str, schema: str) -> dict[str, Any]:
+    """A GET lookup by one path parameter, for any authenticated caller."""
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": _json_response("Found.", schema),
+                "401": _error_response(ERROR_RESPONSES["401"]),
+                "404": _error_response("Nothing is enrolled under this identifier."),
+                "422": _error_response(
+                    "The identifier is malformed (wrong length or check digit)."
+                ),
+            },
+        }
+    }
 
 
 PATHS: dict[str, Any] = {
@@ -110,6 +164,12 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/prescribers/{npi}": _lookup(
+        "lookupPrescriber", "A prescriber's certification, by NPI", "npi", "PrescriberLookup"
+    ),
+    "/sites/{site_id}": _lookup(
+        "lookupSite", "A healthcare setting's certification, by site ID", "site_id", "SiteLookup"
+    ),
     "/me": {
         "get": {
             "operationId": "whoAmI",

@@ -12,11 +12,16 @@ from flask_login import current_user, logout_user
 from rems.auth.models import User
 from rems.auth.permissions import current_actor, policy_of
 from rems.auth.tokens import note_token_use, user_for_token
-from rems.common.clock import utcnow
+from rems.certification.queries import may_act_for_role
+from rems.common.clock import today, utcnow
 from rems.extensions import db, login_manager
 
 QUERY_TOKEN_PARAMS = ("access_token", "token", "api_key", "apikey", "bearer", "auth")
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+NOT_CERTIFIED = (
+    "This token's prescriber or site is not certified (suspended, revoked, expired or not yet "
+    "certified): its API tokens are refused until it is certified again."
+)
 
 
 class ApiAuthError(Exception):
@@ -84,6 +89,8 @@ def _api_identity() -> User | None:
     found = user_for_token(db.session, credential.strip())
     if found is None:
         raise ApiAuthError("The API token is not valid, or it was revoked.")
+    if not may_act_for_role(db.session, found[0], today()):
+        raise ApiAuthError(NOT_CERTIFIED)
     g.api_user, g.api_token = found
     note_token_use(db.engine, g.api_token)
     return g.api_user

@@ -1,0 +1,1 @@
+"""Benchmarks for the REMS app under gunicorn, run with `python -m bench` from the repo root."""

@@ -1,0 +1,105 @@
+"""Reads about certification: whose party a user belongs to, and whether it is certified today."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from rems.audit.models import StatusChange
+from rems.auth.models import Role, User
+from rems.certification.models import AssessmentAttempt, CertificationSubmission, CertStatus
+from rems.certification.rules import effective_status
+from rems.prescribers.models import Prescriber
+from rems.sites.models import Site
+
+
+def party_of(session: Session, user: User) -> Prescriber | Site | None:
+    """The certified party a user acts as: their prescriber record or their site."""
+    if user.role == Role.PRESCRIBER:
+        return session.scalar(sa.select(Prescriber).where(Prescriber.user_id == user.id))
+    if user.role == Role.SITE_STAFF and user.site_id is not None:
+        return session.get(Site, user.site_id)
+    return None
+
+
+def status_today(party: Prescriber | Site | None, today: date) -> CertStatus | None:
+    """The party's status as of today (a lapsed certification reads as expired)."""
+    if party is None:
+        return None
+    return effective_status(party.status, party.expires_on, today)
+
+
+def may_act_for_role(session: Session, user: User, today: date) -> bool:
+    """Prescribers and site staff act only while their party is certified; other roles always."""
+    if user.role not in (Role.PRESCRIBER, Role.SITE_STAFF):
+        return True
+    return status_today(party_of(session, user), today) == CertStatus.CERTIFIED
+
+
+def history_of(session: Session, party: Prescriber | Site) -> list[StatusChange]:
+    """The party's status history, oldest first."""
+    return list(
+        session.scalars(
+            sa.select(StatusChange)
+            .where(StatusChange.entity_type == party.__tablename__)
+            .where(StatusChange.entity_id == party.id)
+            .order_by(StatusChange.id)
+        )
+    )
+
+
+def submissions_of(session: Session, party: Prescriber | Site) -> list[CertificationSubmission]:
+    """The party's submissions, newest first."""
+    column = (
+        CertificationSubmission.prescriber_id
+        if isinstance(party, Prescriber)
+        else CertificationSubmission.site_id
+    )
+    return list(
+        session.scalars(
+            sa.select(CertificationSubmission)
+            .where(column == party.id)
+            .order_by(CertificationSubmission.id.desc())
+        )
+    )
+
+
+def attempts_of(session: Session, prescriber: Prescriber) -> list[AssessmentAttempt]:
+    """Every assessment attempt of the prescriber, newest first."""
+    return list(
+        session.scalars(
+            sa.select(AssessmentAttempt)
+            .where(AssessmentAttempt.prescriber_id == prescriber.id)
+            .order_by(AssessmentAttempt.id.desc())
+        )
+    )
+
+
+def review_queue_statement(party: str | None, state: str | None, q: str | None) -> sa.Select:
+    """Submissions for the administrators' queue: pending first, then newest."""
+    statement = sa.select(CertificationSubmission).order_by(
+        CertificationSubmission.decision.is_not(None), CertificationSubmission.id.desc()
+    )
+    if party in ("prescriber", "site"):
+        statement = statement.where(CertificationSubmission.party_type == party)
+    if state == "pending":
+        statement = statement.where(CertificationSubmission.decision.is_(None))
+    elif state in ("certified", "rejected"):
+        statement = statement.where(CertificationSubmission.decision == state)
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        statement = statement.outerjoin(
+            Prescriber, Prescriber.id == CertificationSubmission.prescriber_id
+        ).outerjoin(Site, Site.id == CertificationSubmission.site_id)
+        statement = statement.where(
+            sa.or_(
+                sa.func.lower(Prescriber.last_name).like(pattern),
+                sa.func.lower(Prescriber.first_name).like(pattern),
+                Prescriber.npi.like(pattern),
+                sa.func.lower(Site.name).like(pattern),
+                Site.npi.like(pattern),
+            )
+        )
+    return statement
