@@ -31,11 +31,11 @@ def sign_in():
     if outcome.user is None:
         form.form_errors.append(outcome.message)
         return render_template("auth/sign_in.html", form=form), 429 if outcome.throttled else 200
-    _start_session(outcome.user)
+    start_session(outcome.user)
     return redirect(safe_next(request.args.get("next"), url_for("web.dashboard")))
 
 
-def _start_session(user) -> None:
+def start_session(user) -> None:
     """A fresh cookie session bound to the user's current session token; never remember-me."""
     session.clear()
     login_user(user, remember=False)
@@ -82,7 +82,7 @@ def change_password():
             show_errors(form, failure.errors)
         else:
             db.session.commit()
-            _start_session(user)
+            start_session(user)
             flash("Your password is changed. Other sessions of your account have ended.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/password.html", form=form)
