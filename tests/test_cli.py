@@ -8,7 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from rems.auth.models import ApiToken, User
-from rems.demo import DEMO_PASSWORD, DEMO_USERS
+from rems.demo.accounts import DEMO_PASSWORD, DEMO_USERS
+from rems.demo.parties import PRESCRIBERS, SITES
+from rems.prescribers.models import Prescriber
+from rems.sites.models import Site
 from rems.extensions import db
 
 
@@ -68,9 +71,24 @@ def test_demo_is_idempotent_and_prints_how_to_sign_in(app, runner):
     second = runner.invoke(args=["rems", "demo"])
     assert second.exit_code == 0
     assert "already there" in second.output
+    assert "Riverside Specialty Pharmacy (certified; staff: pharmacy.tech)" in second.output
     with app.app_context():
+        staff = sum(1 for *_, member in SITES.values() if member)
         count = db.session.scalar(sa.select(sa.func.count()).select_from(User))
-        assert count == len(DEMO_USERS)
+        assert count == len(DEMO_USERS) + staff
+        statuses = set(db.session.scalars(sa.select(Prescriber.status)))
+        assert {s.value for s in statuses} == {
+            "draft",
+            "submitted",
+            "certified",
+            "suspended",
+            "expired",
+            "revoked",
+        }
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Site)) == len(SITES)
+        assert len(PRESCRIBERS) == db.session.scalar(
+            sa.select(sa.func.count()).select_from(Prescriber)
+        )
 
 
 def test_backup(app, runner, tmp_path):

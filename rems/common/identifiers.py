@@ -43,24 +43,31 @@ def is_valid_identifier(value: str, prefix: str) -> bool:
     return check_character(value[:-1]) == value[-1]
 
 
-def npi_is_valid(npi: str) -> bool:
-    """A National Provider Identifier: 10 digits whose last is the Luhn check over 80840 + the 9."""
-    if not re.fullmatch(r"\d{10}", npi or ""):
-        return False
-    digits = [int(d) for d in "80840" + npi[:9]]
+def npi_check_digit(first_nine: str) -> str:
+    """The NPI check digit: Luhn over the card-issuer prefix 80840 followed by the nine digits."""
     total = 0
-    for position, digit in enumerate(reversed(digits)):
+    for position, char in enumerate(reversed("80840" + first_nine)):
+        digit = int(char)
         if position % 2 == 0:
-            digit *= 2
-            digit = digit - 9 if digit > 9 else digit
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
         total += digit
-    return (10 - total % 10) % 10 == int(npi[9])
+    return str((10 - total % 10) % 10)
+
+
+def npi_is_valid(npi: str) -> bool:
+    """A National Provider Identifier: 10 digits, the last the check digit of the first nine."""
+    return bool(re.fullmatch(r"\d{10}", npi or "")) and npi_check_digit(npi[:9]) == npi[9]
+
+
+def ncpdp_check_digit(first_six: str) -> str:
+    """The NCPDP check digit: digits 1, 3, 5 plus twice digits 2, 4, 6; the units digit."""
+    d = [int(c) for c in first_six]
+    return str((d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10)
 
 
 def ncpdp_is_valid(ncpdp_id: str) -> bool:
-    """An NCPDP Provider ID: 7 digits, the last the check over the first six."""
-    if not re.fullmatch(r"\d{7}", ncpdp_id or ""):
-        return False
-    d = [int(c) for c in ncpdp_id]
-    total = d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])
-    return total % 10 == d[6]
+    """An NCPDP Provider ID: 7 digits, the last the check digit of the first six."""
+    return (
+        bool(re.fullmatch(r"\d{7}", ncpdp_id or ""))
+        and ncpdp_check_digit(ncpdp_id[:6]) == ncpdp_id[6]
+    )

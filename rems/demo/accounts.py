@@ -1,14 +1,9 @@
-"""`flask rems demo`: idempotent demo data, with every demo account's sign-in printed."""
+"""Demo accounts: one or more of every role, all with the printed demo password."""
 
 from __future__ import annotations
 
-import click
-
 from rems.auth import users
 from rems.auth.models import Role
-from rems.cli import rems_cli
-from rems.common.transactions import writing
-from rems.extensions import db
 
 #: Shared by every demo account; long enough for the password rule, and printed on purpose.
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105
@@ -18,11 +13,17 @@ DEMO_USERS = (
     ("auditor", "Jordan Auditor", Role.AUDITOR, False),
     ("dr.ramirez", "Elena Ramirez", Role.PRESCRIBER, False),
     ("dr.okafor", "Chidi Okafor", Role.PRESCRIBER, False),
+    ("dr.chen", "Wei Chen", Role.PRESCRIBER, False),
+    ("dr.nguyen", "Linh Nguyen", Role.PRESCRIBER, False),
+    ("dr.patel", "Anika Patel", Role.PRESCRIBER, False),
+    ("dr.hughes", "Owen Hughes", Role.PRESCRIBER, False),
+    ("dr.silva", "Marta Silva", Role.PRESCRIBER, False),
     ("nurse.lee", "Morgan Lee", Role.DELEGATE, False),
     ("pharmacy.rep", "Priya Shah", Role.SITE_STAFF, True),
-    ("pharmacy.tech", "Sam Rivera", Role.SITE_STAFF, False),
     ("infusion.rep", "Dana Kim", Role.SITE_STAFF, True),
-    ("infusion.nurse", "Alex Novak", Role.SITE_STAFF, False),
+    ("clinic.rep", "Rosa Alvarez", Role.SITE_STAFF, True),
+    ("metro.rep", "Tom Becker", Role.SITE_STAFF, True),
+    ("harbor.rep", "Ines Duarte", Role.SITE_STAFF, True),
 )
 
 
@@ -39,14 +40,3 @@ def ensure_demo_users(session) -> list[tuple[str, str, bool]]:
             )  # fmt: skip
         report.append((username, role.label, existing is None))
     return report
-
-
-@rems_cli.command("demo")
-def demo():
-    """Load demo data (safe to run again: existing records are left as they are)."""
-    with writing():
-        report = ensure_demo_users(db.session)
-        db.session.commit()
-    click.echo("Demo accounts (password for all: " + DEMO_PASSWORD + "):")
-    for username, role, created in report:
-        click.echo(f"  {username:<16} {role:<24} {'created' if created else 'already there'}")
