@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from rems.auth.models import ApiToken, User
 from rems.demo.accounts import DEMO_PASSWORD, DEMO_USERS
 from rems.demo.parties import PRESCRIBERS, SITES
+from rems.extensions import db
 from rems.prescribers.models import Prescriber
 from rems.sites.models import Site
-from rems.extensions import db
 
 
 def _create_user(runner, username="pharm.admin", role="site_staff", password="long enough secret"):

@@ -27,19 +27,21 @@ def clean_fields(
     errors, cleaned = Collector(), {}
     always = set(always_required)
     for name, limit, required in fields:
-        value = clean_text(values, name, limit)
+        value = clean_text(values, name)
         if value is not None and name.endswith("state"):
             value = value.upper()
         if value is None and ((complete and required) or name in always):
             errors.add(name, REQUIRED)
+        elif value is not None and len(value) > limit:
+            errors.add(name, f"Use at most {limit} characters.")
         check_format(errors, name, value)
         cleaned[name] = value
     return cleaned, errors
 
 
 def version_of(record: Any) -> str:
-    """The record's version as a form carries it: its last-updated time."""
-    return record.updated_at.isoformat()
+    """The record's version as a form carries it (bumped by every change to the record)."""
+    return str(record.version)
 
 
 def check_version(record: Any, expected_version: str | None) -> None:
@@ -48,8 +50,13 @@ def check_version(record: Any, expected_version: str | None) -> None:
         raise StateConflict(STALE_FORM)
 
 
-def check_editable(status, expires_on: date | None, today: date, warning_days: int) -> None:
-    """Forms can change while in draft, after expiry, or inside the renewal window."""
+def check_editable(
+    status, expires_on: date | None, today: date, warning_days: int, *, pending: bool = False
+) -> None:
+    """Forms can change while in draft, after expiry, or inside the renewal window, and never
+    while a signed submission waits for review (it must stay what was signed)."""
+    if pending:
+        raise StateConflict(_locked_message(rules.S.SUBMITTED, expires_on, warning_days))
     if not rules.may_start_renewal(status, expires_on, today, warning_days):
         current = rules.effective_status(status, expires_on, today)
         raise StateConflict(_locked_message(current, expires_on, warning_days))

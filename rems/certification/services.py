@@ -49,9 +49,26 @@ def apply_transition(
         raise StateConflict(str(refused)) from None
     if transition == Transition.CERTIFY:
         _start_period(party, today, still_certified=False)
+    if transition == Transition.REVOKE:
+        _close_pending(session, party, actor=actor, reason=reason)
     return change_status(
         session, party, target, actor=actor, action=f"{party_type(party)}.{transition}",
         reason=reason,
+    )  # fmt: skip
+
+
+def _close_pending(session: Session, party: Prescriber | Site, *, actor, reason) -> None:
+    """Revocation is final: a submission still waiting for review is closed with it."""
+    pending = pending_submission(session, party)
+    if pending is None:
+        return
+    pending.decision = "closed"
+    pending.decided_at = utcnow()
+    pending.decided_by_id = getattr(actor, "id", None)
+    pending.decision_reason = f"Closed because the certification was revoked: {reason}"
+    record_event(
+        session, "certification_submission.closed", actor=actor, entity=pending,
+        old={"decision": None}, new={"decision": "closed"}, reason=pending.decision_reason,
     )  # fmt: skip
 
 
@@ -151,6 +168,11 @@ def decide_submission(
         raise ValidationFailed.single("reason", "Give the reason for the rejection.")
     party = submission_party(session, submission)
     current = _settle_lapse(session, party, today)
+    if current == CertStatus.EXPIRED:  # a renewal filed while certified, undecided at the end
+        apply_transition(
+            session, party, Transition.SUBMIT, actor=None, today=today,
+            reason="The renewal submitted before the certification ended still waits for review.",
+        )  # fmt: skip
     if current == CertStatus.CERTIFIED:
         _decide_renewal(session, party, certify=certify, actor=actor, reason=reason, today=today)
     else:

@@ -15,13 +15,13 @@ POSTAL_RE = re.compile(r"^\d{5}(-\d{4})?$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def clean_text(values: dict, name: str, limit: int) -> str | None:
-    """The trimmed text of a field, None when empty; over-long text is cut at the limit later."""
+def clean_text(values: dict, name: str) -> str | None:
+    """The trimmed text of a field, None when empty."""
     value = values.get(name)
     if value is None:
         return None
     text = str(value).strip()
-    return text[:limit] if text else None
+    return text or None
 
 
 def check_format(errors: Collector, name: str, value: str | None) -> None:

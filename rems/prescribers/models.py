@@ -44,8 +44,12 @@ class Prescriber(db.Model):
     expires_on: Mapped[date | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    #: Optimistic lock: bumped by every UPDATE; a form opened on an older version is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     user = db.relationship("User", foreign_keys=[user_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def name(self) -> str:

@@ -23,7 +23,7 @@ from rems.certification.forms_common import (
     raise_errors,
 )  # fmt: skip
 from rems.certification.models import AssessmentAttempt, CertificationSubmission
-from rems.certification.services import record_submission
+from rems.certification.services import pending_submission, record_submission
 from rems.common.clock import utcnow
 from rems.common.errors import Collector, StateConflict, ValidationFailed
 from rems.common.identifiers import npi_is_valid
@@ -84,7 +84,8 @@ def save_enrollment_form(
     if prescriber is not None:
         check_version(prescriber, expected_version)
         check_editable(prescriber.status, prescriber.expires_on, today,
-                       _program().certification.expiry_warning_days)  # fmt: skip
+                       _program().certification.expiry_warning_days,
+                       pending=pending_submission(session, prescriber) is not None)  # fmt: skip
     cleaned = clean_form(
         session, values, prescriber_id=prescriber.id if prescriber else None, complete=False
     )

@@ -46,8 +46,12 @@ class Site(db.Model):
     representative_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    #: Optimistic lock: bumped by every UPDATE; a form opened on an older version is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     representative = db.relationship("User", foreign_keys=[representative_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def capabilities(self) -> list[str]:

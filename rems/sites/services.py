@@ -23,7 +23,7 @@ from rems.certification.forms_common import (
     raise_errors,
 )  # fmt: skip
 from rems.certification.models import CertificationSubmission
-from rems.certification.services import record_submission
+from rems.certification.services import pending_submission, record_submission
 from rems.common.clock import utcnow
 from rems.common.errors import Collector, StateConflict, ValidationFailed
 from rems.common.identifiers import ncpdp_is_valid, new_identifier, npi_is_valid
@@ -110,8 +110,9 @@ def update_site(
     _require_representative(site, actor)
     check_version(site, expected_version)
     check_editable(
-        site.status, site.expires_on, today, _program().certification.expiry_warning_days
-    )
+        site.status, site.expires_on, today, _program().certification.expiry_warning_days,
+        pending=pending_submission(session, site) is not None,
+    )  # fmt: skip
     cleaned = clean_site_form(session, values, site.id)
     old = {name: getattr(site, name) for name in cleaned}
     changed = {name: value for name, value in cleaned.items() if old[name] != value}

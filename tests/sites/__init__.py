@@ -1,0 +1,1 @@
+"""Tests of the authorized representative's site pages."""
