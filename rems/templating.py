@@ -7,23 +7,32 @@ from datetime import date, datetime
 from flask import Flask, current_app
 
 from rems.auth.models import Role
-from rems.auth.permissions import current_actor
+from rems.auth.permissions import current_actor, policy_of
 
-#: (endpoint, label, roles that see it); a link is shown only to roles its route allows.
+#: (endpoint, label): a link is shown only to users the route's own policy lets in.
 NAVIGATION = (
-    ("web.dashboard", "Dashboard", tuple(Role)),
-    ("admin.user_list", "Users", (Role.ADMIN,)),
-    ("audit.event_list", "Audit trail", (Role.ADMIN, Role.AUDITOR)),
-    ("auth.account", "Account", tuple(Role)),
+    ("web.dashboard", "Dashboard"),
+    ("prescribers.enrollment", "Enrollment"),
+    ("prescribers.delegates", "Delegates"),
+    ("sites.overview", "Your site"),
+    ("certification.queue", "Certification"),
+    ("admin.user_list", "Users"),
+    ("audit.event_list", "Audit trail"),
+    ("auth.account", "Account"),
 )
 
 
 def _navigation() -> list[tuple[str, str]]:
-    """The links the current user's role may follow."""
+    """The links whose routes the current user may open."""
     user = current_actor()
     if user is None:
         return []
-    return [(endpoint, label) for endpoint, label, allowed in NAVIGATION if user.role in allowed]
+    views = current_app.view_functions
+    return [
+        (endpoint, label)
+        for endpoint, label in NAVIGATION
+        if endpoint in views and policy_of(views[endpoint]).allows(user)
+    ]
 
 
 def format_datetime(value: datetime | None) -> str:

@@ -122,9 +122,14 @@ def record_assessment(
     answers: dict[str, str], started_at: datetime,
 ) -> AssessmentAttempt:  # fmt: skip
     """Grade and keep an attempt, pass or fail, with every answer."""
-    assessment = _program().assessment
+    program = _program()
+    assessment = program.assessment
     if prescriber.user_id != user.id:
         raise StateConflict("Only the prescriber takes their own knowledge assessment.")
+    # An attempt counts for the next submission, so it is taken only when one may follow.
+    check_editable(prescriber.status, prescriber.expires_on, utcnow().date(),
+                   program.certification.expiry_warning_days,
+                   pending=pending_submission(session, prescriber) is not None)  # fmt: skip
     if sorted(order) != sorted(q.id for q in assessment.questions):
         raise ValidationFailed.single("assessment", "The assessment changed; start it again.")
     grade = rules.grade_assessment(assessment.questions, answers, assessment.pass_mark)

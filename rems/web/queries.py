@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from rems.audit.models import AuditEvent
 from rems.auth.models import ApiToken, Role, User
-from rems.certification.models import CertStatus
-from rems.common.clock import utcnow
-from rems.prescribers.models import Prescriber, PrescriberDelegate
+from rems.certification.models import CertificationSubmission, CertStatus
+from rems.certification.rules import days_to_expiry, effective_status, expiring_soon
+from rems.common.clock import today, utcnow
 from rems.sites.models import Site
 
 
@@ -54,21 +56,34 @@ def live_token_count(session: Session) -> int:
     )
 
 
-def prescriber_of(session: Session, user: User) -> Prescriber | None:
-    """The prescriber record belonging to a prescriber's account."""
-    return session.scalar(sa.select(Prescriber).where(Prescriber.user_id == user.id))
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A party's certification as of today, as a dashboard tells it."""
+
+    status: CertStatus | None
+    days_left: int | None
+    renewal_due: bool
 
 
-def prescribers_served_by(session: Session, delegate: User) -> list[Prescriber]:
-    """The prescribers a delegate currently works for."""
-    return list(
-        session.scalars(
-            sa.select(Prescriber)
-            .join(PrescriberDelegate, PrescriberDelegate.prescriber_id == Prescriber.id)
-            .where(PrescriberDelegate.delegate_id == delegate.id)
-            .where(PrescriberDelegate.ended_at.is_(None))
-            .order_by(Prescriber.last_name, Prescriber.first_name)
-        )
+def standing(party) -> Standing:
+    """The party's status today, days left, and whether renewal is due (None party: no form)."""
+    if party is None:
+        return Standing(None, None, False)
+    warning_days = current_app.extensions["rems_program"].certification.expiry_warning_days
+    now = today()
+    return Standing(
+        status=effective_status(party.status, party.expires_on, now),
+        days_left=days_to_expiry(party.expires_on, now),
+        renewal_due=expiring_soon(party.status, party.expires_on, now, warning_days),
+    )
+
+
+def pending_submission_count(session: Session) -> int:
+    """Enrollment forms waiting for an administrator's decision."""
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(CertificationSubmission)
+        .where(CertificationSubmission.decision.is_(None))
     )
 
 

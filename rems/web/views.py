@@ -7,7 +7,9 @@ from flask import Blueprint, redirect, render_template, url_for
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, public, signed_in
 from rems.extensions import db
+from rems.prescribers.delegates import prescribers_for_delegate
 from rems.prescribers.models import Prescriber
+from rems.prescribers.services import prescriber_for
 from rems.sites.models import Site
 from rems.web import queries
 
@@ -41,24 +43,27 @@ def _program_overview(_user) -> dict:
         "events_today": queries.events_since(session),
         "live_tokens": queries.live_token_count(session),
         "recent_events": queries.recent_events(session),
+        "pending_submissions": queries.pending_submission_count(session),
     }
 
 
 def _prescriber_facts(user) -> dict:
-    """A prescriber: their own certification."""
-    return {"prescriber": queries.prescriber_of(db.session, user)}
+    """A prescriber: their own certification as of today, with any renewal warning."""
+    prescriber = prescriber_for(db.session, user)
+    return {"prescriber": prescriber, "standing": queries.standing(prescriber)}
 
 
 def _delegate_facts(user) -> dict:
-    """A delegate: the prescribers they work for."""
-    return {"prescribers": queries.prescribers_served_by(db.session, user)}
+    """A delegate: the prescribers they work for, each with its status as of today."""
+    prescribers = prescribers_for_delegate(db.session, user)
+    return {"prescribers": [(p, queries.standing(p)) for p in prescribers]}
 
 
 def _site_facts(user) -> dict:
-    """Site staff: their site and, for the representative, its staff."""
+    """Site staff: their site's certification as of today and, for the representative, staff."""
     site = user.site
     staff = queries.site_staff(db.session, site) if site and user.is_site_representative else []
-    return {"site": site, "staff": staff}
+    return {"site": site, "staff": staff, "standing": queries.standing(site)}
 
 
 _DASHBOARD_FACTS = {
