@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
+from rems.common.validation import US_STATES
+
 
 def show_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
     """Attach a service's field errors to the form's fields (or to the form as a whole)."""
@@ -33,3 +35,8 @@ def safe_next(target: str | None, fallback: str) -> str:
 def options(pairs) -> list[SelectChoice]:
     """Select options from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def state_options() -> list[SelectChoice]:
+    """US states and territories for a select, with an empty first choice."""
+    return options([("", "Choose a state or territory"), *((s, s) for s in sorted(US_STATES))])

@@ -24,8 +24,7 @@ from rems.certification.forms_common import check_editable
 from rems.certification.models import AssessmentAttempt
 from rems.certification.services import pending_submission
 from rems.common.errors import StateConflict, ValidationFailed
-from rems.common.forms import options, show_errors
-from rems.common.validation import US_STATES
+from rems.common.forms import options, show_errors, state_options
 from rems.prescribers.models import Prescriber
 from rems.prescribers.services import (
     FORM_FIELDS,
@@ -53,7 +52,6 @@ FIELD_TEXT = {
     "phone": ("Practice phone", "With area code, e.g. (617) 555-0142."),
     "email": ("Practice email", "Where the program writes to you about your certification."),
 }
-STATE_CHOICES = [("", "Choose a state or territory"), *((code, code) for code in sorted(US_STATES))]
 
 
 def read_only_reason(
@@ -91,7 +89,7 @@ def _form_field(name: str, limit: int):
     """One field of the enrollment form: a state select, or a text box."""
     label, help_text = FIELD_TEXT[name]
     if name.endswith("state"):
-        return SelectField(label, choices=options(STATE_CHOICES), description=help_text)
+        return SelectField(label, choices=state_options(), description=help_text)
     kind = {"email": EmailField, "phone": TelField}.get(name, StringField)
     return kind(label, validators=[Length(max=limit)], description=help_text)
 

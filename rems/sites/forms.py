@@ -20,8 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length
 
 from rems.auth.models import User
-from rems.common.forms import options, show_errors
-from rems.common.validation import US_STATES
+from rems.common.forms import options, show_errors, state_options
 from rems.program.model import Attestation
 from rems.sites.services import SITE_FIELDS
 
@@ -56,9 +55,7 @@ class SiteForm(FlaskForm):
     city = _text("City", 100, "")
     state = SelectField(
         "State",
-        choices=options(
-            [("", "Choose a state or territory")] + [(s, s) for s in sorted(US_STATES)]
-        ),
+        choices=state_options(),
         description="The state or territory of the site's address.",
     )
     postal_code = _text("ZIP code", 10, "5 digits, or ZIP+4 (02115-1234).")
