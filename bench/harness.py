@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import http.client
 import os
 import random
@@ -43,6 +44,8 @@ SERVER_START_TIMEOUT = 30.0
 SERVER_STOP_TIMEOUT = 15.0
 #: Socket errors above this share of the requests fail a measurement (any 4xx/5xx fails it).
 SOCKET_ERROR_LIMIT = 0.01
+#: A floor (ping) that moves more than this during a run means the machine was busy.
+DRIFT_LIMIT = 0.15
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
@@ -210,7 +213,7 @@ def running_server(database_url: str, workers: int = 2, label: str = "app") -> I
     port = free_port()
     log_path = run_dir() / f"gunicorn-{label}-{port}.log"
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers)]
-    command += ["-b", f"{LOOPBACK}:{port}", "wsgi:app"]
+    command += ["-b", f"{LOOPBACK}:{port}", *_private_control_socket(), "wsgi:app"]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=app_env(database_url), stdin=subprocess.DEVNULL,
@@ -222,6 +225,14 @@ def running_server(database_url: str, workers: int = 2, label: str = "app") -> I
         yield server
     finally:
         _stop(process)
+
+
+def _private_control_socket() -> list[str]:
+    """gunicorn 27+ opens a control socket at one path per user: not for a bench server."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    names = {setting.name for setting in KNOWN_SETTINGS}
+    return ["--no-control-socket"] if "control_socket_disable" in names else []
 
 
 def _wait_until_up(server: Server) -> None:
@@ -381,7 +392,7 @@ function response(status, headers, body)
   counts[status] = (counts[status] or 0) + 1
   if expect and body and string.find(body, expect, 1, true) then matched = matched + 1 end
   if (status < 200 or status > 399) and first_error == "" then
-    first_error = status .. " " .. string.sub(body or "", 1, 600)
+    first_error = status .. " " .. string.sub(body or "", 1, 4000)
   end
 end
 
@@ -460,7 +471,7 @@ class Result:
 
 def check_expectation(result: Result, script: Script | None) -> Result:
     """With a scripted `expect`, every 2xx answer must contain it; note any that did not."""
-    if script is None or script.expect is None:
+    if not isinstance(script, Script) or script.expect is None:
         return result
     good = sum(n for status, n in result.statuses.items() if 200 <= status < 300)
     if result.matched is None:
@@ -475,13 +486,17 @@ def check_expectation(result: Result, script: Script | None) -> Result:
 
 
 def run_wrk(url, duration, connections, threads, script=None, *, name="") -> Result:
-    """Load `url` with wrk for `duration` seconds (the Python fallback when wrk is missing)."""
+    """Load `url` with wrk for `duration` seconds (the Python fallback when wrk is missing).
+
+    `script` is a Script (rendered to Lua for wrk, or replayed by the fallback) or the path of
+    a hand-written wrk Lua script (wrk only).
+    """
     wrk = shutil.which("wrk")
     if wrk is None:
         return python_load(url, duration, connections, script, name=name)
     command = [wrk, "--latency", f"-d{duration}s", f"-c{connections}", f"-t{threads}"]
     if script is not None:
-        command += ["-s", str(write_lua(script))]
+        command += ["-s", str(script if isinstance(script, str | Path) else write_lua(script))]
     completed = subprocess.run(
         [*command, _loopback(url)], capture_output=True, text=True, timeout=duration + 60,
         check=False,
@@ -504,8 +519,14 @@ def parse_wrk(name: str, text: str) -> Result:
         requests=int(requests), errors=non_2xx + sockets, non_2xx=non_2xx, socket_errors=sockets,
         statuses={int(s): int(n) for s, n in re.findall(r"^status (\d+): (\d+)$", text, re.M)},
         matched=int(matched.group(1)) if matched else None,
-        error_sample=sample.group(1) if sample else "",
+        error_sample=readable(sample.group(1)) if sample else "",
     )  # fmt: skip
+
+
+def readable(body: str) -> str:
+    """An error answer's text in one line: no head, no tags, no runs of spaces."""
+    body = re.sub(r"(?is)<head>.*?</head>|<nav.*?</nav>|<[^>]+>", " ", body)
+    return " ".join(html.unescape(body).split())[:400]
 
 
 def _number(pattern: str, text: str, default: float | None = None) -> float:
@@ -542,6 +563,8 @@ class _Tally:
 
 def python_load(url, duration, connections, script=None, *, name="") -> Result:
     """wrk's stand-in: one keep-alive http.client connection per thread, until the deadline."""
+    if script is not None and not isinstance(script, Script):
+        raise BenchError(f"the Lua script {script} needs wrk, which is not installed")
     target = urllib.parse.urlsplit(_loopback(url))
     deadline = time.monotonic() + duration
     tallies = [_Tally() for _ in range(connections)]
@@ -594,7 +617,7 @@ def _record(tally: _Tally, script: Script | None, status: int, body: str, second
     if script is not None and script.expect and script.expect in body:
         tally.matched += 1
     if not 200 <= status < 400 and not tally.error_sample:
-        tally.error_sample = f"{status} {' '.join(body[:600].split())}"
+        tally.error_sample = f"{status} {readable(body[:4000])}"
 
 
 def _tally_result(name: str, tallies: list[_Tally], elapsed: float, script) -> Result:
@@ -689,6 +712,19 @@ def print_table(rows: list[Row]) -> None:
             print(f"\nFAILED: {row.result.name} on {row.database}:")
             for reason in failure_reasons(row.result):
                 print(f"  - {reason}")
+
+
+def drift_warning(first: Result, last: Result) -> str | None:
+    """A warning when ping's throughput moved between the start and the end of a run."""
+    if not first.rps:
+        return None
+    change = last.rps / first.rps - 1
+    if abs(change) <= DRIFT_LIMIT:
+        return None
+    return (
+        f"ping moved {change:+.0%} between the start and the end of the run: something else "
+        "used the CPUs meanwhile; compare this run's ratios with care"
+    )
 
 
 def describe(database: str, result: Result) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy.exc
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -78,7 +78,8 @@ def _csrf_error(error: CSRFError):
 
 
 def _database_down(error: sqlalchemy.exc.OperationalError):
-    """The database cannot be reached: 503, and nothing was stored."""
+    """The database cannot be reached (or stayed locked): 503, and nothing was stored."""
+    current_app.logger.error("database unavailable: %s", error)
     db.session.rollback()
     if _is_api():
         return api_error(503, API_MESSAGES[503])
@@ -87,6 +88,7 @@ def _database_down(error: sqlalchemy.exc.OperationalError):
 
 def _unexpected(error: Exception):
     """An unexpected failure: log it, roll back, show a 500."""
+    current_app.logger.exception("unexpected error", exc_info=error)
     db.session.rollback()
     if _is_api():
         return api_error(500, API_MESSAGES[500])

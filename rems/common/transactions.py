@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import g, has_request_context, request
+from sqlalchemy.orm import Session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _force_immediate: ContextVar[bool] = ContextVar("rems_force_immediate", default=False)
@@ -39,12 +40,22 @@ def configure_sqlite(busy_timeout_ms: int) -> None:
 
 
 def _begin_statement() -> str:
-    """BEGIN for a safe-method request's reads, BEGIN IMMEDIATE for everything else."""
+    """BEGIN for reads, BEGIN IMMEDIATE for a transaction that may write: outside requests, and
+    the first transaction of a POST. Requests commit once (house rule), so what follows a
+    request's commit only reads to render the answer and must not hold the write lock."""
     if _force_immediate.get():
         return "BEGIN IMMEDIATE"
-    if has_request_context() and request.method in SAFE_METHODS:
-        return "BEGIN"
-    return "BEGIN IMMEDIATE"
+    reading = has_request_context() and (
+        request.method in SAFE_METHODS or g.get("rems_committed", False)
+    )
+    return "BEGIN" if reading else "BEGIN IMMEDIATE"
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _note_request_commit(_session) -> None:
+    """Remember that this request has committed its change."""
+    if has_request_context():
+        g.rems_committed = True
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
