@@ -100,7 +100,9 @@ def _register_blueprints(app: Flask) -> None:
     from rems.auth.registration import bp as registration_bp
     from rems.auth.views import bp as auth_bp
     from rems.certification.views import bp as certification_bp
+    from rems.documents.views import bp as documents_bp
     from rems.extensions import csrf
+    from rems.patients.views import bp as patients_bp
     from rems.prescribers.views import bp as prescribers_bp
     from rems.sites.views import bp as sites_bp
     from rems.web.views import bp as web_bp
@@ -108,7 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     blueprints = (
         web_bp, auth_bp, registration_bp, admin_bp, audit_bp, certification_bp, prescribers_bp,
-        sites_bp, api_bp,
+        sites_bp, patients_bp, documents_bp, api_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
