@@ -9,6 +9,7 @@ from rems.common.clock import today
 from rems.common.transactions import writing
 from rems.demo.accounts import DEMO_PASSWORD, ensure_demo_users
 from rems.demo.parties import ensure_demo_parties
+from rems.demo.patients import ensure_demo_patients
 from rems.extensions import db
 
 
@@ -18,10 +19,14 @@ def demo():
     with writing():
         report = ensure_demo_users(db.session)
         parties = ensure_demo_parties(db.session, today())
+        patients = ensure_demo_patients(db.session, today())
         db.session.commit()
     click.echo("Demo accounts (password for all: " + DEMO_PASSWORD + "):")
     for username, role, created in report:
         click.echo(f"  {username:<16} {role:<24} {'created' if created else 'already there'}")
     click.echo("Demo prescribers and sites:")
     for line in parties:
+        click.echo(f"  {line}")
+    click.echo("Demo patients:")
+    for line in patients:
         click.echo(f"  {line}")
