@@ -11,6 +11,7 @@ from rems.auth.models import ApiToken, User
 from rems.demo.accounts import DEMO_PASSWORD, DEMO_USERS
 from rems.demo.parties import PRESCRIBERS, SITES
 from rems.extensions import db
+from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber
 from rems.sites.models import Site
 
@@ -86,6 +87,14 @@ def test_demo_is_idempotent_and_prints_how_to_sign_in(app, runner):
             "revoked",
         }
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Site)) == len(SITES)
+        patient_statuses = {s.value for s in db.session.scalars(sa.select(Patient.status))}
+        assert patient_statuses == {"pending", "enrolled", "discontinued", "closed"}
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).where(Patient.possible_duplicate_of_id.is_not(None))
+            )
+            == 1
+        )
         assert len(PRESCRIBERS) == db.session.scalar(
             sa.select(sa.func.count()).select_from(Prescriber)
         )

@@ -115,7 +115,9 @@ def prepare_enrollment(
     )  # fmt: skip
     session.add(patient)
     session.flush()
-    record_history(session, patient, None, PatientStatus.PENDING, actor, "Enrollment form prepared.")
+    record_history(
+        session, patient, None, PatientStatus.PENDING, actor, "Enrollment form prepared."
+    )
     record_event(session, "patient.prepared", actor=actor, entity=patient,
                  new={**cleaned, "rems_id": patient.rems_id, "prescriber_id": prescriber.id,
                       "possible_duplicate_of": twins[0].rems_id if twins else None})  # fmt: skip
