@@ -44,7 +44,8 @@ class Config:
     SESSION_COOKIE_NAME = "rems_session"
     # No remember-me: Flask-Login's long-lived cookie is never issued (login_user(remember=False)).
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
-    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    #: Uploads (document versions) may be 10 MB; the rest leaves room for the multipart envelope.
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024 + 64 * 1024
     PREFERRED_URL_SCHEME = "http"
 
 

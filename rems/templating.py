@@ -15,6 +15,8 @@ NAVIGATION = (
     ("prescribers.enrollment", "Enrollment"),
     ("prescribers.delegates", "Delegates"),
     ("sites.overview", "Your site"),
+    ("patients.patient_list", "Patients"),
+    ("documents.document_list", "Documents"),
     ("certification.queue", "Certification"),
     ("admin.user_list", "Users"),
     ("audit.event_list", "Audit trail"),

@@ -64,6 +64,10 @@ EXPECTED: dict[str, object] = {
     "prescribers.delegates": PRESCRIBER,
     "prescribers.add_delegate": PRESCRIBER,
     "prescribers.end_delegate": PRESCRIBER,
+    "documents.document_list": ALL,
+    "documents.publish": ADMIN,
+    "documents.version_detail": ALL,
+    "documents.version_file": ALL,
     "api.prescriber_lookup": ALL,
     "api.site_lookup": ALL,
 }
@@ -81,6 +85,8 @@ URL_VALUES = {
     "action": "suspend",
     "link_id": 999999,
     "npi": "1234567893",
+    "code": "no_such_document",
+    "version_id": 999999,
 }
 #: Where one endpoint's parameter of the same name has another type.
 URL_OVERRIDES = {"api.site_lookup": {"site_id": "S00000000000"}}

@@ -1,0 +1,1 @@
+"""Tests of the patient documents: rules and pages."""
