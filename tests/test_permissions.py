@@ -68,6 +68,17 @@ EXPECTED: dict[str, object] = {
     "documents.publish": ADMIN,
     "documents.version_detail": ALL,
     "documents.version_file": ALL,
+    "patients.patient_list": frozenset({Role.ADMIN, Role.AUDITOR, Role.PRESCRIBER, Role.DELEGATE}),
+    "patients.enroll": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "patients.duplicates": READERS,
+    "patients.patient_detail": ALL,
+    "patients.patient_signature": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "patients.sign": PRESCRIBER,
+    "patients.acknowledge": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "patients.discontinue": frozenset({Role.PRESCRIBER, Role.ADMIN}),
+    "patients.close": frozenset({Role.PRESCRIBER, Role.ADMIN}),
+    "patients.transfer": frozenset({Role.PRESCRIBER, Role.ADMIN}),
+    "api.patient_lookup": ALL,
     "api.prescriber_lookup": ALL,
     "api.site_lookup": ALL,
 }
@@ -87,6 +98,7 @@ URL_VALUES = {
     "npi": "1234567893",
     "code": "no_such_document",
     "version_id": 999999,
+    "patient_id": "P00000000000",
 }
 #: Where one endpoint's parameter of the same name has another type.
 URL_OVERRIDES = {"api.site_lookup": {"site_id": "S00000000000"}}

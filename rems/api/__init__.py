@@ -5,5 +5,6 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from rems.api import core  # noqa: E402,F401  (routes register on import)
+from rems.patients import api as patients_api  # noqa: E402,F401
 from rems.prescribers import api as prescribers_api  # noqa: E402,F401
 from rems.sites import api as sites_api  # noqa: E402,F401

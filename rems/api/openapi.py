@@ -107,6 +107,73 @@ SCHEMAS: dict[str, Any] = {
             "site_id": {"type": ["string", "null"]},
         },
     },
+    "PatientLookup": {
+        "type": "object",
+        "description": "A patient as their prescriber of record, the prescriber's delegates, "
+        "administrators and auditors see them. The monitoring summary of the API contract is "
+        "not part of this answer yet: monitoring is not built.",
+        "required": [
+            "patient_id",
+            "status",
+            "prescriber",
+            "acknowledgments",
+            "documents_missing",
+            "courses",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "patient_id": {"type": "string", "description": "The REMS patient ID."},
+            "status": {"enum": ["pending", "enrolled", "discontinued", "closed"]},
+            "prescriber": {
+                "type": "object",
+                "description": "The prescriber of record.",
+                "required": ["npi", "name"],
+                "additionalProperties": False,
+                "properties": {
+                    "npi": {"type": ["string", "null"], "pattern": "^[0-9]{10}$"},
+                    "name": {"type": "string"},
+                },
+            },
+            "acknowledgments": {
+                "type": "array",
+                "description": "Document versions the patient acknowledged, newest first.",
+                "items": {
+                    "type": "object",
+                    "required": ["document", "version", "acknowledged_at", "method"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "document": {"type": "string", "description": "e.g. medication_guide"},
+                        "version": {"type": "string", "description": "The version's label."},
+                        "acknowledged_at": {"type": "string", "format": "date-time"},
+                        "method": {"enum": ["in_person", "paper_form"]},
+                    },
+                },
+            },
+            "documents_missing": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Codes of the required documents whose current version the "
+                "patient has not acknowledged (dispensing is denied until they do).",
+            },
+            "courses": {
+                "type": "array",
+                "description": "Treatment courses, first course first.",
+                "items": {
+                    "type": "object",
+                    "required": ["number", "status", "doses_total", "doses_given"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "number": {"type": "integer", "minimum": 1},
+                        "status": {
+                            "enum": ["authorized", "in_progress", "completed", "lapsed", "closed"]
+                        },
+                        "doses_total": {"type": "integer", "minimum": 1},
+                        "doses_given": {"type": "integer", "minimum": 0},
+                    },
+                },
+            },
+        },
+    },
 }
 
 
@@ -170,6 +237,33 @@ PATHS: dict[str, Any] = {
     "/sites/{site_id}": _lookup(
         "lookupSite", "A healthcare setting's certification, by site ID", "site_id", "SiteLookup"
     ),
+    "/patients/{patient_id}": {
+        "get": {
+            "operationId": "lookupPatient",
+            "summary": "A patient's enrollment, acknowledgments and courses, by REMS patient ID",
+            "description": "For the prescriber of record, their delegates, administrators and "
+            "auditors. Anyone else, site staff included, gets the same 404 as for an unknown "
+            "or mistyped ID, so the answer never tells whether a patient exists. The "
+            "monitoring summary (compliant, due and overdue items) is not included yet: "
+            "monitoring is not built.",
+            "parameters": [
+                {
+                    "name": "patient_id",
+                    "in": "path",
+                    "required": True,
+                    "description": "The REMS patient ID; case, spaces and dashes are ignored.",
+                    "schema": {"type": "string"},
+                }
+            ],
+            "responses": {
+                "200": _json_response("The patient.", "PatientLookup"),
+                "401": _error_response(ERROR_RESPONSES["401"]),
+                "404": _error_response(
+                    "No such patient, not one of yours, or the ID's check character is wrong."
+                ),
+            },
+        }
+    },
     "/me": {
         "get": {
             "operationId": "whoAmI",

@@ -13,7 +13,7 @@ from rems.auth.models import Role, User
 from rems.certification.models import CertStatus
 from rems.certification.queries import status_today
 from rems.common.errors import Collector, StateConflict, ValidationFailed
-from rems.patients.models import Patient
+from rems.patients.models import Patient, PatientStatus
 from rems.patients.rules import PatientMove, next_patient_status
 from rems.patients.services import record_history
 from rems.prescribers.models import Prescriber
@@ -80,6 +80,8 @@ def transfer(
     """Hand the patient to another certified prescriber, who becomes prescriber of record."""
     if not _may_manage(session, patient, actor):
         raise StateConflict("Only the prescriber of record or an administrator can transfer.")
+    if patient.status == PatientStatus.CLOSED:
+        raise StateConflict("A closed record cannot be transferred.")
     errors = Collector()
     if new_prescriber is None or status_today(new_prescriber, today) != CertStatus.CERTIFIED:
         errors.add("new_prescriber", "Choose a certified prescriber (by NPI).")

@@ -134,6 +134,8 @@ def record_patient_signature(
     if patient.patient_signature_id is not None:
         raise StateConflict("The patient has already signed this enrollment form.")
     errors = Collector()
+    if method not in _program().acknowledgment_methods:
+        errors.add("method", "Choose how the patient received the documents.")
     statements = _check_patient_statements(patient, typed_name, attested, errors)
     versions = current_versions_today(session, today)
     for code, version in versions.items():

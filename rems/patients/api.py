@@ -1,0 +1,54 @@
+"""API lookup of a patient by REMS patient ID, for the prescriber of record, their delegates,
+administrators and auditors; anyone else gets the same 404 as for an unknown ID."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rems.api import bp
+from rems.auth.permissions import current_actor, signed_in
+from rems.common.clock import today
+from rems.documents.queries import acknowledgments_of, patient_missing_documents
+from rems.errors import api_error
+from rems.extensions import db
+from rems.patients.models import Patient
+from rems.patients.presenters import courses_of
+from rems.patients.queries import patient_for
+
+NOT_FOUND = "No patient with this REMS patient ID, or not one of yours."
+
+
+@bp.get("/patients/<patient_id>")
+@signed_in
+def patient_lookup(patient_id: str):
+    """The patient's status, prescriber of record, acknowledgments, missing documents and
+    courses. Monitoring is not part of this answer yet."""
+    patient = patient_for(db.session, current_actor(), patient_id)
+    if patient is None:
+        return api_error(404, NOT_FOUND)
+    return {
+        "patient_id": patient.rems_id,
+        "status": patient.status.value,
+        "prescriber": {"npi": patient.prescriber.npi, "name": patient.prescriber.name},
+        "acknowledgments": _acknowledgments(patient),
+        "documents_missing": patient_missing_documents(db.session, patient, today()),
+        "courses": [
+            {"number": c.number, "status": c.status.value, "doses_total": c.doses_total,
+             "doses_given": c.doses_given}
+            for c in courses_of(db.session, patient)
+        ],
+    }  # fmt: skip
+
+
+def _acknowledgments(patient: Patient) -> list[dict[str, str]]:
+    """The patient's acknowledgments, newest first."""
+    return [
+        {"document": ack.version.document.code, "version": ack.version.label,
+         "acknowledged_at": _utc(ack.acknowledged_at), "method": ack.method.value}
+        for ack in acknowledgments_of(db.session, patient)
+    ]  # fmt: skip
+
+
+def _utc(moment: datetime) -> str:
+    """A timestamp as ISO 8601 in UTC, e.g. 2026-11-24T09:00:00Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
