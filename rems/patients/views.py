@@ -32,7 +32,7 @@ FLAGGED = " It is flagged as a possible duplicate for the program to review."
 PATIENT_SIGNED = "The patient's signature is recorded. Next, the prescriber of record signs."
 NOT_PENDING = "The enrollment is {}: there is nothing left to sign."
 ENROLLED = "Signed: the patient is enrolled in the program."
-DISCONTINUED = "Discontinued. Monitoring continues until 48 months after the last infusion."
+DISCONTINUED = "Discontinued. Monitoring continues until {months} months after the last infusion."
 
 
 def _program():
@@ -254,7 +254,8 @@ def discontinue(patient_id: str):
         """Discontinue."""
         lifecycle.discontinue(db.session, patient, actor, reason=form.reason.data or "")
 
-    return _lifecycle(patient, "discontinue", form, DISCONTINUED, change)
+    months = _program().monitoring.months_after_last_dose
+    return _lifecycle(patient, "discontinue", form, DISCONTINUED.format(months=months), change)
 
 
 @bp.post("/<patient_id>/close")

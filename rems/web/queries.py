@@ -14,6 +14,7 @@ from rems.auth.models import ApiToken, Role, User
 from rems.certification.models import CertificationSubmission, CertStatus
 from rems.certification.rules import days_to_expiry, effective_status, expiring_soon
 from rems.common.clock import today, utcnow
+from rems.patients.queries import visible_patients
 from rems.sites.models import Site
 
 
@@ -76,6 +77,21 @@ def standing(party) -> Standing:
         days_left=days_to_expiry(party.expires_on, now),
         renewal_due=expiring_soon(party.status, party.expires_on, now, warning_days),
     )
+
+
+def patient_counts(session: Session, user) -> dict[str, int]:
+    """The user's patients per status, plus flagged possible duplicates (all patients for
+    administrators and auditors)."""
+    visible = visible_patients(user).subquery()
+    rows = session.execute(sa.select(visible.c.status, sa.func.count()).group_by(visible.c.status))
+    counts = {str(getattr(status, "value", status)): count for status, count in rows}
+    counts["duplicates"] = session.scalar(
+        sa.select(sa.func.count()).select_from(visible).where(
+            visible.c.possible_duplicate_of_id.is_not(None)
+        )
+    )
+    counts["total"] = sum(v for k, v in counts.items() if k != "duplicates")
+    return counts
 
 
 def pending_submission_count(session: Session) -> int:

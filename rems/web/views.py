@@ -33,7 +33,7 @@ def dashboard():
     return render_template(f"dashboard/{user.role.value}.html", user=user, **facts)
 
 
-def _program_overview(_user) -> dict:
+def _program_overview(user) -> dict:
     """Administrators and auditors: the whole program at a glance."""
     session = db.session
     return {
@@ -44,19 +44,27 @@ def _program_overview(_user) -> dict:
         "live_tokens": queries.live_token_count(session),
         "recent_events": queries.recent_events(session),
         "pending_submissions": queries.pending_submission_count(session),
+        "patients": queries.patient_counts(session, user),
     }
 
 
 def _prescriber_facts(user) -> dict:
     """A prescriber: their own certification as of today, with any renewal warning."""
     prescriber = prescriber_for(db.session, user)
-    return {"prescriber": prescriber, "standing": queries.standing(prescriber)}
+    return {
+        "prescriber": prescriber,
+        "standing": queries.standing(prescriber),
+        "patients": queries.patient_counts(db.session, user),
+    }
 
 
 def _delegate_facts(user) -> dict:
     """A delegate: the prescribers they work for, each with its status as of today."""
     prescribers = prescribers_for_delegate(db.session, user)
-    return {"prescribers": [(p, queries.standing(p)) for p in prescribers]}
+    return {
+        "prescribers": [(p, queries.standing(p)) for p in prescribers],
+        "patients": queries.patient_counts(db.session, user),
+    }
 
 
 def _site_facts(user) -> dict:
