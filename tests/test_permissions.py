@@ -79,6 +79,10 @@ EXPECTED: dict[str, object] = {
     "patients.close": frozenset({Role.PRESCRIBER, Role.ADMIN}),
     "patients.transfer": frozenset({Role.PRESCRIBER, Role.ADMIN}),
     "api.patient_lookup": ALL,
+    "api.authorization_request": frozenset({Role.SITE_STAFF}),
+    "api.authorization_read": ALL,
+    "api.authorization_reversal": frozenset({Role.SITE_STAFF}),
+    "api.infusion_record": frozenset({Role.SITE_STAFF}),
     "api.prescriber_lookup": ALL,
     "api.site_lookup": ALL,
 }
@@ -99,6 +103,7 @@ URL_VALUES = {
     "code": "no_such_document",
     "version_id": 999999,
     "patient_id": "P00000000000",
+    "number": "A00000000000",
 }
 #: Where one endpoint's parameter of the same name has another type.
 URL_OVERRIDES = {"api.site_lookup": {"site_id": "S00000000000"}}

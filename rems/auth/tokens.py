@@ -89,19 +89,25 @@ def user_for_token(session: Session, plaintext: str) -> tuple[User, ApiToken] | 
     return row.User, row.ApiToken
 
 
-def note_token_use(engine: sa.Engine, token: ApiToken) -> None:
-    """Record when a token was last used, in its own short transaction, at most once a minute."""
+def note_token_use(session: Session, token: ApiToken, *, request_writes: bool) -> None:
+    """Record when a token was last used, at most once a minute. A request that writes does it
+    in its own transaction (which already holds SQLite's write lock); a read does it in a short
+    transaction of its own, so reading never waits for the write lock."""
     now = utcnow()
     if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:
         return
     table = ApiToken.__table__
-    with writing(), engine.begin() as connection:
-        connection.execute(
-            table.update()
-            .where(table.c.id == token.id)
-            .where(sa.or_(table.c.last_used_at.is_(None), table.c.last_used_at < now))
-            .values(last_used_at=now)
-        )
+    statement = (
+        table.update()
+        .where(table.c.id == token.id)
+        .where(sa.or_(table.c.last_used_at.is_(None), table.c.last_used_at < now))
+        .values(last_used_at=now)
+    )
+    if request_writes:
+        session.execute(statement)
+        return
+    with writing(), session.get_bind().begin() as connection:
+        connection.execute(statement)
 
 
 def tokens_of(session: Session, user: User) -> list[ApiToken]:

@@ -57,6 +57,8 @@ class Course(db.Model):
         str_enum(CourseStatus, "course_status"), default=CourseStatus.AUTHORIZED
     )
     planned_start: Mapped[date]
+    #: The last day the first dose may be given: when the oldest baseline result turns too old.
+    first_dose_by: Mapped[date | None]
     first_dose_on: Mapped[date | None]
     last_dose_on: Mapped[date | None]
     prescriber_id: Mapped[int] = mapped_column(sa.ForeignKey("prescriber.id"))

@@ -86,9 +86,9 @@ def patient_counts(session: Session, user) -> dict[str, int]:
     rows = session.execute(sa.select(visible.c.status, sa.func.count()).group_by(visible.c.status))
     counts = {str(getattr(status, "value", status)): count for status, count in rows}
     counts["duplicates"] = session.scalar(
-        sa.select(sa.func.count()).select_from(visible).where(
-            visible.c.possible_duplicate_of_id.is_not(None)
-        )
+        sa.select(sa.func.count())
+        .select_from(visible)
+        .where(visible.c.possible_duplicate_of_id.is_not(None))
     )
     counts["total"] = sum(v for k, v in counts.items() if k != "duplicates")
     return counts

@@ -1,0 +1,227 @@
+"""Treatment courses: authorized on the signed Patient Authorization and Baseline Lab Form,
+lapsed when never started in time, closed early. Callers commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from rems.audit.models import StatusChange
+from rems.audit.trail import record_event
+from rems.auth.models import User
+from rems.auth.signatures import sign
+from rems.certification.models import CertStatus
+from rems.certification.queries import status_today
+from rems.common.clock import utcnow
+from rems.common.errors import StateConflict, ValidationFailed
+from rems.courses.models import OPEN_COURSE_STATUSES, BaselineTest, Course, CourseStatus
+from rems.courses.rules import BaselineNeed, CourseFacts, decide_course
+from rems.patients.models import Patient, PatientStatus
+from rems.prescribers.models import Prescriber
+
+SIGNATURE_MEANING = "Prescriber signs the Patient Authorization and Baseline Lab Form"
+
+
+def _program():
+    return current_app.extensions["rems_program"]
+
+
+def open_course(session: Session, patient: Patient) -> Course | None:
+    """The patient's authorized or in-progress course, if any."""
+    return session.scalar(
+        sa.select(Course).where(
+            Course.patient_id == patient.id, Course.status.in_(OPEN_COURSE_STATUSES)
+        )
+    )
+
+
+def courses_of(session: Session, patient: Patient) -> list[Course]:
+    """The patient's courses, newest first."""
+    return list(
+        session.scalars(
+            sa.select(Course).where(Course.patient_id == patient.id).order_by(Course.number.desc())
+        )
+    )
+
+
+def baseline_needs(course_number: int) -> tuple[BaselineNeed, ...]:
+    """The baseline tests course `course_number` needs, from the program file."""
+    return tuple(
+        BaselineNeed(t.code, t.name, t.baseline) for t in _program().baseline_tests(course_number)
+    )
+
+
+def course_facts(
+    session: Session,
+    patient: Patient,
+    signer: User,
+    *,
+    planned_start: date,
+    baseline: Mapping[str, date],
+    attested: Iterable[str],
+    today: date,
+) -> tuple[CourseFacts, int]:
+    """The facts of a course request, and the new course's number."""
+    prescriber = session.get(Prescriber, patient.prescriber_id)
+    previous = courses_of(session, patient)
+    number = (previous[0].number + 1) if previous else 1
+    prior_last = max((c.last_dose_on for c in previous if c.last_dose_on), default=None)
+    program = _program()
+    facts = CourseFacts(
+        today=today,
+        planned_start=planned_start,
+        patient_enrolled=patient.status == PatientStatus.ENROLLED,
+        prescriber_certified=status_today(prescriber, today) == CertStatus.CERTIFIED,
+        prescriber_of_record=prescriber.user_id == signer.id,
+        open_course=open_course(session, patient) is not None,
+        prior_last_dose=prior_last,
+        min_months_between_courses=program.dosing.min_months_between_courses,
+        baseline_needed=baseline_needs(number),
+        baseline=dict(baseline),
+        attestations_needed=tuple(a.id for a in program.attestations.course),
+        attested=frozenset(attested),
+    )
+    return facts, number
+
+
+def authorize_course(
+    session: Session,
+    patient: Patient,
+    signer: User,
+    *,
+    password: str,
+    planned_start: date,
+    baseline: Mapping[str, date],
+    attested: Iterable[str],
+    today: date,
+) -> Course:
+    """Check every rule at once, then sign and authorize the course."""
+    facts, number = course_facts(
+        session,
+        patient,
+        signer,
+        planned_start=planned_start,
+        baseline=baseline,
+        attested=attested,
+        today=today,
+    )
+    decision = decide_course(facts)
+    if not decision.authorized:
+        errors: dict[str, list[str]] = {}
+        for problem in decision.problems:
+            errors.setdefault(problem.field, []).append(problem.message)
+        raise ValidationFailed(errors)
+    content = {
+        "form": "Patient Authorization and Baseline Lab Form",
+        "patient_id": patient.rems_id,
+        "course": number,
+        "planned_start": planned_start,
+        "baseline": {n.code: facts.baseline[n.code] for n in facts.baseline_needed},
+        "attestations": [{"id": a.id, "text": a.text} for a in _program().attestations.course],
+    }
+    signature = sign(session, signer, password=password, meaning=SIGNATURE_MEANING, content=content)
+    course = Course(
+        patient_id=patient.id,
+        number=number,
+        doses_total=_program().course_doses(number),
+        status=CourseStatus.AUTHORIZED,
+        planned_start=planned_start,
+        first_dose_by=decision.first_dose_by,
+        prescriber_id=patient.prescriber_id,
+        attestations={"attested": sorted(facts.attested)},
+        signature_id=signature.id,
+        authorized_at=utcnow(),
+        prepared_by_id=signer.id,
+    )
+    session.add(course)
+    session.flush()
+    for need in facts.baseline_needed:
+        session.add(
+            BaselineTest(
+                course_id=course.id, test_code=need.code, collected_on=facts.baseline[need.code]
+            )
+        )
+    _history(session, course, None, CourseStatus.AUTHORIZED, signer, "Course authorized.")
+    record_event(
+        session,
+        "course.authorized",
+        actor=signer,
+        entity=course,
+        new={
+            "patient": patient.rems_id,
+            "number": number,
+            "doses_total": course.doses_total,
+            "planned_start": planned_start,
+            "first_dose_by": course.first_dose_by,
+        },
+    )
+    return course
+
+
+def settle_course(session: Session, course: Course, today: date) -> None:
+    """A course never started by its first-dose deadline has lapsed (recorded on first read)."""
+    lapsed = course.status == CourseStatus.AUTHORIZED and course.first_dose_on is None
+    if lapsed and course.first_dose_by is not None and today > course.first_dose_by:
+        from rems.authorizations.services import end_live_authorizations
+
+        end_live_authorizations(session, course, reason="The course lapsed.")
+        _history(
+            session,
+            course,
+            course.status,
+            CourseStatus.LAPSED,
+            None,
+            f"Not started by {course.first_dose_by}.",
+        )
+        course.status = CourseStatus.LAPSED
+        record_event(
+            session,
+            "course.lapsed",
+            actor=None,
+            entity=course,
+            old={"status": "authorized"},
+            new={"status": "lapsed"},
+        )
+
+
+def close_course(session: Session, course: Course, actor: User, *, reason: str) -> None:
+    """The prescriber stops the course early; doses given still count for monitoring."""
+    if course.status not in OPEN_COURSE_STATUSES:
+        raise StateConflict(f"The course is {course.status.value}; only an open course closes.")
+    if not (reason or "").strip():
+        raise ValidationFailed.single("reason", "Give the reason for closing the course.")
+    from rems.authorizations.services import end_live_authorizations
+
+    end_live_authorizations(session, course, reason="The course was closed.")
+    _history(session, course, course.status, CourseStatus.CLOSED, actor, reason.strip())
+    old = course.status.value
+    course.status = CourseStatus.CLOSED
+    course.closed_at, course.closed_reason = utcnow(), reason.strip()
+    record_event(
+        session,
+        "course.closed",
+        actor=actor,
+        entity=course,
+        old={"status": old},
+        new={"status": "closed"},
+        reason=reason.strip(),
+    )
+
+
+def _history(session, course, from_status, to_status, actor, reason) -> None:
+    """A status history row of the course."""
+    session.add(
+        StatusChange(
+            entity_type="course",
+            entity_id=course.id,
+            from_status=from_status.value if from_status else None,
+            to_status=to_status.value,
+            changed_at=utcnow(),
+            changed_by_id=getattr(actor, "id", None),
+            reason=reason,
+        )
+    )

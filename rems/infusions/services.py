@@ -1,0 +1,229 @@
+"""Recording an infusion against an authorization for the receiving site. Callers commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from rems.audit.trail import record_event
+from rems.auth.models import User
+from rems.authorizations.models import (
+    LIVE_AUTHORIZATION_STATUSES,
+    Authorization,
+    AuthorizationStatus,
+)
+from rems.authorizations.services import settle_authorization
+from rems.common.clock import utcnow
+from rems.common.errors import StateConflict, ValidationFailed
+from rems.courses.models import Course, CourseStatus
+from rems.infusions.models import Infusion, Reaction
+from rems.infusions.rules import InfusionFacts, infusion_errors
+from rems.monitoring.models import AdverseEvent
+
+INFUSION_REACTION = "infusion_reaction"
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The stored infusion and what the site should know."""
+
+    infusion: Infusion
+    authorization: Authorization
+    course: Course
+    warnings: tuple[dict[str, str], ...]
+
+
+def record_infusion(
+    session: Session,
+    authorization: Authorization,
+    actor: User,
+    record: dict[str, Any],
+    *,
+    today: date,
+) -> Recorded:
+    """Check the record against the program's rules, then give the dose in the database."""
+    if actor.site_id != authorization.infusion_site_id:
+        raise StateConflict("Only the receiving infusion site records infusions.")
+    settle_authorization(session, authorization, today)
+    if authorization.status not in LIVE_AUTHORIZATION_STATUSES:
+        raise StateConflict(
+            f"The authorization is {authorization.status.value}: no dose may be "
+            "recorded against it."
+        )
+    course = session.get(Course, authorization.course_id)
+    dose_number = course.doses_given + 1
+    errors = infusion_errors(_facts(session, course, authorization, record, dose_number))
+    if errors:
+        raise ValidationFailed(errors)
+    previous = course.last_dose_on
+    delayed = previous is not None and record["administered_on"] > previous + timedelta(days=1)
+    _take_dose(session, authorization, course, record["administered_on"])
+    infusion = _store(session, authorization, course, actor, record, dose_number, delayed)
+    warnings = (
+        (
+            {
+                "code": "DOSE_DELAYED",
+                "message": f"The previous dose was on {previous}; this dose follows a gap.",
+            },
+        )
+        if delayed
+        else ()
+    )
+    return Recorded(infusion, authorization, course, warnings)
+
+
+def _facts(session, course: Course, authorization, record, dose_number: int) -> InfusionFacts:
+    """The rule's view of the infusion."""
+    program = current_app.extensions["rems_program"]
+    prior = _prior_last_dose(session, course)
+    return InfusionFacts(
+        administered_on=record["administered_on"],
+        identity_verified=record["identity_verified"],
+        no_active_infection=record["no_active_infection"],
+        corticosteroid_premedication=record["corticosteroid_premedication"],
+        antiviral_prophylaxis=record["antiviral_prophylaxis"],
+        started_at=record["infusion_started_at"],
+        ended_at=record["infusion_ended_at"],
+        observation_ended_at=record["observation_ended_at"],
+        reaction=record["reaction"],
+        dose_number=dose_number,
+        valid_from=authorization.valid_from,
+        valid_until=authorization.valid_until,
+        last_dose_on=course.last_dose_on,
+        first_dose_by=course.first_dose_by,
+        prior_course_last_dose=prior,
+        min_months_between_courses=program.dosing.min_months_between_courses,
+        premedication_doses=program.dosing.premedication_doses,
+        antiviral_from_dose=program.dosing.antiviral_from_dose,
+        observation_minutes=program.dosing.observation_minutes,
+        reaction_grades=tuple(program.adverse_events.reaction_grades),
+    )
+
+
+def _prior_last_dose(session: Session, course: Course) -> date | None:
+    """The last dose of the patient's earlier courses."""
+    from rems.courses.services import courses_of
+    from rems.patients.models import Patient
+
+    earlier = [
+        c
+        for c in courses_of(session, session.get(Patient, course.patient_id))
+        if c.number < course.number and c.last_dose_on
+    ]
+    return max((c.last_dose_on for c in earlier), default=None)
+
+
+def _take_dose(session: Session, authorization: Authorization, course: Course, day: date) -> None:
+    """One dose moves from held to given, in conditional UPDATEs that re-check the counts."""
+    auth_table, course_table = Authorization.__table__, Course.__table__
+    taken = session.execute(
+        auth_table.update()
+        .where(
+            auth_table.c.id == authorization.id,
+            auth_table.c.status.in_(["issued", "partially_used"]),
+            auth_table.c.doses_given < auth_table.c.doses,
+        )
+        .values(doses_given=auth_table.c.doses_given + 1)
+    )
+    if taken.rowcount != 1:
+        raise StateConflict("The authorization has no dose left.")
+    session.execute(
+        course_table.update()
+        .where(course_table.c.id == course.id, course_table.c.doses_held > 0)
+        .values(
+            doses_given=course_table.c.doses_given + 1, doses_held=course_table.c.doses_held - 1
+        )
+    )
+    session.refresh(authorization)
+    session.refresh(course)
+    _after_dose(authorization, course, day)
+
+
+def _after_dose(authorization: Authorization, course: Course, day: date) -> None:
+    """Statuses and dates after a dose: used up authorizations, started or completed courses."""
+    used_up = authorization.doses_given == authorization.doses
+    authorization.status = (
+        AuthorizationStatus.USED if used_up else AuthorizationStatus.PARTIALLY_USED
+    )
+    course.first_dose_on = course.first_dose_on or day
+    course.last_dose_on = day
+    course.status = (
+        CourseStatus.COMPLETED
+        if course.doses_given == course.doses_total
+        else CourseStatus.IN_PROGRESS
+    )
+
+
+def _store(session, authorization, course, actor, record, dose_number, delayed) -> Infusion:
+    """The infusion row, its audit event, and an adverse event for a serious reaction."""
+    fields = {
+        k: record[k]
+        for k in (
+            "administered_on",
+            "identity_verified",
+            "no_active_infection",
+            "corticosteroid_premedication",
+            "antiviral_prophylaxis",
+            "infusion_started_at",
+            "infusion_ended_at",
+            "observation_ended_at",
+        )
+    }
+    infusion = Infusion(
+        authorization_id=authorization.id,
+        course_id=course.id,
+        patient_id=course.patient_id,
+        site_id=authorization.infusion_site_id,
+        dose_number=dose_number,
+        reaction=Reaction(record["reaction"]),
+        notes=(record.get("notes") or None),
+        recorded_at=utcnow(),
+        recorded_by_id=actor.id,
+        delayed=delayed,
+        **fields,
+    )
+    session.add(infusion)
+    session.flush()
+    record_event(
+        session,
+        "infusion.recorded",
+        actor=actor,
+        entity=infusion,
+        new={
+            **fields,
+            "dose_number": dose_number,
+            "reaction": record["reaction"],
+            "authorization": authorization.number,
+            "course": course.number,
+        },
+    )
+    if infusion.reaction == Reaction.SERIOUS:
+        _adverse_event(session, infusion, actor, record)
+    return infusion
+
+
+def _adverse_event(session, infusion: Infusion, actor: User, record) -> None:
+    """A serious infusion reaction is an adverse event of the patient."""
+    event = AdverseEvent(
+        patient_id=infusion.patient_id,
+        category=INFUSION_REACTION,
+        onset_on=infusion.administered_on,
+        serious=True,
+        description=record.get("notes") or "Serious infusion reaction recorded by the site.",
+        infusion_id=infusion.id,
+        reported_at=utcnow(),
+        reported_by_id=actor.id,
+    )
+    session.add(event)
+    session.flush()
+    record_event(
+        session,
+        "adverse_event.reported",
+        actor=actor,
+        entity=event,
+        new={"category": INFUSION_REACTION, "serious": True, "infusion_id": infusion.id},
+    )

@@ -1,0 +1,179 @@
+"""The gate over the API: grants, denials with every reason, idempotency, reversal, infusions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from rems.audit.models import AuditEvent
+from rems.authorizations.models import AuthorizationDecision
+from rems.common.clock import today
+from rems.extensions import db
+from tests.authorizations.helpers import gate, infusion
+
+
+def _post(client, token, path, body, **headers):
+    return client.post(path, json=body, headers={"Authorization": f"Bearer {token}", **headers})
+
+
+def _get(client, token, path):
+    return client.get(path, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_complete_request_is_granted(app, client, factory, clock):
+    world = gate(app, factory)
+    response = _post(client, world.pharmacy_token, "/api/v1/authorizations", world.request())
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["decision"] == "authorized"
+    assert body["doses"] == 5
+    assert body["course"] == {
+        "number": 1,
+        "doses_total": 5,
+        "doses_given": 0,
+        "doses_authorized": 5,
+    }
+    assert body["valid_from"] == "2026-11-24" and body["valid_until"] == "2026-12-01"
+    assert body["first_dose_by"] == "2026-12-19"  # baseline collected 2026-11-19 + 30 days
+    assert body["warnings"] == []
+
+
+def test_a_denial_lists_every_reason_and_is_stored(app, client, factory):
+    world = gate(app, factory, with_course=False)
+    body = world.request(prescriber_npi="1234567893", infusion_site_id=world.pharmacy_code)
+    response = _post(client, world.pharmacy_token, "/api/v1/authorizations", body)
+    assert response.status_code == 200
+    denial = response.get_json()
+    codes = {reason["code"] for reason in denial["reasons"]}
+    assert codes == {"SITE_NOT_CERTIFIED", "PRESCRIBER_NOT_CERTIFIED", "COURSE_NOT_AUTHORIZED"}
+    assert all(reason["action_by"] and reason["message"] for reason in denial["reasons"])
+    with app.app_context():
+        stored = db.session.scalar(sa.select(AuthorizationDecision))
+        assert stored.decision_id == denial["decision_id"] and stored.outcome == "denied"
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).where(AuditEvent.action == "authorization.denied")
+            )
+            == 1
+        )
+
+
+def test_wrong_date_of_birth_is_patient_not_found(app, client, factory):
+    world = gate(app, factory)
+    body = world.request(date_of_birth="1984-03-01")
+    denial = _post(client, world.pharmacy_token, "/api/v1/authorizations", body).get_json()
+    assert [r["code"] for r in denial["reasons"]] == ["PATIENT_NOT_FOUND"]
+
+
+def test_idempotency_key_replays_the_first_answer(app, client, factory):
+    world = gate(app, factory)
+    key = {"Idempotency-Key": "order-42"}
+    first = _post(client, world.pharmacy_token, "/api/v1/authorizations", world.request(), **key)
+    again = _post(client, world.pharmacy_token, "/api/v1/authorizations", world.request(), **key)
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+    other = _post(
+        client, world.pharmacy_token, "/api/v1/authorizations", world.request(doses=1), **key
+    )
+    assert other.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuthorizationDecision)) == 1
+
+
+def test_more_doses_than_left_are_refused(app, client, factory):
+    world = gate(app, factory)
+    first = _post(client, world.pharmacy_token, "/api/v1/authorizations", world.request(doses=3))
+    assert first.status_code == 201
+    second = _post(client, world.pharmacy_token, "/api/v1/authorizations", world.request(doses=3))
+    assert [r["code"] for r in second.get_json()["reasons"]] == ["DOSES_EXCEEDED"]
+    rest = _post(client, world.pharmacy_token, "/api/v1/authorizations", world.request())
+    assert rest.get_json()["doses"] == 2
+
+
+def test_bad_bodies_get_the_documented_errors(app, client, factory):
+    world = gate(app, factory)
+    path = "/api/v1/authorizations"
+    headers = {"Authorization": f"Bearer {world.pharmacy_token}"}
+    assert (
+        client.post(path, data="{", headers=headers, content_type="application/json").status_code
+        == 400
+    )
+    assert client.post(path, data="a=b", headers=headers).status_code == 400
+    unknown = _post(client, world.pharmacy_token, path, world.request(admin=True))
+    assert unknown.status_code == 422 and "admin" in unknown.get_json()["error"]["details"]
+    bad = _post(
+        client, world.pharmacy_token, path, world.request(date_of_birth="1984-02-30", doses=0)
+    )
+    assert set(bad.get_json()["error"]["details"]) == {"date_of_birth", "doses"}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuthorizationDecision)) == 0
+
+
+def test_only_the_parties_see_an_authorization(app, client, factory):
+    world = gate(app, factory)
+    number = _post(
+        client, world.pharmacy_token, "/api/v1/authorizations", world.request()
+    ).get_json()["authorization_number"]
+    for token in (world.pharmacy_token, world.nurse_token):
+        body = _get(client, token, f"/api/v1/authorizations/{number}").get_json()
+        assert body["status"] == "issued" and body["doses_given"] == 0
+    from tests.authorizations.helpers import site_with_staff
+
+    _, stranger = site_with_staff(
+        app, factory, world.admin, dispenses=True, infuses=True, name="Elsewhere"
+    )
+    assert _get(client, stranger, f"/api/v1/authorizations/{number}").status_code == 404
+
+
+def test_reversal_returns_the_doses(app, client, factory):
+    world = gate(app, factory)
+    number = _post(
+        client, world.pharmacy_token, "/api/v1/authorizations", world.request()
+    ).get_json()["authorization_number"]
+    path = f"/api/v1/authorizations/{number}/reversal"
+    assert _post(client, world.pharmacy_token, path, {}).status_code == 422
+    reversed_ = _post(client, world.pharmacy_token, path, {"reason": "Ordered by mistake"})
+    assert reversed_.get_json()["status"] == "reversed"
+    assert _post(client, world.pharmacy_token, path, {"reason": "again"}).status_code == 409
+    again = _post(client, world.pharmacy_token, "/api/v1/authorizations", world.request())
+    assert again.status_code == 201 and again.get_json()["doses"] == 5
+
+
+def test_infusions_complete_the_course(app, client, factory, clock):
+    world = gate(app, factory)
+    number = _post(
+        client, world.pharmacy_token, "/api/v1/authorizations", world.request()
+    ).get_json()["authorization_number"]
+    path = f"/api/v1/authorizations/{number}/infusions"
+    start = today() + timedelta(days=2)
+    for dose in range(1, 6):
+        day = start + timedelta(days=dose - 1)
+        response = _post(client, world.nurse_token, path, infusion(day))
+        assert response.status_code == 201, response.get_json()
+        assert response.get_json()["dose_number"] == dose
+    assert response.get_json()["authorization_status"] == "used"
+    assert response.get_json()["course_status"] == "completed"
+    assert (
+        _post(client, world.nurse_token, path, infusion(start + timedelta(days=6))).status_code
+        == 409
+    )
+    assert _post(client, world.pharmacy_token, path, infusion(start)).status_code == 404
+
+
+def test_an_infusion_missing_its_checks_is_refused_field_by_field(app, client, factory):
+    world = gate(app, factory)
+    number = _post(
+        client, world.pharmacy_token, "/api/v1/authorizations", world.request()
+    ).get_json()["authorization_number"]
+    day = today() + timedelta(days=2)
+    record = infusion(
+        day, corticosteroid_premedication=False, observation_ended_at=f"{day}T18:59:00Z"
+    )
+    response = _post(
+        client, world.nurse_token, f"/api/v1/authorizations/{number}/infusions", record
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["details"]) == {
+        "corticosteroid_premedication",
+        "observation_ended_at",
+    }
