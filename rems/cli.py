@@ -103,6 +103,18 @@ def expire_certifications():
     click.echo(f"Expired {moved} certification(s) whose period had ended.")
 
 
+@rems_cli.command("expire-authorizations")
+def expire_authorizations_command():
+    """Expire live authorizations past their last day; unused doses return (daily job)."""
+    from rems.authorizations.services import expire_authorizations
+    from rems.common.clock import today
+
+    with writing():
+        moved = expire_authorizations(db.session, today())
+        db.session.commit()
+    click.echo(f"Expired {moved} authorization(s) past their validity; unused doses returned.")
+
+
 @rems_cli.command("backup")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Backup file.")
 def backup(output: Path | None):

@@ -114,7 +114,16 @@ def test_backup(app, runner, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "command", ["create-user", "create-token", "demo", "audit-verify", "backup"]
+    "command",
+    [
+        "create-user",
+        "create-token",
+        "demo",
+        "audit-verify",
+        "backup",
+        "expire-certifications",
+        "expire-authorizations",
+    ],
 )
 def test_every_command_has_help(runner, command):
     result = runner.invoke(args=["rems", command, "--help"])

@@ -14,7 +14,7 @@ from rems.auth.permissions import current_actor, policy_of
 from rems.auth.tokens import note_token_use, user_for_token
 from rems.certification.queries import may_act_for_role
 from rems.common.clock import today, utcnow
-from rems.common.transactions import SAFE_METHODS
+from rems.common.transactions import request_may_write
 from rems.extensions import db, login_manager
 
 QUERY_TOKEN_PARAMS = ("access_token", "token", "api_key", "apikey", "bearer", "auth")
@@ -93,7 +93,7 @@ def _api_identity() -> User | None:
     if not may_act_for_role(db.session, found[0], today()):
         raise ApiAuthError(NOT_CERTIFIED)
     g.api_user, g.api_token = found
-    note_token_use(db.session, g.api_token, request_writes=request.method not in SAFE_METHODS)
+    note_token_use(db.session, g.api_token, request_writes=request_may_write())
     return g.api_user
 
 

@@ -19,6 +19,7 @@ from rems.authorizations.services import (
 )
 from rems.common.clock import today
 from rems.common.errors import ValidationFailed
+from rems.common.transactions import may_write
 from rems.extensions import db
 from rems.infusions.api_fields import INFUSION_FIELDS
 from rems.infusions.services import record_infusion
@@ -55,6 +56,7 @@ def authorization_request():
 
 @bp.get("/authorizations/<number>")
 @signed_in
+@may_write
 def authorization_read(number: str):
     """One authorization, for the parties to it (anyone else: 404)."""
     authorization = _visible_or_404(number)

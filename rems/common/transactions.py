@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import sqlalchemy as sa
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,6 +39,21 @@ def configure_sqlite(busy_timeout_ms: int) -> None:
     _busy_timeout_ms = busy_timeout_ms
 
 
+def may_write(view):
+    """Mark a GET view that may write (it records what time has settled, e.g. an expiry): its
+    transaction takes the write lock up front like a POST's."""
+    view.rems_may_write = True
+    return view
+
+
+def request_may_write() -> bool:
+    """Whether the current request may write: an unsafe method, or a view marked may_write."""
+    if request.method not in SAFE_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, "rems_may_write", False))
+
+
 def _begin_statement() -> str:
     """BEGIN for reads, BEGIN IMMEDIATE for a transaction that may write: outside requests, and
     the first transaction of a POST. Requests commit once (house rule), so what follows a
@@ -46,7 +61,7 @@ def _begin_statement() -> str:
     if _force_immediate.get():
         return "BEGIN IMMEDIATE"
     reading = has_request_context() and (
-        request.method in SAFE_METHODS or g.get("rems_committed", False)
+        not request_may_write() or g.get("rems_committed", False)
     )
     return "BEGIN" if reading else "BEGIN IMMEDIATE"
 

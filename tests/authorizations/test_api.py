@@ -177,3 +177,16 @@ def test_an_infusion_missing_its_checks_is_refused_field_by_field(app, client, f
         "corticosteroid_premedication",
         "observation_ended_at",
     }
+
+
+def test_expiry_returns_unused_doses_and_the_job_is_idempotent(app, client, factory, clock, runner):
+    world = gate(app, factory)
+    number = _post(
+        client, world.pharmacy_token, "/api/v1/authorizations", world.request(doses=2)
+    ).get_json()["authorization_number"]
+    clock.advance(days=8)  # past valid_until (issue day + 7)
+    body = _get(client, world.pharmacy_token, f"/api/v1/authorizations/{number}").get_json()
+    assert body["status"] == "expired"
+    assert runner.invoke(args=["rems", "expire-authorizations"]).output.startswith("Expired 0")
+    fresh = _post(client, world.pharmacy_token, "/api/v1/authorizations", world.request())
+    assert fresh.status_code == 201 and fresh.get_json()["doses"] == 5
