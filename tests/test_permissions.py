@@ -7,6 +7,7 @@ from flask import url_for
 
 from rems.auth.models import Role
 from rems.auth.permissions import policy_of
+from tests.certification.helpers import certify, make_prescriber, make_site
 from tests.factories import csrf_token
 
 PUBLIC = "public"
@@ -155,7 +156,7 @@ def _url(app, rule) -> str:
 
 @pytest.mark.parametrize(("role", "representative"), PERSONAS)
 def test_role_route_matrix(app, factory, role, representative):
-    user = factory.user(role, representative=representative)
+    user = _persona(app, factory, role, representative)
     token = factory.token(user)
     checked = 0
     for rule, method in _routes(app):
@@ -167,6 +168,20 @@ def test_role_route_matrix(app, factory, role, representative):
             assert status == 403, f"{role} must be refused {method} {rule.rule}, got {status}"
         checked += 1
     assert checked >= len(EXPECTED)
+
+
+def _persona(app, factory, role: Role, representative: bool):
+    """A user of the role whose party is certified, so that only the role decides access."""
+    admin = factory.user(Role.ADMIN)
+    if role == Role.PRESCRIBER:
+        party = make_prescriber(app, factory)
+        certify(app, party, admin)
+        return party.user
+    if role == Role.SITE_STAFF:
+        party = make_site(app, factory)
+        certify(app, party, admin)
+        return party.user if representative else factory.user(role, site_id=party.id)
+    return factory.user(role, representative=representative)
 
 
 def _allowed(expected, role: Role, representative: bool) -> bool:
