@@ -13,13 +13,14 @@ from rems.authorizations import presenters
 from rems.authorizations.models import Authorization
 from rems.authorizations.queries import authorization_for
 from rems.authorizations.services import (
+    needs_settling,
     request_authorization,
     reverse_authorization,
     settle_authorization,
 )
 from rems.common.clock import today
 from rems.common.errors import ValidationFailed
-from rems.common.transactions import may_write
+from rems.common.transactions import writing
 from rems.extensions import db
 from rems.infusions.api_fields import INFUSION_FIELDS
 from rems.infusions.services import record_infusion
@@ -56,12 +57,15 @@ def authorization_request():
 
 @bp.get("/authorizations/<number>")
 @signed_in
-@may_write
 def authorization_read(number: str):
-    """One authorization, for the parties to it (anyone else: 404)."""
+    """One authorization, for the parties to it (anyone else: 404). A read past the last day
+    records the expiry first, in a short write of its own."""
     authorization = _visible_or_404(number)
-    settle_authorization(db.session, authorization, today())
-    db.session.commit()
+    if needs_settling(authorization, today()):
+        db.session.rollback()
+        with writing():
+            settle_authorization(db.session, authorization, today())
+            db.session.commit()
     return jsonify(presenters.authorization_body(authorization))
 
 

@@ -160,10 +160,15 @@ def _asdict(item) -> dict[str, str]:
     return {name: getattr(item, name) for name in item.__slots__}
 
 
+def needs_settling(authorization: Authorization, today: date) -> bool:
+    """Live, but past its last day: its expiry is still to be recorded."""
+    live = authorization.status in LIVE_AUTHORIZATION_STATUSES
+    return live and today > authorization.valid_until
+
+
 def settle_authorization(session: Session, authorization: Authorization, today: date) -> None:
     """Past its last day, a live authorization expires and its unused doses return."""
-    live = authorization.status in LIVE_AUTHORIZATION_STATUSES
-    if live and today > authorization.valid_until:
+    if needs_settling(authorization, today):
         _end(
             session,
             authorization,

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy.orm import Session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,19 +39,10 @@ def configure_sqlite(busy_timeout_ms: int) -> None:
     _busy_timeout_ms = busy_timeout_ms
 
 
-def may_write(view):
-    """Mark a GET view that may write (it records what time has settled, e.g. an expiry): its
-    transaction takes the write lock up front like a POST's."""
-    view.rems_may_write = True
-    return view
-
-
 def request_may_write() -> bool:
-    """Whether the current request may write: an unsafe method, or a view marked may_write."""
-    if request.method not in SAFE_METHODS:
-        return True
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return bool(getattr(view, "rems_may_write", False))
+    """Whether the current request may write (an unsafe method). A read that finds something
+    to record (an expiry, say) ends its read and writes in a `writing()` transaction of its own."""
+    return request.method not in SAFE_METHODS
 
 
 def _begin_statement() -> str:
