@@ -76,6 +76,10 @@ class User(UserMixin, db.Model):
         return self.role == Role.SITE_STAFF and self.is_authorized_representative
 
     site = db.relationship("Site", foreign_keys=[site_id])
+    #: A prescriber's own enrollment record (None for other roles, or before the form).
+    prescriber_record = db.relationship(
+        "Prescriber", primaryjoin="Prescriber.user_id == User.id", uselist=False, viewonly=True
+    )
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from rems.audit.trail import record_event
 from rems.auth.models import ApiToken, User
@@ -82,6 +82,7 @@ def user_for_token(session: Session, plaintext: str) -> tuple[User, ApiToken] | 
     row = session.execute(
         sa.select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
+        .options(joinedload(User.site), joinedload(User.prescriber_record))
         .where(ApiToken.token_hash == hash_token(plaintext))
     ).first()
     if row is None or row.ApiToken.revoked_at is not None or not row.User.active:

@@ -18,9 +18,9 @@ from rems.sites.models import Site
 def party_of(session: Session, user: User) -> Prescriber | Site | None:
     """The certified party a user acts as: their prescriber record or their site."""
     if user.role == Role.PRESCRIBER:
-        return session.scalar(sa.select(Prescriber).where(Prescriber.user_id == user.id))
-    if user.role == Role.SITE_STAFF and user.site_id is not None:
-        return session.get(Site, user.site_id)
+        return user.prescriber_record
+    if user.role == Role.SITE_STAFF:
+        return user.site
     return None
 
 
