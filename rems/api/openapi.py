@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rems.api.openapi_gate import GATE_PATHS, GATE_SCHEMAS
+
 ERROR_RESPONSES = {
     "400": "Malformed JSON or wrong content type.",
     "401": "Missing, invalid or revoked token, or a token in the query string.",
@@ -174,6 +176,7 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    **GATE_SCHEMAS,
 }
 
 
@@ -274,6 +277,7 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    **GATE_PATHS,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -12,6 +13,10 @@ from werkzeug.exceptions import BadRequest
 from rems.common.errors import ValidationFailed
 
 Parser = Callable[[Any], Any]
+NUL_MESSAGE = "Text may not contain NUL characters."
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Clinical dates and times lie in this range; outside it they are typing mistakes.
+YEARS = range(1900, 2101)
 
 
 def json_body(fields: dict[str, tuple[Parser, bool]]) -> dict[str, Any]:
@@ -47,6 +52,8 @@ def text(limit: int) -> Parser:
     def parse(value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
             raise ValueError("Give a non-empty string.")
+        if "\x00" in value:
+            raise ValueError(NUL_MESSAGE)
         if len(value) > limit:
             raise ValueError(f"Use at most {limit} characters.")
         return value.strip()
@@ -59,11 +66,14 @@ def iso_date(value: Any) -> date:
     if not isinstance(value, str):
         raise ValueError("Give a date as YYYY-MM-DD.")
     try:
-        if len(value) != 10:
+        if not DATE_RE.match(value):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValueError("Not a real date in the form YYYY-MM-DD.") from None
+    if day.year not in YEARS:
+        raise ValueError(f"Give a date between {YEARS.start} and {YEARS.stop - 1}.")
+    return day
 
 
 def utc_datetime(value: Any) -> datetime:
@@ -76,6 +86,8 @@ def utc_datetime(value: Any) -> datetime:
         raise ValueError("Not an ISO 8601 time, e.g. 2026-11-24T13:00:00Z.") from None
     if moment.tzinfo is None:
         raise ValueError("Give the time zone (Z for UTC).")
+    if moment.year not in YEARS:
+        raise ValueError(f"Give a time between {YEARS.start} and {YEARS.stop - 1}.")
     return moment.astimezone(UTC)
 
 
@@ -116,6 +128,8 @@ def optional_text(limit: int) -> Parser:
     def parse(value: Any) -> str:
         if not isinstance(value, str):
             raise ValueError("Give a string.")
+        if "\x00" in value:
+            raise ValueError(NUL_MESSAGE)
         if len(value) > limit:
             raise ValueError(f"Use at most {limit} characters.")
         return value.strip()

@@ -39,8 +39,8 @@ REQUEST_FIELDS = {
 def authorization_request():
     """A pharmacy asks whether it may dispense: 201 with the grant, 200 with the denial."""
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 200:
-        raise ValidationFailed.single("Idempotency-Key", "Use 1 to 200 characters.")
+    if key is not None and (not 1 <= len(key) <= 200 or "\x00" in key):
+        raise ValidationFailed.single("Idempotency-Key", "Use 1 to 200 printable characters.")
     body = json_body(REQUEST_FIELDS)
     try:
         outcome = request_authorization(

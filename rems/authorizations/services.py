@@ -63,7 +63,8 @@ def request_authorization(
             raise ValidationFailed.single(
                 "Idempotency-Key", "This key was used with a different request body."
             )
-        return Outcome(earlier, session.get(Authorization, earlier.authorization_id), True)
+        granted = earlier.authorization_id
+        return Outcome(earlier, session.get(Authorization, granted) if granted else None, True)
     facts, refs = gather_facts(session, requester, request, today)
     decision = decide_dispensing(facts)
     authorization = None

@@ -51,9 +51,7 @@ def _begin_statement() -> str:
     request's commit only reads to render the answer and must not hold the write lock."""
     if _force_immediate.get():
         return "BEGIN IMMEDIATE"
-    reading = has_request_context() and (
-        not request_may_write() or g.get("rems_committed", False)
-    )
+    reading = has_request_context() and (not request_may_write() or g.get("rems_committed", False))
     return "BEGIN" if reading else "BEGIN IMMEDIATE"
 
 
