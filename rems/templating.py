@@ -9,12 +9,21 @@ from flask import Flask, current_app
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, policy_of
 
+#: Site capabilities some links need, beyond the route's policy.
+_NEEDS_CAPABILITY = {
+    "authorizations.request_form": "dispenses",
+    "authorizations.live_list": "dispenses",
+    "infusions.site_list": "infuses",
+}
 #: (endpoint, label): a link is shown only to users the route's own policy lets in.
 NAVIGATION = (
     ("web.dashboard", "Dashboard"),
     ("prescribers.enrollment", "Enrollment"),
     ("prescribers.delegates", "Delegates"),
     ("sites.overview", "Your site"),
+    ("authorizations.request_form", "Request authorization"),
+    ("authorizations.live_list", "Authorizations"),
+    ("infusions.site_list", "Infusions"),
     ("patients.patient_list", "Patients"),
     ("documents.document_list", "Documents"),
     ("certification.queue", "Certification"),
@@ -33,8 +42,15 @@ def _navigation() -> list[tuple[str, str]]:
     return [
         (endpoint, label)
         for endpoint, label in NAVIGATION
-        if endpoint in views and policy_of(views[endpoint]).allows(user)
+        if endpoint in views
+        and policy_of(views[endpoint]).allows(user)
+        and _has_capability(user, _NEEDS_CAPABILITY.get(endpoint))
     ]
+
+
+def _has_capability(user, capability: str | None) -> bool:
+    """A link needing a site capability shows only to staff of a site that has it."""
+    return capability is None or bool(user.site and getattr(user.site, capability))
 
 
 def format_datetime(value: datetime | None) -> str:

@@ -84,6 +84,15 @@ EXPECTED: dict[str, object] = {
     "api.authorization_read": ALL,
     "api.authorization_reversal": frozenset({Role.SITE_STAFF}),
     "api.infusion_record": frozenset({Role.SITE_STAFF}),
+    "courses.authorize": PRESCRIBER,
+    "courses.close": PRESCRIBER,
+    "authorizations.live_list": frozenset({Role.SITE_STAFF}),
+    "authorizations.request_form": frozenset({Role.SITE_STAFF}),
+    "authorizations.decision": frozenset({Role.SITE_STAFF}),
+    "authorizations.detail": ALL,
+    "authorizations.reverse": frozenset({Role.SITE_STAFF}),
+    "infusions.site_list": frozenset({Role.SITE_STAFF}),
+    "infusions.record": frozenset({Role.SITE_STAFF}),
     "api.prescriber_lookup": ALL,
     "api.site_lookup": ALL,
 }
@@ -105,6 +114,7 @@ URL_VALUES = {
     "version_id": 999999,
     "patient_id": "P00000000000",
     "number": "A00000000000",
+    "decision_id": "D00000000000",
 }
 #: Where one endpoint's parameter of the same name has another type.
 URL_OVERRIDES = {"api.site_lookup": {"site_id": "S00000000000"}}

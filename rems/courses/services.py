@@ -67,6 +67,9 @@ def course_facts(
 ) -> tuple[CourseFacts, int]:
     """The facts of a course request, and the new course's number."""
     prescriber = session.get(Prescriber, patient.prescriber_id)
+    current = open_course(session, patient)
+    if current is not None:  # a course never started in time has lapsed: record it first
+        settle_course(session, current, today)
     previous = courses_of(session, patient)
     number = (previous[0].number + 1) if previous else 1
     prior_last = max((c.last_dose_on for c in previous if c.last_dose_on), default=None)

@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from rems.audit.models import StatusChange
 from rems.auth.models import Role, Signature, User
+from rems.authorizations.models import Authorization
+from rems.authorizations.queries import may_see
 from rems.certification.models import CertStatus
 from rems.certification.queries import status_today
-from rems.courses.models import Course
+from rems.courses.models import OPEN_COURSE_STATUSES, Course
 from rems.documents.models import DocumentVersion
 from rems.documents.queries import (
     acknowledgments_of,
@@ -134,7 +136,18 @@ def actions_for(session: Session, patient: Patient, viewer: User) -> set[str]:
         may.add("close")
     if manages and patient.status != PatientStatus.CLOSED:
         may.add("transfer")
-    return may
+    return may | _course_actions(session, patient, viewer)
+
+
+def _course_actions(session: Session, patient: Patient, viewer: User) -> set[str]:
+    """The prescriber of record authorizes a course when none is open, or closes the open one."""
+    prescriber = session.get(Prescriber, patient.prescriber_id)
+    if viewer.role != Role.PRESCRIBER or prescriber.user_id != viewer.id:
+        return set()
+    is_open = any(c.status in OPEN_COURSE_STATUSES for c in courses_of(session, patient))
+    if is_open:
+        return {"close_course"}
+    return {"authorize_course"} if patient.status == PatientStatus.ENROLLED else set()
 
 
 def patient_page(session: Session, patient: Patient, viewer: User, today: date) -> dict:
@@ -152,6 +165,7 @@ def patient_page(session: Session, patient: Patient, viewer: User, today: date) 
         "acknowledgments": _acknowledgments(session, patient),
         "missing": _missing(session, patient, today),
         "courses": courses_of(session, patient),
+        "course_rows": course_rows(session, patient, viewer),
         "status_history": status_history(session, patient),
         "record_history": patient_history(session, patient),
         "event_labels": EVENT_LABELS,
@@ -174,6 +188,27 @@ def courses_of(session: Session, patient: Patient) -> list[Course]:
             sa.select(Course).where(Course.patient_id == patient.id).order_by(Course.number)
         )
     )
+
+
+def course_rows(session: Session, patient: Patient, viewer: User) -> list[dict[str, Any]]:
+    """Each course, newest first, with its dose counts and its dispensing authorizations."""
+    rows = []
+    for course in reversed(courses_of(session, patient)):
+        grants = session.scalars(
+            sa.select(Authorization)
+            .where(Authorization.course_id == course.id)
+            .order_by(Authorization.id.desc())
+        )
+        rows.append({
+            "course": course, "doses_authorized": course.doses_given + course.doses_held,
+            "authorizations": [
+                {"authorization": a, "pharmacy": session.get(Site, a.pharmacy_site_id),
+                 "site": session.get(Site, a.infusion_site_id),
+                 "linked": may_see(session, viewer, a)}
+                for a in grants
+            ],
+        })  # fmt: skip
+    return rows
 
 
 def status_history(session: Session, patient: Patient) -> list[StatusChange]:

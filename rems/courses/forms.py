@@ -1,0 +1,85 @@
+"""Forms of the course pages: the Patient Authorization and Baseline Lab Form, and closing a
+course early."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from rems.courses.rules import BaselineNeed
+from rems.patients.forms import LenientDateField
+from rems.program.model import FIRST_COURSE, Attestation
+
+
+def baseline_label(need: BaselineNeed) -> str:
+    """A baseline test's name, marked when only course 1 needs it."""
+    return f"{need.name} (course 1 only)" if need.rule.courses == FIRST_COURSE else need.name
+
+
+def baseline_help(need: BaselineNeed) -> str:
+    """The age limit of a baseline test, from the program file, as people say it."""
+    if need.rule.max_age_months is not None:
+        limit = f"within the prior {need.rule.max_age_months} months"
+    else:
+        limit = f"within {need.rule.max_age_days} days before the first infusion"
+    only = " Needed before course 1 only." if need.rule.courses == FIRST_COURSE else ""
+    return f"The date the test was done: {limit}, and not after the planned first infusion.{only}"
+
+
+def authorization_form(
+    needs: Sequence[BaselineNeed], attestations: Sequence[Attestation]
+) -> FlaskForm:
+    """The planned start, one date per baseline test (`baseline_<code>`), each course
+    attestation as its own checkbox (`attest_<id>`), and the password to sign."""
+
+    class CourseAuthorizationForm(FlaskForm):
+        """The Patient Authorization and Baseline Lab Form of one course."""
+
+        planned_start = LenientDateField(
+            "Planned first infusion date",
+            validators=[DataRequired("Enter the planned first infusion date (YYYY-MM-DD).")],
+            description="The day of dose 1. Every baseline test is counted back from it.",
+        )
+        password = PasswordField(
+            "Your password, again, to sign",
+            validators=[Length(max=256)],
+            description="Entering your password is your electronic signature. It is checked "
+            "once every other item of the form is in order.",
+        )
+
+    for need in needs:
+        box = LenientDateField(baseline_label(need), description=baseline_help(need))
+        setattr(CourseAuthorizationForm, f"baseline_{need.code}", box)
+    for attestation in attestations:
+        box = BooleanField(attestation.text, render_kw={"required": True})
+        setattr(CourseAuthorizationForm, f"attest_{attestation.id}", box)
+    return CourseAuthorizationForm()
+
+
+def course_values(
+    form: FlaskForm, needs: Sequence[BaselineNeed], attestations: Sequence[Attestation]
+) -> dict[str, Any]:
+    """The form as `authorize_course` takes it (a test left empty is missing)."""
+    dates = {need.code: form[f"baseline_{need.code}"].data for need in needs}
+    return {
+        "planned_start": form.planned_start.data,
+        "baseline": {code: day for code, day in dates.items() if day is not None},
+        "attested": [a.id for a in attestations if form[f"attest_{a.id}"].data],
+        "password": form.password.data or "",
+    }
+
+
+class CloseCourseForm(FlaskForm):
+    """Stop the open course early, with the reason; `course` catches a stale page."""
+
+    course = HiddenField()
+    reason = TextAreaField(
+        "Reason for closing the course",
+        validators=[Length(max=2000)],
+        description="Kept in the course's history. The doses already given still count for "
+        "monitoring; live authorizations of the course end and their unused doses return.",
+    )

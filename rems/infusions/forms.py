@@ -1,0 +1,109 @@
+"""The infusion record form: the date, the pre-infusion checks, the times (read as UTC), the
+reaction; the help text comes from the program file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from rems.common.forms import options
+from rems.patients.forms import LenientDateField
+from rems.program.model import Program
+
+#: Reaction grades as people say them.
+REACTION_LABELS = {
+    "none": "None",
+    "mild": "Mild",
+    "moderate": "Moderate",
+    "serious": "Serious (an adverse event is recorded for the patient)",
+}
+UTC_HELP = "Enter the time in UTC, not your local time: the date and time you type are read as UTC."
+CHECKS = (
+    "identity_verified",
+    "no_active_infection",
+    "corticosteroid_premedication",
+    "antiviral_prophylaxis",
+)
+TIMES = ("infusion_started_at", "infusion_ended_at", "observation_ended_at")
+
+
+def _time(label: str, help_text: str) -> DateTimeLocalField:
+    """A date-time input, required."""
+    return DateTimeLocalField(
+        label,
+        validators=[DataRequired(f"Enter the {label.lower()} (date and time, UTC).")],
+        description=help_text,
+    )
+
+
+def infusion_form(program: Program) -> FlaskForm:
+    """The infusion record, its help text taken from the program's dosing rules."""
+    dosing = program.dosing
+
+    class InfusionForm(FlaskForm):
+        """One dose given under the authorization."""
+
+        administered_on = LenientDateField(
+            "Date of the infusion",
+            validators=[DataRequired("Enter the date of the infusion (YYYY-MM-DD).")],
+            description="Within the authorization's validity, and after the course's previous "
+            "dose (one infusion a day).",
+        )
+        identity_verified = BooleanField(
+            "The patient's identity was verified", description="Required before every infusion."
+        )
+        no_active_infection = BooleanField(
+            "No signs of an active infection", description="Required before every infusion."
+        )
+        corticosteroid_premedication = BooleanField(
+            "Corticosteroid premedication given immediately before the infusion",
+            description=f"Required for doses 1–{dosing.premedication_doses} of each course.",
+        )
+        antiviral_prophylaxis = BooleanField(
+            "Antiviral (herpes) prophylaxis taken",
+            description=f"Required on dose {dosing.antiviral_from_dose}: prophylaxis starts on "
+            "the first day of the course.",
+        )
+        infusion_started_at = _time("Infusion start", UTC_HELP)
+        infusion_ended_at = _time("Infusion end", UTC_HELP)
+        observation_ended_at = _time(
+            "Observation end",
+            f"At least {dosing.observation_minutes} minutes after the infusion ends "
+            f"(program file). {UTC_HELP}",
+        )
+        reaction = SelectField(
+            "Infusion reaction",
+            choices=options(
+                [("", "Choose the reaction")]
+                + [(g, REACTION_LABELS.get(g, g)) for g in program.adverse_events.reaction_grades]
+            ),
+            description="The worst reaction during the infusion and the observation.",
+        )
+        notes = TextAreaField(
+            "Notes (optional)",
+            validators=[Length(max=4000)],
+            description="Anything the prescriber should know; for a serious reaction, what "
+            "happened and what was done.",
+        )
+
+    return InfusionForm()
+
+
+def infusion_record(form: FlaskForm) -> dict[str, Any]:
+    """The form as `record_infusion` takes it; the typed times are UTC."""
+    record: dict[str, Any] = {name: bool(form[name].data) for name in CHECKS}
+    record |= {name: _as_utc(form[name].data) for name in TIMES}
+    return record | {
+        "administered_on": form.administered_on.data,
+        "reaction": form.reaction.data or "",
+        "notes": (form.notes.data or "").strip(),
+    }
+
+
+def _as_utc(value: datetime) -> datetime:
+    """A typed (naive) date-time, read as UTC."""
+    return value.replace(tzinfo=UTC)

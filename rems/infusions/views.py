@@ -1,0 +1,96 @@
+"""The infusion site's pages: the authorizations for the site (live first) and the infusion
+record of one of them. Same service as the JSON API."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+
+from rems.auth.models import Role
+from rems.auth.permissions import current_actor, roles
+from rems.authorizations.forms import authorization_page, authorization_rows
+from rems.authorizations.models import LIVE_AUTHORIZATION_STATUSES, Authorization
+from rems.authorizations.views import site_that, visible_or_404
+from rems.common.clock import today
+from rems.common.errors import StateConflict, ValidationFailed
+from rems.common.forms import show_errors
+from rems.common.pagination import paginate
+from rems.extensions import db
+from rems.infusions import forms
+from rems.infusions.models import Reaction
+from rems.infusions.services import record_infusion
+
+bp = Blueprint("infusions", __name__, url_prefix="/infusions")
+
+RECORDED = "Dose {dose} of course {course} is recorded. The course is now {status}."
+ADVERSE_EVENT = (
+    "A serious reaction was recorded: an adverse event is now on the patient's record for the "
+    "prescriber and the program."
+)
+
+
+def for_site(site_id: int) -> sa.Select:
+    """The authorizations an infusion site receives: live ones first, then the newest."""
+    live = Authorization.status.in_([s.value for s in LIVE_AUTHORIZATION_STATUSES])
+    return (
+        sa.select(Authorization)
+        .where(Authorization.infusion_site_id == site_id)
+        .order_by(sa.case((live, 0), else_=1), Authorization.id.desc())
+    )
+
+
+@bp.get("")
+@roles(Role.SITE_STAFF)
+def site_list():
+    """The authorizations for this infusion site, live first, each with its record link."""
+    site = site_that("infuses")
+    page = paginate(for_site(site.id))
+    rows = authorization_rows(db.session, page.items, today())
+    return render_template("infusions/list.html", site=site, page=page, rows=rows)
+
+
+@bp.route("/<number>/record", methods=["GET", "POST"])
+@roles(Role.SITE_STAFF)
+def record(number: str):
+    """Record one dose given under an authorization for this site; errors on their fields."""
+    site = site_that("infuses")
+    authorization = visible_or_404(number)
+    if authorization.infusion_site_id != site.id:
+        abort(404)
+    form = forms.infusion_form(current_app.extensions["rems_program"])
+    if not form.is_submitted():
+        form.administered_on.data = today()
+    elif form.validate_on_submit() and (done := _record(authorization, form)):
+        return done
+    facts = authorization_page(db.session, authorization, current_actor(), today())
+    return render_template(
+        "infusions/record.html", form=form, dose_number=facts["course"].doses_given + 1, **facts
+    ), 422 if form.is_submitted() else 200  # fmt: skip
+
+
+def _record(authorization: Authorization, form):
+    """Record through the service: a redirect when done or refused, None to show errors."""
+    number = authorization.number
+    try:
+        recorded = record_infusion(
+            db.session, authorization, current_actor(), forms.infusion_record(form), today=today()
+        )
+    except ValidationFailed as failure:
+        db.session.rollback()
+        show_errors(form, failure.errors)
+        return None
+    except StateConflict as conflict:
+        db.session.rollback()
+        flash(str(conflict), "error")
+        return redirect(url_for("authorizations.detail", number=number))
+    dose, course = recorded.infusion.dose_number, recorded.course
+    done = RECORDED.format(
+        dose=dose, course=course.number, status=course.status.value.replace("_", " ")
+    )
+    serious = recorded.infusion.reaction == Reaction.SERIOUS
+    warnings = [w["message"] for w in recorded.warnings]
+    db.session.commit()
+    flash(done, "success")
+    for message in [*warnings, *([ADVERSE_EVENT] if serious else [])]:
+        flash(message, "warning")
+    return redirect(url_for("authorizations.detail", number=number))
