@@ -8,6 +8,7 @@ from rems.cli import rems_cli
 from rems.common.clock import today
 from rems.common.transactions import writing
 from rems.demo.accounts import DEMO_PASSWORD, ensure_demo_users
+from rems.demo.gate import ensure_demo_gate
 from rems.demo.parties import ensure_demo_parties
 from rems.demo.patients import ensure_demo_patients
 from rems.extensions import db
@@ -20,6 +21,7 @@ def demo():
         report = ensure_demo_users(db.session)
         parties = ensure_demo_parties(db.session, today())
         patients = ensure_demo_patients(db.session, today())
+        patients += ensure_demo_gate(db.session, today())
         db.session.commit()
     click.echo("Demo accounts (password for all: " + DEMO_PASSWORD + "):")
     for username, role, created in report:

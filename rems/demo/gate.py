@@ -1,0 +1,100 @@
+"""Demo courses, authorizations and infusions: a course in progress, one authorized but not
+started (its patient must still acknowledge the new Medication Guide), and a denial on record."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from rems.auth import users
+from rems.authorizations.models import AuthorizationDecision
+from rems.authorizations.services import request_authorization
+from rems.courses.services import authorize_course, baseline_needs
+from rems.demo.accounts import DEMO_PASSWORD
+from rems.infusions.services import record_infusion
+from rems.patients.models import Patient, PatientStatus
+from rems.sites.models import Site
+
+
+def ensure_demo_gate(session: Session, today: date) -> list[str]:
+    """Courses for the first two enrolled patients of dr.ramirez, and what happened since."""
+    if session.scalar(sa.select(sa.func.count()).select_from(AuthorizationDecision)):
+        return ["courses and authorizations already there"]
+    doctor = users.find_user(session, "dr.ramirez")
+    first, second = session.scalars(
+        sa.select(Patient)
+        .where(
+            Patient.status == PatientStatus.ENROLLED,
+            Patient.prescriber_id == doctor.prescriber_record.id,
+        )
+        .order_by(Patient.id)
+        .limit(2)
+    ).all()
+    yesterday = today - timedelta(days=1)
+    _authorize(session, first, doctor, yesterday)
+    _authorize(session, second, doctor, today)
+    number = _dispense_and_infuse(session, first, yesterday, today)
+    denial = _request(session, second, today)
+    return [
+        f"{first.rems_id}: course 1 in progress, authorization {number}, 2 doses given",
+        f"{second.rems_id}: course 1 authorized; the pharmacy's request was denied "
+        f"({', '.join(r['code'] for r in denial.decision.reasons)})",
+    ]
+
+
+def _authorize(session: Session, patient: Patient, doctor, today: date) -> None:
+    """Course 1, starting `today`, with baseline results taken the week before."""
+    program = current_app.extensions["rems_program"]
+    collected = today - timedelta(days=7)
+    authorize_course(
+        session,
+        patient,
+        doctor,
+        password=DEMO_PASSWORD,
+        planned_start=today,
+        baseline={need.code: collected for need in baseline_needs(1)},
+        attested=[a.id for a in program.attestations.course],
+        today=today,
+    )
+
+
+def _request(session: Session, patient: Patient, today: date):
+    """Riverside Specialty Pharmacy asks for the course's doses, for Beacon Infusion Center."""
+    pharmacist = users.find_user(session, "pharmacy.tech")
+    beacon = session.scalar(sa.select(Site).where(Site.name == "Beacon Infusion Center"))
+    request = {
+        "patient_id": patient.rems_id,
+        "date_of_birth": patient.date_of_birth,
+        "prescriber_npi": patient.prescriber.npi,
+        "infusion_site_id": beacon.site_code,
+    }
+    return request_authorization(session, pharmacist, request, today=today)
+
+
+def _dispense_and_infuse(session: Session, patient: Patient, yesterday: date, today: date) -> str:
+    """Granted yesterday; Beacon's infusion nurse gave dose 1 yesterday and dose 2 today."""
+    outcome = _request(session, patient, yesterday)
+    nurse = users.find_user(session, "infusion.nurse")
+    for day in (yesterday, today):
+        record_infusion(session, outcome.authorization, nurse, _infusion(day), today=day)
+    return outcome.authorization.number
+
+
+def _infusion(day: date) -> dict:
+    """A complete infusion: 4 hours, then 2 hours of observation."""
+    start = datetime.combine(day, time(9, 0), tzinfo=UTC)
+    return {
+        "administered_on": day,
+        "identity_verified": True,
+        "no_active_infection": True,
+        "corticosteroid_premedication": True,
+        "antiviral_prophylaxis": True,
+        "infusion_started_at": start,
+        "infusion_ended_at": start + timedelta(hours=4),
+        "observation_ended_at": start + timedelta(hours=6),
+        "reaction": "none",
+        "notes": "",
+    }
