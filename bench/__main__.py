@@ -9,9 +9,9 @@ import subprocess
 import sys
 from types import ModuleType
 
-from bench import foundation, harness
+from bench import foundation, gate, harness
 
-SCENARIOS: dict[str, ModuleType] = {foundation.NAME: foundation}
+SCENARIOS: dict[str, ModuleType] = {foundation.NAME: foundation, gate.NAME: gate}
 DATABASES = ("sqlite", "postgresql")
 
 
@@ -29,6 +29,17 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"a whole number above zero, got {text!r}")
     return int(text)
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    """A comma-separated list of patient counts, each at least 1,000 (the gate samples 800)."""
+    try:
+        sizes = tuple(sorted({int(part.replace("_", "")) for part in text.split(",") if part}))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1000:
+        raise argparse.ArgumentTypeError(f"patient counts of at least 1000, got {text!r}")
+    return sizes
 
 
 def _only_choices() -> list[str]:
@@ -51,6 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=_positive, default=10, help="seconds per measurement")
     parser.add_argument("--connections", type=_positive, default=16, help="open connections")
     parser.add_argument("--threads", type=_positive, default=2, help="wrk threads")
+    sizes = "gate scenario: enrolled patients of each database compared (comma-separated)"
+    parser.add_argument("--patients", type=_sizes, default="1000,100000", help=sizes)
     only_help = "one scenario, or one measurement of it: " + ", ".join(_only_choices())
     parser.add_argument("--only", choices=_only_choices(), metavar="SCENARIO", help=only_help)
     args = parser.parse_args(argv)
@@ -106,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks, print the table; non-zero when anything FAILED."""
     args = parse_args(argv)
     options = harness.Options(args.duration, args.connections, args.threads)
+    gate.SIZES = args.patients
     _preamble(options)
     rows: list[harness.Row] = []
     ok = True
@@ -118,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     if rows:
         harness.print_table(rows)
+        for module in SCENARIOS.values():
+            lines = module.summary() if hasattr(module, "summary") else []
+            if lines:
+                print(f"\n{module.NAME}:")
+                print("\n".join(f"  {line}" for line in lines))
     else:
         print("Nothing was measured.")
     return 0 if ok and rows and not any(row.result.failed for row in rows) else 1

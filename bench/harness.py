@@ -93,6 +93,19 @@ def flask_cli(database_url: str, *args: str, timeout: float = 300) -> str:
     return completed.stdout
 
 
+def run_module(database_url: str, module: str, *args: str, timeout: float = 600) -> str:
+    """Run `python -m MODULE ARGS` with the app's environment (like a CLI step); its stdout.
+
+    The module's stderr (progress notes) passes through to the terminal; BenchError if it fails."""
+    completed = subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, env=app_env(database_url),
+        stdout=subprocess.PIPE, stderr=None, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    if completed.returncode != 0:
+        raise BenchError(f"`python -m {module}` exited {completed.returncode} (see above)")
+    return completed.stdout
+
+
 def create_user(database_url: str, username: str, password: str, role: str = "auditor") -> None:
     """Create an account with `flask rems create-user` (password given, so no prompt)."""
     flask_cli(
@@ -345,10 +358,12 @@ def _loopback(url: str) -> str:
 
 @dataclass(frozen=True)
 class Variant:
-    """One shape of request: its headers, and a body in which "{n}" becomes a running number."""
+    """One shape of request: its headers, and a body in which "{n}" becomes a running number;
+    `path` (with its query) replaces the loaded URL's path for this variant when given."""
 
     headers: tuple[tuple[str, str], ...]
     body: str | None = None
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -385,7 +400,7 @@ function request()
   sent = sent + 1
   local body = nil
   if v.body then body = table.concat(v.body, id .. "-" .. sent) end
-  return wrk.format($method, nil, v.headers, body)
+  return wrk.format($method, v.path, v.headers, body)
 end
 
 function response(status, headers, body)
@@ -422,6 +437,8 @@ def _lua_variant(variant: Variant) -> str:
     """One entry of the script's variants table."""
     headers = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in variant.headers)
     entry = f"headers = {{{headers}}}"
+    if variant.path is not None:
+        entry += f", path = {lua_string(variant.path)}"
     if variant.body is not None:
         pieces = ", ".join(lua_string(piece) for piece in variant.body.split("{n}"))
         entry += f", body = {{{pieces}}}"
@@ -587,10 +604,10 @@ def _load_loop(target, script: Script | None, deadline: float, tally: _Tally, nu
     sent = 0
     while time.monotonic() < deadline:
         sent += 1
-        method, headers, body = _next_request(script, f"{number}-{sent}")
+        method, headers, body, path = _next_request(script, f"{number}-{sent}")
         started = time.perf_counter()
         try:
-            connection.request(method, target.path or "/", body=body, headers=headers)
+            connection.request(method, path or target.path or "/", body=body, headers=headers)
             response = connection.getresponse()
             text = response.read().decode(errors="replace")
         except (OSError, http.client.HTTPException):
@@ -602,12 +619,13 @@ def _load_loop(target, script: Script | None, deadline: float, tally: _Tally, nu
 
 
 def _next_request(script: Script | None, counter: str):
-    """(method, headers, body) of the next request: a plain GET, or a random script variant."""
+    """(method, headers, body, path or None) of the next request: a plain GET, or a random
+    script variant."""
     if script is None:
-        return "GET", {"User-Agent": USER_AGENT}, None
+        return "GET", {"User-Agent": USER_AGENT}, None, None
     variant = random.choice(script.variants)
     body = None if variant.body is None else variant.body.replace("{n}", counter)
-    return script.method, dict(variant.headers), body
+    return script.method, dict(variant.headers), body, variant.path
 
 
 def _record(tally: _Tally, script: Script | None, status: int, body: str, seconds: float):

@@ -46,13 +46,20 @@ def authorization_request():
         outcome = request_authorization(
             db.session, current_actor(), body, today=today(), idempotency_key=key
         )
+        answer = presenters.decision_response(outcome)
         db.session.commit()
-    except sa.exc.IntegrityError:  # the same key raced another request: answer as it did
+    except sa.exc.IntegrityError as error:
         db.session.rollback()
+        if key is None or "idempotency_key" not in str(error.orig):
+            raise
+        # The same key raced another request, which stored its answer first: replay it.
         outcome = request_authorization(
             db.session, current_actor(), body, today=today(), idempotency_key=key
         )
-    return presenters.decision_response(outcome)
+        if not outcome.replayed:
+            raise
+        answer = presenters.decision_response(outcome)
+    return answer
 
 
 @bp.get("/authorizations/<number>")

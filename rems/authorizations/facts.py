@@ -98,15 +98,19 @@ def _open_course(session: Session, patient: Patient, today: date) -> Course | No
     course = open_course(session, patient)
     if course is None:
         return None
-    for authorization in session.scalars(
+    lapsed = session.scalars(
         sa.select(Authorization).where(
             Authorization.course_id == course.id,
             Authorization.status.in_(LIVE_AUTHORIZATION_STATUSES),
             Authorization.valid_until < today,
         )
-    ):
+    ).all()
+    for authorization in lapsed:
         settle_authorization(session, authorization, today)
+    status = course.status
     settle_course(session, course, today)
+    if not lapsed and course.status == status:
+        return course  # nothing settled: the course as read is current
     session.flush()
     session.refresh(course)
     return open_course(session, patient)

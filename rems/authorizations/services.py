@@ -137,9 +137,9 @@ def _store_decision(session, requester, request, decision, authorization, refs, 
         idempotency_key=key,
         request_sha256=digest,
     )
+    stored.response = decision_body(stored, authorization)
     session.add(stored)
     session.flush()
-    stored.response = decision_body(stored, authorization)
     action = "authorization.granted" if authorization else "authorization.denied"
     record_event(
         session,
