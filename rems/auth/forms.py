@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -41,3 +41,25 @@ class TokenForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes state: nothing but the CSRF token."""
+
+
+class NewAccountForm(FlaskForm):
+    """An account someone else creates (an administrator, a site's representative), with a first
+    password to hand over; subclasses add what their page needs."""
+
+    username = StringField(
+        "Username",
+        validators=[DataRequired(), Length(max=80)],
+        description="3 to 80 characters: letters, digits, dot, dash or underscore.",
+    )
+    full_name = StringField(
+        "Full name",
+        validators=[DataRequired(), Length(max=200)],
+        description="As it will be printed on the person's signatures and records.",
+    )
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        "First password",
+        validators=[DataRequired(), Length(max=256)],
+        description="At least 12 characters. Give it to the person securely; they can change it.",
+    )

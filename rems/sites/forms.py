@@ -9,7 +9,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    EmailField,
     HiddenField,
     PasswordField,
     SelectField,
@@ -19,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
+from rems.auth.forms import NewAccountForm
 from rems.auth.models import User
 from rems.common.forms import options, show_errors, state_options
 from rems.program.model import Attestation
@@ -110,25 +110,8 @@ def sign_form(attestations: Sequence[Attestation], **kwargs: Any) -> SignForm:
     return form_class(**kwargs)
 
 
-class StaffForm(FlaskForm):
+class StaffForm(NewAccountForm):
     """A new account for a member of the site's staff, with a first password to hand over."""
-
-    username = StringField(
-        "Username",
-        validators=[DataRequired(), Length(max=80)],
-        description="3 to 80 characters: letters, digits, dot, dash or underscore.",
-    )
-    full_name = StringField(
-        "Full name",
-        validators=[DataRequired(), Length(max=200)],
-        description="As it will be printed on the person's signatures and records.",
-    )
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(
-        "First password",
-        validators=[DataRequired(), Length(max=256)],
-        description="At least 12 characters. Give it to the person securely; they can change it.",
-    )
 
     def values(self) -> dict[str, str]:
         """The new account's fields as the service takes them."""
