@@ -104,64 +104,53 @@ def authorize_course(
 ) -> Course:
     """Check every rule at once, then sign and authorize the course."""
     facts, number = course_facts(
-        session,
-        patient,
-        signer,
-        planned_start=planned_start,
-        baseline=baseline,
-        attested=attested,
-        today=today,
-    )
+        session, patient, signer, planned_start=planned_start, baseline=baseline,
+        attested=attested, today=today,
+    )  # fmt: skip
     decision = decide_course(facts)
     if not decision.authorized:
         errors: dict[str, list[str]] = {}
         for problem in decision.problems:
             errors.setdefault(problem.field, []).append(problem.message)
         raise ValidationFailed(errors)
-    content = {
+    content = _signed_form(patient, number, facts)
+    signature = sign(session, signer, password=password, meaning=SIGNATURE_MEANING, content=content)
+    course = _new_course(session, patient, signer, number, facts, decision, signature.id)
+    _history(session, course, None, CourseStatus.AUTHORIZED, signer, "Course authorized.")
+    record_event(
+        session, "course.authorized", actor=signer, entity=course,
+        new={"patient": patient.rems_id, "number": number, "doses_total": course.doses_total,
+             "planned_start": facts.planned_start, "first_dose_by": course.first_dose_by},
+    )  # fmt: skip
+    return course
+
+
+def _signed_form(patient: Patient, number: int, facts: CourseFacts) -> dict:
+    """Exactly what the prescriber signs."""
+    return {
         "form": "Patient Authorization and Baseline Lab Form",
         "patient_id": patient.rems_id,
         "course": number,
-        "planned_start": planned_start,
+        "planned_start": facts.planned_start,
         "baseline": {n.code: facts.baseline[n.code] for n in facts.baseline_needed},
         "attestations": [{"id": a.id, "text": a.text} for a in _program().attestations.course],
     }
-    signature = sign(session, signer, password=password, meaning=SIGNATURE_MEANING, content=content)
+
+
+def _new_course(session, patient, signer, number, facts, decision, signature_id) -> Course:
+    """The course row and the baseline results it was authorized on."""
     course = Course(
-        patient_id=patient.id,
-        number=number,
-        doses_total=_program().course_doses(number),
-        status=CourseStatus.AUTHORIZED,
-        planned_start=planned_start,
-        first_dose_by=decision.first_dose_by,
-        prescriber_id=patient.prescriber_id,
-        attestations={"attested": sorted(facts.attested)},
-        signature_id=signature.id,
-        authorized_at=utcnow(),
-        prepared_by_id=signer.id,
-    )
+        patient_id=patient.id, number=number, doses_total=_program().course_doses(number),
+        status=CourseStatus.AUTHORIZED, planned_start=facts.planned_start,
+        first_dose_by=decision.first_dose_by, prescriber_id=patient.prescriber_id,
+        attestations={"attested": sorted(facts.attested)}, signature_id=signature_id,
+        authorized_at=utcnow(), prepared_by_id=signer.id,
+    )  # fmt: skip
     session.add(course)
     session.flush()
     for need in facts.baseline_needed:
-        session.add(
-            BaselineTest(
-                course_id=course.id, test_code=need.code, collected_on=facts.baseline[need.code]
-            )
-        )
-    _history(session, course, None, CourseStatus.AUTHORIZED, signer, "Course authorized.")
-    record_event(
-        session,
-        "course.authorized",
-        actor=signer,
-        entity=course,
-        new={
-            "patient": patient.rems_id,
-            "number": number,
-            "doses_total": course.doses_total,
-            "planned_start": planned_start,
-            "first_dose_by": course.first_dose_by,
-        },
-    )
+        collected = facts.baseline[need.code]
+        session.add(BaselineTest(course_id=course.id, test_code=need.code, collected_on=collected))
     return course
 
 
