@@ -135,6 +135,20 @@ def database_url(databases, tmp_path):
     databases.drop(url)
 
 
+@pytest.fixture(autouse=True)
+def machine_clock_is_off_limits(monkeypatch):
+    """A test that reads the machine's date passes today and fails on another day: refuse it.
+
+    Everything in a test takes time from the frozen clock (`clock`, or `today()` inside the
+    app's context); code outside an app context that asks for the time fails loudly here.
+    """
+
+    def refuse(_self):
+        raise AssertionError("a test read the machine's clock; use the frozen `clock` fixture")
+
+    monkeypatch.setattr("rems.common.clock.SystemClock.now", refuse)
+
+
 @pytest.fixture
 def clock():
     """A frozen clock the test moves by hand (2026-11-24 09:00 UTC to start)."""

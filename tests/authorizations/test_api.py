@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from rems.audit.models import AuditEvent
 from rems.authorizations.models import AuthorizationDecision
-from rems.common.clock import today
 from rems.extensions import db
 from tests.authorizations.helpers import gate, infusion
 
@@ -145,7 +144,7 @@ def test_infusions_complete_the_course(app, client, factory, clock):
         client, world.pharmacy_token, "/api/v1/authorizations", world.request()
     ).get_json()["authorization_number"]
     path = f"/api/v1/authorizations/{number}/infusions"
-    start = today() + timedelta(days=2)
+    start = clock.now().date() + timedelta(days=2)
     for dose in range(1, 6):
         day = start + timedelta(days=dose - 1)
         response = _post(client, world.nurse_token, path, infusion(day))
@@ -160,12 +159,12 @@ def test_infusions_complete_the_course(app, client, factory, clock):
     assert _post(client, world.pharmacy_token, path, infusion(start)).status_code == 404
 
 
-def test_an_infusion_missing_its_checks_is_refused_field_by_field(app, client, factory):
+def test_an_infusion_missing_its_checks_is_refused_field_by_field(app, client, factory, clock):
     world = gate(app, factory)
     number = _post(
         client, world.pharmacy_token, "/api/v1/authorizations", world.request()
     ).get_json()["authorization_number"]
-    day = today() + timedelta(days=2)
+    day = clock.now().date() + timedelta(days=2)
     record = infusion(
         day, corticosteroid_premedication=False, observation_ended_at=f"{day}T18:59:00Z"
     )
