@@ -88,7 +88,7 @@ EXPECTED: dict[str, object] = {
     "courses.close": PRESCRIBER,
     "authorizations.live_list": frozenset({Role.SITE_STAFF}),
     "authorizations.request_form": frozenset({Role.SITE_STAFF}),
-    "authorizations.decision": frozenset({Role.SITE_STAFF}),
+    "authorizations.decision": frozenset({Role.SITE_STAFF, Role.ADMIN, Role.AUDITOR}),
     "authorizations.detail": ALL,
     "authorizations.reverse": frozenset({Role.SITE_STAFF}),
     "infusions.site_list": frozenset({Role.SITE_STAFF}),

@@ -113,23 +113,31 @@ def _decide(form: forms.RequestForm, key: str | None):
 
 
 @bp.get("/decisions/<decision_id>")
-@roles(Role.SITE_STAFF)
+@roles(Role.SITE_STAFF, Role.ADMIN, Role.AUDITOR)
 def decision(decision_id: str):
-    """A stored decision, for the pharmacy that asked: the grant, or every reason and who acts."""
-    site = site_that("dispenses")
-    stored = db.session.scalar(
-        sa.select(AuthorizationDecision).where(
-            AuthorizationDecision.decision_id == normalize_identifier(decision_id),
-            AuthorizationDecision.pharmacy_site_id == site.id,
-        )
-    )
-    if stored is None:
-        abort(404)
+    """A stored decision, for the pharmacy that asked and for readers of everything: the grant,
+    or every reason and who acts."""
+    stored = _decision_or_404(decision_id)
     granted = db.session.get(Authorization, stored.authorization_id or 0)
     return render_template(
         "authorizations/decision.html", decision=stored, body=stored.response or {},
         authorization=granted, action_by=forms.ACTION_BY, next_step=forms.NEXT_STEP,
     )  # fmt: skip
+
+
+def _decision_or_404(decision_id: str) -> AuthorizationDecision:
+    """The decision if the user may see it: administrators and auditors see every decision, a
+    pharmacy only its own; anyone else, and an unknown ID, gets a 404."""
+    statement = sa.select(AuthorizationDecision).where(
+        AuthorizationDecision.decision_id == normalize_identifier(decision_id)
+    )
+    if current_actor().role == Role.SITE_STAFF:
+        site = site_that("dispenses")
+        statement = statement.where(AuthorizationDecision.pharmacy_site_id == site.id)
+    stored = db.session.scalar(statement)
+    if stored is None:
+        abort(404)
+    return stored
 
 
 @bp.get("/<number>")

@@ -144,6 +144,23 @@ def test_a_decision_is_only_shown_to_its_pharmacy(app, factory):
     assert number in prescriber.get(f"/authorizations/{number}").get_data(as_text=True)
 
 
+def test_auditors_and_administrators_read_every_decision_and_change_nothing(app, factory):
+    world = gate(app, factory)
+    pharmacy = factory.signed_in(staff_of(app, factory, world.pharmacy_code))
+    location = ask(pharmacy, world).headers["Location"]
+    number = the_authorization(app).number
+    for role in (Role.AUDITOR, Role.ADMIN):
+        reader = factory.signed_in(factory.user(role))
+        page = reader.get(location).get_data(as_text=True)
+        assert "Authorized: you may dispense" in page and number in page
+        assert "Request another authorization" not in page
+        assert reader.get("/authorizations/decisions/D00000000000").status_code == 404
+        token = csrf_token(reader, "/account")
+        form = {"csrf_token": token, "reason": "auditor tries"}
+        assert reader.post(f"/authorizations/{number}/reversal", data=form).status_code == 403
+    assert the_authorization(app).status.value == "issued"
+
+
 def test_a_reversal_needs_a_reason_and_returns_the_doses(app, factory):
     world = gate(app, factory)
     pharmacy = factory.signed_in(staff_of(app, factory, world.pharmacy_code))
