@@ -47,6 +47,15 @@ class Config:
     #: Uploads (document versions) may be 10 MB; the rest leaves room for the multipart envelope.
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024 + 64 * 1024
     PREFERRED_URL_SCHEME = "http"
+    #: The mail relay for the notifications outbox; unset, messages stay in the outbox.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in {"1", "true", "yes"}
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "lemtrada-rems@localhost")
+    #: The app's public address, used to make links in mailed messages absolute.
+    REMS_BASE_URL = os.environ.get("REMS_BASE_URL") or None
 
 
 class DevelopmentConfig(Config):

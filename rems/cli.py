@@ -115,6 +115,22 @@ def expire_authorizations_command():
     click.echo(f"Expired {moved} authorization(s) past their validity; unused doses returned.")
 
 
+@rems_cli.command("deliver-notifications")
+def deliver_notifications_command():
+    """Mail every queued message in the outbox (daily job; without MAIL_SERVER, it waits)."""
+    from rems.notifications.delivery import deliver_queued
+
+    if not current_app.config.get("MAIL_SERVER"):
+        click.echo("No MAIL_SERVER configured: messages stay in the outbox and on dashboards.")
+        return
+    with writing():
+        try:
+            sent, failed = deliver_queued(db.session, current_app.config, now=utcnow())
+        except OSError as failure:
+            _fail(RuntimeError(f"the mail relay could not be reached: {failure}"))
+    click.echo(f"Sent {sent} message(s); {failed} failed and will be tried again.")
+
+
 @rems_cli.command("backup")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Backup file.")
 def backup(output: Path | None):

@@ -8,6 +8,7 @@ from rems.courses.models import BaselineTest, Course
 from rems.documents.models import Acknowledgment, Document, DocumentVersion
 from rems.infusions.models import Infusion
 from rems.monitoring.models import AdverseEvent, LabResult, MonitoringWaiver
+from rems.notifications.models import Notification
 from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber, PrescriberDelegate
 from rems.sites.models import Site
@@ -30,6 +31,7 @@ __all__ = [
     "LabResult",
     "LoginAttempt",
     "MonitoringWaiver",
+    "Notification",
     "Patient",
     "Prescriber",
     "PrescriberDelegate",

@@ -28,6 +28,7 @@ NAVIGATION = (
     ("documents.document_list", "Documents"),
     ("certification.queue", "Certification"),
     ("admin.user_list", "Users"),
+    ("notifications.outbox", "Outbox"),
     ("audit.event_list", "Audit trail"),
     ("auth.account", "Account"),
 )

@@ -95,6 +95,8 @@ EXPECTED: dict[str, object] = {
     "infusions.record": frozenset({Role.SITE_STAFF}),
     "api.prescriber_lookup": ALL,
     "api.site_lookup": ALL,
+    "notifications.own_list": ALL,
+    "notifications.outbox": READERS,
 }
 #: Values for URL parameters: ids that do not exist, so allowed roles see 404, not 403.
 URL_VALUES = {

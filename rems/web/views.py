@@ -7,6 +7,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, public, signed_in
 from rems.extensions import db
+from rems.notifications.queries import recent_for
 from rems.prescribers.delegates import prescribers_for_delegate
 from rems.prescribers.models import Prescriber
 from rems.prescribers.services import prescriber_for
@@ -30,7 +31,10 @@ def dashboard():
     """The dashboard of the signed-in user's role."""
     user = current_actor()
     facts = _DASHBOARD_FACTS[user.role](user)
-    return render_template(f"dashboard/{user.role.value}.html", user=user, **facts)
+    notifications = recent_for(db.session, user)
+    return render_template(
+        f"dashboard/{user.role.value}.html", user=user, notifications=notifications, **facts
+    )
 
 
 def _program_overview(user) -> dict:
