@@ -33,7 +33,21 @@ class Config:
     #: Failed sign-ins allowed per username (and, ten times that, per address) in the window.
     REMS_LOGIN_MAX_FAILURES = _env_int("REMS_LOGIN_MAX_FAILURES", 5)
     REMS_LOGIN_WINDOW = timedelta(minutes=_env_int("REMS_LOGIN_WINDOW_MINUTES", 15))
+    #: Past the limit each further try waits this many seconds, doubling with every failure.
+    REMS_LOGIN_BASE_DELAY_SECONDS = _env_int("REMS_LOGIN_BASE_DELAY_SECONDS", 2)
     REMS_PASSWORD_MIN_LENGTH = 12
+    #: Proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (werkzeug's
+    #: ProxyFix). 0 trusts none: the client address is the connection's.
+    TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
+    #: Flask-Limiter's store, shared by every worker and server: "redis://host:6379/0" in
+    #: production; the in-process default counts per process only.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Requests per API token; much fewer PATIENT_NOT_FOUND answers per token and per patient ID.
+    REMS_API_RATE_LIMIT = os.environ.get("REMS_API_RATE_LIMIT", "3000 per minute")
+    REMS_PATIENT_NOT_FOUND_LIMIT = os.environ.get("REMS_PATIENT_NOT_FOUND_LIMIT", "10 per hour")
+    #: Self-registration attempts per client address.
+    REMS_REGISTRATION_LIMIT = os.environ.get("REMS_REGISTRATION_LIMIT", "10 per hour")
     #: argon2id cost; the defaults follow RFC 9106's second recommended profile.
     REMS_ARGON2_TIME_COST = _env_int("REMS_ARGON2_TIME_COST", 3)
     REMS_ARGON2_MEMORY_KIB = _env_int("REMS_ARGON2_MEMORY_KIB", 65536)
@@ -71,7 +85,21 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"  # noqa: S105  (tests only)
     REMS_ARGON2_TIME_COST = 1
     REMS_ARGON2_MEMORY_KIB = 1024
+    #: Past the limit each further try waits this many seconds, doubling with every failure.
+    REMS_LOGIN_BASE_DELAY_SECONDS = _env_int("REMS_LOGIN_BASE_DELAY_SECONDS", 2)
     REMS_PASSWORD_MIN_LENGTH = 12
+    #: Proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (werkzeug's
+    #: ProxyFix). 0 trusts none: the client address is the connection's.
+    TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
+    #: Flask-Limiter's store, shared by every worker and server: "redis://host:6379/0" in
+    #: production; the in-process default counts per process only.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Requests per API token; much fewer PATIENT_NOT_FOUND answers per token and per patient ID.
+    REMS_API_RATE_LIMIT = os.environ.get("REMS_API_RATE_LIMIT", "3000 per minute")
+    REMS_PATIENT_NOT_FOUND_LIMIT = os.environ.get("REMS_PATIENT_NOT_FOUND_LIMIT", "10 per hour")
+    #: Self-registration attempts per client address.
+    REMS_REGISTRATION_LIMIT = os.environ.get("REMS_REGISTRATION_LIMIT", "10 per hour")
 
 
 class ProductionConfig(Config):

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import config_for
 
@@ -27,9 +28,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _load_program(app)
     _register_blueprints(app)
-    from rems import cli, errors, templating
+    _install_proxy_fix(app)
+    from rems import cli, errors, ratelimit, templating
     from rems.auth import guard
 
+    ratelimit.install(app)  # before the guard: a refused request costs no database work
     guard.install(app)
     errors.install(app)
     templating.install(app)
@@ -54,6 +57,14 @@ def _configure(app: Flask, overrides: dict[str, Any]) -> None:
     )
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set.")
+
+
+def _install_proxy_fix(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS proxies, take the client's address, scheme and host from their
+    X-Forwarded-* headers (werkzeug's ProxyFix); with 0 (the default) trust no such header."""
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def normalize_database_url(url: str) -> str:

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from rems.auth.guard import ApiAuthError
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.extensions import db
+from rems.ratelimit import RateLimited, retry_after
 
 API_CODES = {
     400: "bad_request",
@@ -31,6 +32,7 @@ API_MESSAGES = {
     403: "Your role may not do this.",
     404: "Not found.",
     405: "This method is not allowed here.",
+    429: "Too many requests: wait the seconds Retry-After gives, then try again.",
     500: "Something went wrong on our side; nothing was stored.",
     503: "The database is not reachable right now; try again shortly.",
 }
@@ -54,14 +56,17 @@ def _is_api() -> bool:
 def _http_error(error: HTTPException):
     """Every HTTP error: JSON under /api, an error page elsewhere."""
     status = error.code or 500
+    headers = {"Retry-After": str(retry_after(error))} if status == 429 else {}
     if _is_api():
-        message = API_MESSAGES.get(status) or error.description or "Error."
-        response = api_error(status, message)
+        own = error.description if isinstance(error, RateLimited) else None
+        message = own or API_MESSAGES.get(status)
+        response = api_error(status, message or error.description or "Error.")
         if status == 405 and error.get_response().headers.get("Allow"):
             response.headers["Allow"] = error.get_response().headers["Allow"]
+        response.headers.update(headers)
         return response
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
-    return render_template(template, error=error, status=status), status
+    return render_template(template, error=error, status=status), status, headers
 
 
 def _csrf_error(error: CSRFError):

@@ -281,6 +281,25 @@ PATHS: dict[str, Any] = {
 }
 
 
+RATE_LIMITED = {
+    "description": "Too many requests from this token (or too many PATIENT_NOT_FOUND answers "
+    "for this token or patient ID): wait the seconds Retry-After gives.",
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+def _with_rate_limit(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation may answer 429 (the API's rate limits)."""
+    return {
+        path: {
+            method: operation | {"responses": operation["responses"] | {"429": RATE_LIMITED}}
+            for method, operation in item.items()
+        }
+        for path, item in paths.items()
+    }
+
+
 def openapi_document(server_url: str) -> dict[str, Any]:
     """The whole document, with the server this request reached."""
     return {
@@ -294,7 +313,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
         },
         "servers": [{"url": f"{server_url}/api/v1"}],
         "security": [{"bearerToken": []}],
-        "paths": PATHS,
+        "paths": _with_rate_limit(PATHS),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {

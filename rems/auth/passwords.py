@@ -1,12 +1,21 @@
-"""argon2id password hashing, with costs from the configuration."""
+"""argon2id password hashing, with costs from the configuration, and the new-password rules."""
 
 from __future__ import annotations
+
+import gzip
+import re
+from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 _DUMMY_PASSWORD = "not-a-real-password-only-for-timing"  # noqa: S105
+#: The 10,000 most common passwords, most common first (from Django's list, BSD licence).
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt.gz")
+COMMON_PASSWORD = "This is one of the most common passwords; choose one that is your own."  # noqa: S105
+_EDGE_RE = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 
 
 def _hasher() -> PasswordHasher:
@@ -32,12 +41,33 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether `password` matches; with no hash, spend the same time and say no."""
     hasher = _hasher()
     if password_hash is None:
-        dummy = current_app.extensions.setdefault("rems_dummy_hash", hasher.hash(_DUMMY_PASSWORD))
-        password_hash, password = dummy, password + "\x00"
+        password_hash, password = _dummy_hash(hasher), password + "\x00"
     try:
         return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash to verify against when there is no user: made once per app, so an unknown
+    username costs one verification, exactly like a known one."""
+    dummy = current_app.extensions.get("rems_dummy_hash")
+    if dummy is None:
+        dummy = current_app.extensions["rems_dummy_hash"] = hasher.hash(_DUMMY_PASSWORD)
+    return dummy
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, lower-case."""
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip().lower() for line in lines if line.strip())
+
+
+def is_common(password: str) -> bool:
+    """A listed password, also with digits and symbols at its ends ("Summer2026!")."""
+    text = password.strip().lower()
+    return text in common_passwords() or _EDGE_RE.sub("", text) in common_passwords()
 
 
 def password_problems(password: str, username: str) -> list[str]:
@@ -52,4 +82,6 @@ def password_problems(password: str, username: str) -> list[str]:
         problems.append("The password must not contain the username.")
     if password and len(set(password)) < 4:
         problems.append("Use a less repetitive password.")
+    elif password and is_common(password):
+        problems.append(COMMON_PASSWORD)
     return problems

@@ -14,12 +14,14 @@ from rems.auth.views import start_session
 from rems.common.errors import ValidationFailed
 from rems.common.forms import options, show_errors
 from rems.extensions import db
+from rems.ratelimit import limiter, registration_limit
 
 bp = Blueprint("registration", __name__)
 
 PRESCRIBER = "prescriber"
 REPRESENTATIVE = "representative"
 SITE_REGISTRATION = "sites.register"
+USERNAME_UNAVAILABLE = "Choose another username: this one cannot be used."
 
 
 class RegistrationForm(FlaskForm):
@@ -81,6 +83,7 @@ class RegistrationForm(FlaskForm):
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
+@limiter.limit(registration_limit, methods=["POST"])
 def register():
     """Create one's own account, sign in, and go on to enroll."""
     if current_actor() is not None:
@@ -93,13 +96,21 @@ def register():
             )
         except ValidationFailed as failure:
             db.session.rollback()
-            show_errors(form, failure.errors)
+            show_errors(form, _without_account_facts(failure.errors))
         else:
             db.session.commit()
             start_session(user)
             flash("Your account is created and you are signed in.", "success")
             return redirect(_next_step(user))
     return render_template("auth/register.html", form=form)
+
+
+def _without_account_facts(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Errors to show a stranger: a taken username is refused without saying that an account
+    has it (and REMS_REGISTRATION_LIMIT bounds how many names one address may try)."""
+    given = errors.get("username", [])
+    username = [USERNAME_UNAVAILABLE if m == users.USERNAME_TAKEN else m for m in given]
+    return errors | ({"username": username} if username else {})
 
 
 def _next_step(user: User) -> str:

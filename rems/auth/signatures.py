@@ -1,20 +1,34 @@
-"""Electronic signatures: the password asked again, the printed name frozen, the content hashed."""
+"""Electronic signatures: the password asked again, the printed name frozen, the content hashed.
+
+A wrong signature password is a guess like a failed sign-in: it is counted in the same window,
+recorded as `signature.failed` in a transaction of its own (the unsigned form is rolled back, the
+record of the guess is not), and past the limit every session of the signer ends.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from rems.audit.trail import record_event
+from rems.auth import throttle
 from rems.auth.models import Signature, User
 from rems.auth.passwords import verify_password
+from rems.auth.signin import sign_out
 from rems.common.clock import utcnow
-from rems.common.errors import Collector
+from rems.common.errors import Collector, ValidationFailed
+from rems.common.transactions import writing
 from rems.db import canonical_json
 
 WRONG_PASSWORD = "The password is not correct; the form was not signed."  # noqa: S105  (a message)
+LOCKOUT_REASON = "too many wrong signature passwords"
+SIGNED_OUT = (
+    "The password is not correct, too many times: the form was not signed and you are signed "
+    "out. Sign in again to continue."
+)
 
 
 def content_digest(content: Any) -> tuple[str, str]:
@@ -29,9 +43,29 @@ def sign(session: Session, signer: User, *, password: str, meaning: str, content
     if not signer.active:
         errors.add("password", "A deactivated account cannot sign.")
     elif not verify_password(signer.password_hash, password or ""):
-        errors.add("password", WRONG_PASSWORD)
+        ended = record_failed_signature(session, signer.id, meaning)
+        raise ValidationFailed.single("password", SIGNED_OUT if ended else WRONG_PASSWORD)
     errors.raise_if_any()
     return _store(session, signer, signer.full_name, meaning, content, witness=None)
+
+
+def record_failed_signature(session: Session, signer_id: int, meaning: str) -> bool:
+    """Roll the caller's unsigned work back, then record the failed check in a transaction of
+    its own; past the limit end the signer's sessions. True when they were ended."""
+    session.rollback()
+    with writing():
+        signer = session.get(User, signer_id)
+        now = utcnow()
+        throttle.record_failure(session, signer.username, throttle.client_ip(), now)
+        record_event(session, "signature.failed", actor=signer, entity=signer,
+                     new={"meaning": meaning})  # fmt: skip
+        session.flush()
+        limit = current_app.config["REMS_LOGIN_MAX_FAILURES"]
+        ended = throttle.failures(session, signer.username, now) >= limit
+        if ended:
+            sign_out(session, signer, reason=LOCKOUT_REASON)
+        session.commit()
+    return ended
 
 
 def sign_for_patient(

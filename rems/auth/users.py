@@ -15,6 +15,7 @@ from rems.common.clock import utcnow
 from rems.common.errors import Collector, StateConflict, ValidationFailed
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
+USERNAME_TAKEN = "This username is already taken."
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -85,7 +86,7 @@ def _check_new_user(session, username, email, full_name, role, password) -> Role
             "Use 3 to 80 characters: letters, digits, dot, dash or underscore.",
         )
     elif find_user(session, username) is not None:
-        errors.add("username", "This username is already taken.")
+        errors.add("username", USERNAME_TAKEN)
     if not EMAIL_RE.match((email or "").strip()):
         errors.add("email", "Enter a valid email address.")
     if not (full_name or "").strip():

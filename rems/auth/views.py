@@ -30,7 +30,10 @@ def sign_in():
     db.session.commit()
     if outcome.user is None:
         form.form_errors.append(outcome.message)
-        return render_template("auth/sign_in.html", form=form), 429 if outcome.throttled else 200
+        page = render_template("auth/sign_in.html", form=form)
+        if outcome.throttled:
+            return page, 429, {"Retry-After": str(outcome.retry_after)}
+        return page
     start_session(outcome.user)
     return redirect(safe_next(request.args.get("next"), url_for("web.dashboard")))
 

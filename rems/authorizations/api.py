@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, jsonify, request
 
+from rems import ratelimit
 from rems.api import bp
 from rems.api.parsing import iso_date, json_body, positive_int, text
 from rems.auth.models import Role
@@ -42,12 +43,16 @@ def authorization_request():
     if key is not None and (not 1 <= len(key) <= 200 or "\x00" in key):
         raise ValidationFailed.single("Idempotency-Key", "Use 1 to 200 printable characters.")
     body = json_body(REQUEST_FIELDS)
+    caller = ratelimit.caller_key()
+    ratelimit.check_patient_lookups(caller, body["patient_id"])
     try:
         outcome = request_authorization(
             db.session, current_actor(), body, today=today(), idempotency_key=key
         )
         answer = presenters.decision_response(outcome)
         db.session.commit()
+        if any(reason["code"] == "PATIENT_NOT_FOUND" for reason in outcome.decision.reasons):
+            ratelimit.note_patient_not_found(caller, body["patient_id"])
     except sa.exc.IntegrityError as error:
         db.session.rollback()
         if key is None or "idempotency_key" not in str(error.orig):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 
+from rems.auth.lockouts import recent_lockouts
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, public, signed_in
 from rems.extensions import db
@@ -52,6 +53,11 @@ def _program_overview(user) -> dict:
     }
 
 
+def _admin_facts(user) -> dict:
+    """Administrators: the overview, and the accounts made to wait after wrong passwords."""
+    return _program_overview(user) | {"lockouts": recent_lockouts(db.session)}
+
+
 def _prescriber_facts(user) -> dict:
     """A prescriber: their own certification as of today, with any renewal warning."""
     prescriber = prescriber_for(db.session, user)
@@ -79,7 +85,7 @@ def _site_facts(user) -> dict:
 
 
 _DASHBOARD_FACTS = {
-    Role.ADMIN: _program_overview,
+    Role.ADMIN: _admin_facts,
     Role.AUDITOR: _program_overview,
     Role.PRESCRIBER: _prescriber_facts,
     Role.DELEGATE: _delegate_facts,

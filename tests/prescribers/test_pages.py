@@ -72,7 +72,8 @@ def test_a_reused_username_shows_the_field_error_and_stores_nothing(app, client,
     page = register(client, username="Dr.Taken")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "This username is already taken." in text
+    assert "Choose another username: this one cannot be used." in text
+    assert "already taken" not in text
     assert "field-invalid" in field_block(text, "username")
     assert count(app, User) == before
     assert client.get("/account").status_code == 302

@@ -1,0 +1,161 @@
+"""Rate limits (issue 11, item 2): per API token, PATIENT_NOT_FOUND answers per token and per
+patient ID, 429 in the API's error shape with Retry-After, one store shared by every process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from rems.audit.models import AuditEvent
+from rems.auth.models import Role
+from rems.authorizations.models import AuthorizationDecision
+from rems.extensions import db
+from tests.authorizations.helpers import gate, site_with_staff
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _rows(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def _assert_rate_limited(response) -> int:
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "rate_limited"
+    wait = int(response.headers["Retry-After"])
+    assert 0 < wait <= 3600
+    return wait
+
+
+def test_each_api_token_has_its_own_request_limit(app, factory):
+    app.config["REMS_API_RATE_LIMIT"] = "3 per minute"
+    busy = factory.token(factory.user(Role.AUDITOR))
+    other = factory.token(factory.user(Role.AUDITOR))
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=_bearer(busy)).status_code == 200
+    refused = client.get("/api/v1/me", headers=_bearer(busy))
+    assert 0 < _assert_rate_limited(refused) <= 60
+    assert client.get("/api/v1/me", headers=_bearer(other)).status_code == 200
+
+
+def test_patient_not_found_answers_are_limited_per_token(app, factory):
+    app.config["REMS_PATIENT_NOT_FOUND_LIMIT"] = "3 per hour"
+    world = gate(app, factory)
+    client, pharmacy = app.test_client(), _bearer(world.pharmacy_token)
+    for day in ("1950-01-01", "1950-01-02", "1950-01-03"):
+        answer = client.post("/api/v1/authorizations", json=world.request(date_of_birth=day),
+                             headers=pharmacy)  # fmt: skip
+        assert [r["code"] for r in answer.get_json()["reasons"]] == ["PATIENT_NOT_FOUND"]
+    decisions, events = _rows(app, AuthorizationDecision), _rows(app, AuditEvent)
+    # Even the right date of birth is refused now: the answer must not tell the guess was right.
+    refused = client.post("/api/v1/authorizations", json=world.request(), headers=pharmacy)
+    _assert_rate_limited(refused)
+    other_patient = world.request(patient_id="P000000000", date_of_birth="1960-01-01")
+    _assert_rate_limited(client.post("/api/v1/authorizations", json=other_patient,
+                                     headers=pharmacy))  # fmt: skip
+    assert (_rows(app, AuthorizationDecision), _rows(app, AuditEvent)) == (decisions, events)
+
+
+def test_patient_not_found_answers_are_limited_per_patient_id(app, factory):
+    app.config["REMS_PATIENT_NOT_FOUND_LIMIT"] = "2 per hour"
+    world = gate(app, factory)
+    _, second = site_with_staff(app, factory, world.admin, dispenses=True, infuses=False,
+                                name="Second Pharmacy")  # fmt: skip
+    client = app.test_client()
+    for token in (world.pharmacy_token, second):
+        answer = client.post("/api/v1/authorizations", headers=_bearer(token),
+                             json=world.request(date_of_birth="1950-01-01"))  # fmt: skip
+        assert answer.status_code == 200
+    third_party = factory.token(factory.user(Role.SITE_STAFF, site_id=None))
+    refused = client.post("/api/v1/authorizations", json=world.request(),
+                          headers=_bearer(world.pharmacy_token))  # fmt: skip
+    _assert_rate_limited(refused)
+    assert third_party  # a new token does not reset the patient's count either
+
+
+def test_a_matching_request_does_not_use_the_not_found_allowance(app, factory):
+    app.config["REMS_PATIENT_NOT_FOUND_LIMIT"] = "1 per hour"
+    world = gate(app, factory)
+    client, pharmacy = app.test_client(), _bearer(world.pharmacy_token)
+    for _ in range(3):
+        granted = client.post("/api/v1/authorizations", json=world.request(doses=1),
+                              headers=pharmacy)  # fmt: skip
+        assert granted.status_code == 201
+
+
+# ---------- One store for every process: a real redis-server ----------
+
+PROCESS = """
+import json, os, sys
+from rems import create_app
+app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DB_URL"],
+                  "RATELIMIT_STORAGE_URI": os.environ["STORE"],
+                  "REMS_API_RATE_LIMIT": "4 per minute"})
+client = app.test_client()
+headers = {"Authorization": "Bearer " + os.environ["TOKEN"]}
+print(json.dumps([client.get("/api/v1/me", headers=headers).status_code for _ in range(3)]))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A private redis-server on a free port, in a temporary directory; stopped afterwards."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (Debian package redis-server)")
+    port = _free_port()
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
+         "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    for line in server.stdout:  # wait until it says it is ready, not for a fixed time
+        if "Ready to accept connections" in line:
+            break
+    else:
+        server.stdout.close()
+        pytest.fail("redis-server did not start")
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+    server.stdout.close()
+
+
+def _run_process(database_url: str, store: str, token: str) -> list[int]:
+    env = os.environ | {"DB_URL": database_url, "STORE": store, "TOKEN": token,
+                        "REMS_ENV": "testing"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", PROCESS], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=os.getcwd(), check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_two_app_processes_share_one_count_in_redis(app, factory, database_url, redis_url):
+    token = factory.token(factory.user(Role.AUDITOR))
+    first = _run_process(database_url, redis_url, token)
+    second = _run_process(database_url, redis_url, token)
+    assert first == [200, 200, 200]
+    assert second == [200, 429, 429]  # 4 per minute, counted across both processes
+
+
+def test_the_in_process_store_counts_each_process_alone(app, factory, database_url):
+    token = factory.token(factory.user(Role.AUDITOR))
+    assert _run_process(database_url, "memory://", token) == [200, 200, 200]
+    assert _run_process(database_url, "memory://", token) == [200, 200, 200]
