@@ -52,6 +52,11 @@ class Config:
     REMS_ARGON2_TIME_COST = _env_int("REMS_ARGON2_TIME_COST", 3)
     REMS_ARGON2_MEMORY_KIB = _env_int("REMS_ARGON2_MEMORY_KIB", 65536)
     REMS_PAGE_SIZE = 25
+    #: PostgreSQL connections each app process keeps (size it to gunicorn's --threads) and may
+    #: open beyond that under a burst; workers × (size + overflow) must stay below the server's
+    #: max_connections. Connections are checked before use (pre-ping) and renewed after 30 min.
+    REMS_DB_POOL_SIZE = _env_int("REMS_DB_POOL_SIZE", 4)
+    REMS_DB_MAX_OVERFLOW = _env_int("REMS_DB_MAX_OVERFLOW", 4)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -57,6 +57,24 @@ def _configure(app: Flask, overrides: dict[str, Any]) -> None:
     )
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set.")
+    _size_pool(app)
+
+
+def _size_pool(app: Flask) -> None:
+    """PostgreSQL: a pool sized for the worker's threads, checked before use (explicit
+    SQLALCHEMY_ENGINE_OPTIONS win). SQLite keeps SQLAlchemy's defaults."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    options = {
+        "pool_size": app.config.get("REMS_DB_POOL_SIZE", 4),
+        "max_overflow": app.config.get("REMS_DB_MAX_OVERFLOW", 4),
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+    }
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **options,
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
 
 
 def _install_proxy_fix(app: Flask) -> None:

@@ -59,3 +59,14 @@ def test_the_app_holds_the_program_file(app):
     program = app.extensions["rems_program"]
     assert program.authorization.validity_days == 7
     assert len(program.assessment.questions) == 8
+
+
+def test_postgresql_gets_a_pool_sized_for_the_workers_and_checked_before_use():
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": "postgresql://rems@db.example/rems", "REMS_DB_POOL_SIZE": 8}
+    )
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_size"] == 8 and options["pool_pre_ping"] is True
+    assert options["max_overflow"] == 4 and options["pool_recycle"] == 1800
+    sqlite = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"})
+    assert "pool_size" not in sqlite.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})

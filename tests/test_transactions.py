@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rems.common.transactions import _begin_statement, writing
 from rems.extensions import db
 
@@ -22,3 +24,58 @@ def test_after_a_request_commits_rendering_does_not_hold_the_write_lock(app):
         db.session.execute(db.text("SELECT 1"))
         db.session.commit()
         assert _begin_statement() == "BEGIN"
+
+
+def _lock_file_is_free(path: str) -> bool:
+    """Whether another process could take the write lock file right now."""
+    import fcntl
+    import os
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # releases it again if it was taken
+    return True
+
+
+def test_writers_hold_the_lock_file_exactly_for_their_write_transaction(app):
+    from rems.common.transactions import lock_file_path
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only: PostgreSQL has no write lock")
+        path = lock_file_path(db.engine.url.database)
+        with app.test_request_context("/dashboard", method="GET"):
+            db.session.execute(db.text("SELECT 1"))  # a read: BEGIN, no lock file
+            assert _lock_file_is_free(path)
+            db.session.rollback()
+        with writing():
+            db.session.execute(db.text("SELECT 1"))  # BEGIN IMMEDIATE: lock file first
+        assert not _lock_file_is_free(path)
+        db.session.commit()
+        assert _lock_file_is_free(path)
+        with writing():
+            db.session.execute(db.text("SELECT 1"))
+        assert not _lock_file_is_free(path)
+        db.session.rollback()
+        assert _lock_file_is_free(path)
+
+
+def test_the_write_phase_ends_a_read_and_begins_with_the_write_lock(app):
+    from rems.common.transactions import lock_file_path, reading, write_phase
+
+    with app.test_request_context("/api/v1/authorizations", method="POST"), app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only: PostgreSQL has no write lock")
+        path = lock_file_path(db.engine.url.database)
+        with reading():
+            db.session.execute(db.text("SELECT 1"))
+        assert _lock_file_is_free(path)
+        with write_phase(db.session):
+            db.session.execute(db.text("SELECT 1"))
+            assert not _lock_file_is_free(path)
+        db.session.commit()
+        assert _lock_file_is_free(path)

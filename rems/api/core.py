@@ -7,7 +7,7 @@ from flask import jsonify, request
 
 from rems.api import bp
 from rems.api.openapi import openapi_document
-from rems.auth.permissions import current_actor, public, signed_in
+from rems.auth.permissions import current_identity, public, signed_in
 from rems.errors import api_error
 from rems.extensions import db
 
@@ -41,12 +41,12 @@ def openapi():
 @bp.get("/me")
 @signed_in
 def me():
-    """Who the token acts as: user, role, site or prescriber."""
-    user = current_actor()
+    """Who the token acts as: user, role, site or prescriber (read with the token, no query)."""
+    user = current_identity()
     return {
         "username": user.username,
         "full_name": user.full_name,
         "role": user.role.value,
         "is_authorized_representative": user.is_authorized_representative,
-        "site_id": user.site.site_code if user.site else None,
+        "site_id": user.site_code,
     }

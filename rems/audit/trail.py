@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from rems.db import canonical_json
 
 GENESIS_HASH = "0" * 64
 _QUEUE_KEY = "rems_audit_queue"
+_HEAD_KEY = "rems_audit_head"
 #: Arbitrary but fixed key of the PostgreSQL advisory lock that serialises chain appends.
 CHAIN_LOCK_KEY = 0x52454D53
 
@@ -89,25 +91,65 @@ def pending_events(session: Session) -> int:
 def discard_pending(session: Session) -> None:
     """Forget queued events: their transaction rolled back."""
     session.info.pop(_QUEUE_KEY, None)
+    session.info.pop(_HEAD_KEY, None)
+
+
+def chain_head_columns() -> tuple[sa.Label, sa.Label]:
+    """The chain's head (seq, row_hash) as two labelled columns, to read it within another
+    statement (a hot path's INSERT … RETURNING) instead of a query of its own. Valid only once
+    the chain is locked: on SQLite inside a write transaction, on PostgreSQL after
+    `chain_lock_column` or `lock_chain` ran in an earlier statement of the transaction."""
+    table = AuditEvent.__table__
+    newest = sa.select(table.c.seq, table.c.row_hash).order_by(table.c.seq.desc()).limit(1)
+    return (
+        newest.with_only_columns(table.c.seq).scalar_subquery().label("chain_seq"),
+        newest.with_only_columns(table.c.row_hash).scalar_subquery().label("chain_hash"),
+    )
+
+
+def chain_lock_column(session: Session) -> list[sa.Label]:
+    """On PostgreSQL, a column that takes the chain lock when the statement returns a row (an
+    UPDATE … RETURNING that succeeds); nothing on SQLite, whose write lock already serialises."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    lock = sa.select(sa.literal_column("1")).select_from(
+        sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)
+    )
+    return [lock.scalar_subquery().label("chain_locked")]
+
+
+def note_chain_head(session: Session, seq: int | None, row_hash: str | None) -> None:
+    """The head a statement of this transaction read under the chain lock: the seal uses it
+    instead of locking and reading it again."""
+    session.info[_HEAD_KEY] = (seq or 0, row_hash or GENESIS_HASH)
+
+
+def lock_chain(session: Session) -> None:
+    """Serialise chain appends until this transaction ends (PostgreSQL; SQLite needs nothing)."""
+    _lock_chain(session)
 
 
 def seal_pending(session: Session) -> None:
     """Write queued events as the chain's next rows. Runs just before the session commits."""
     queue: list[_PendingEvent] = session.info.pop(_QUEUE_KEY, [])
+    known = session.info.pop(_HEAD_KEY, None)
     if not queue:
         return
     session.flush()  # entity ids exist from here on
-    _lock_chain(session)
-    head = session.execute(
-        sa.select(AuditEvent.seq, AuditEvent.row_hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (head.seq, head.row_hash) if head else (0, GENESIS_HASH)
+    if known is None:
+        _lock_chain(session)
+        head = session.execute(
+            sa.select(AuditEvent.seq, AuditEvent.row_hash).order_by(AuditEvent.seq.desc()).limit(1)
+        ).first()
+        known = (head.seq, head.row_hash) if head else (0, GENESIS_HASH)
+    seq, prev_hash = known
+    rows = []
     for pending in queue:
         seq += 1
         row = _build_row(pending, seq, prev_hash)
-        session.add(row)
-        prev_hash = row.row_hash
-    session.flush()
+        rows.append(row)
+        prev_hash = row["row_hash"]
+    session.execute(sa.insert(AuditEvent.__table__), rows)
 
 
 def row_content(row: AuditEvent) -> dict[str, Any]:
@@ -134,12 +176,12 @@ def compute_row_hash(row: AuditEvent) -> str:
     return hashlib.sha256(canonical_json(row_content(row)).encode()).hexdigest()
 
 
-def _build_row(pending: _PendingEvent, seq: int, prev_hash: str) -> AuditEvent:
-    """An AuditEvent row for a queued event at position `seq`."""
+def _build_row(pending: _PendingEvent, seq: int, prev_hash: str) -> dict[str, Any]:
+    """The audit_event row (column values) for a queued event at position `seq`."""
     entity_id = pending.entity_id
     if entity_id is None and pending.entity is not None:
         entity_id = str(pending.entity.id)
-    row = AuditEvent(
+    row = SimpleNamespace(
         seq=seq,
         occurred_at=pending.occurred_at,
         actor_id=pending.actor_id,
@@ -155,7 +197,7 @@ def _build_row(pending: _PendingEvent, seq: int, prev_hash: str) -> AuditEvent:
         prev_hash=prev_hash,
     )
     row.row_hash = compute_row_hash(row)
-    return row
+    return vars(row)
 
 
 def _lock_chain(session: Session) -> None:

@@ -11,10 +11,9 @@ from flask_login import current_user, logout_user
 
 from rems.auth.models import User
 from rems.auth.permissions import current_actor, policy_of
-from rems.auth.tokens import note_token_use, user_for_token
-from rems.certification.queries import may_act_for_role
+from rems.auth.tokens import TokenIdentity, authenticate_token, note_token_use
 from rems.common.clock import today, utcnow
-from rems.common.transactions import request_may_write
+from rems.common.transactions import reading, request_may_write
 from rems.extensions import db, login_manager
 
 QUERY_TOKEN_PARAMS = ("access_token", "token", "api_key", "apikey", "bearer", "auth")
@@ -75,8 +74,8 @@ def _enforce_policy():
     return None
 
 
-def _api_identity() -> User | None:
-    """The bearer token's user; a token in the query string is refused outright."""
+def _api_identity() -> TokenIdentity | None:
+    """The bearer token's identity; a token in the query string is refused outright."""
     if any(name in request.args for name in QUERY_TOKEN_PARAMS):
         raise ApiAuthError(
             "API tokens are refused in the query string; send 'Authorization: Bearer <token>'."
@@ -87,14 +86,24 @@ def _api_identity() -> User | None:
     scheme, _, credential = header.partition(" ")
     if scheme.lower() != "bearer" or not credential.strip():
         raise ApiAuthError("Use 'Authorization: Bearer <token>'.")
-    found = user_for_token(db.session, credential.strip())
-    if found is None:
-        raise ApiAuthError("The API token is not valid, or it was revoked.")
-    if not may_act_for_role(db.session, found[0], today()):
+    identity = check_token(credential.strip())
+    if not identity.certified(today()):
         raise ApiAuthError(NOT_CERTIFIED)
-    g.api_user, g.api_token = found
-    note_token_use(db.session, g.api_token, request_writes=request_may_write())
-    return g.api_user
+    g.api_identity = identity
+    note_token_use(db.session, identity)
+    return identity
+
+
+def check_token(credential: str) -> TokenIdentity:
+    """The token check: one read, in a transaction of its own on SQLite for requests that
+    write (their writes begin afresh, with the write lock, where they write)."""
+    with reading():
+        identity = authenticate_token(db.session, credential)
+        if request_may_write() and db.engine.dialect.name == "sqlite":
+            db.session.rollback()
+    if identity is None:
+        raise ApiAuthError("The API token is not valid, or it was revoked.")
+    return identity
 
 
 def _web_identity() -> User | None:

@@ -67,10 +67,22 @@ def policy_of(view: Callable[..., Any]) -> Policy | None:
 
 
 def current_actor() -> User | None:
-    """The user acting in this request: the API token's owner, or the signed-in web user."""
+    """The user acting in this request: the API token's owner (loaded on first use), or the
+    signed-in web user."""
     api_user = g.get("api_user")
     if api_user is not None:
         return api_user
+    identity = g.get("api_identity")
+    if identity is not None:
+        from rems.extensions import db
+
+        g.api_user = db.session.get(User, identity.user_id)
+        return g.api_user
     if current_user and current_user.is_authenticated:
         return current_user._get_current_object()  # the User row, not the proxy
     return None
+
+
+def current_identity():
+    """The API token's identity (TokenIdentity): the hot paths read it instead of the ORM user."""
+    return g.get("api_identity")

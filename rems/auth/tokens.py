@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from rems.audit.trail import record_event
-from rems.auth.models import ApiToken, User
+from rems.auth.models import ApiToken, Role, User
+from rems.certification.models import CertStatus
+from rems.certification.rules import effective_status
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.transactions import writing
+from rems.prescribers.models import Prescriber
+from rems.sites.models import Site
 
 TOKEN_PREFIX = "rems_"  # noqa: S105  (a prefix, not a secret)
 #: last_used_at is refreshed at most this often, so reads do not turn into writes.
@@ -75,38 +80,100 @@ def revoke_token(session: Session, token: ApiToken, *, actor: User, reason: str 
     )
 
 
-def user_for_token(session: Session, plaintext: str) -> tuple[User, ApiToken] | None:
-    """The active user and live token behind a presented bearer token, or None."""
+@dataclass(frozen=True, slots=True)
+class TokenIdentity:
+    """Who a bearer token acts as, read in one Core select: the token, its user and the user's
+    party (site or prescriber record). Enough to check the route policy and the certification
+    and to serve the hot paths; `current_actor()` loads the ORM user only when a view asks."""
+
+    token_id: int
+    last_used_at: datetime | None
+    user_id: int
+    username: str
+    full_name: str
+    role: Role
+    is_authorized_representative: bool
+    site_id: int | None
+    site_code: str | None
+    party_status: CertStatus | None
+    party_expires_on: date | None
+
+    @property
+    def id(self) -> int:
+        """The user's id, as services read it from an actor."""
+        return self.user_id
+
+    @property
+    def is_site_representative(self) -> bool:
+        """Site staff who represent their site."""
+        return self.role == Role.SITE_STAFF and self.is_authorized_representative
+
+    def certified(self, today: date) -> bool:
+        """Prescribers and site staff act only while their party is certified; others always."""
+        if self.role not in (Role.PRESCRIBER, Role.SITE_STAFF):
+            return True
+        if self.party_status is None:
+            return False
+        status = effective_status(self.party_status, self.party_expires_on, today)
+        return status == CertStatus.CERTIFIED
+
+
+def _identity_statement() -> sa.Select:
+    """The token, its active user and the user's party, by token hash."""
+    token, user = ApiToken.__table__, User.__table__
+    site, prescriber = Site.__table__, Prescriber.__table__
+    is_site = user.c.role == Role.SITE_STAFF.value
+    return (
+        sa.select(
+            token.c.id.label("token_id"), token.c.last_used_at, user.c.id.label("user_id"),
+            user.c.username, user.c.full_name, user.c.role, user.c.is_authorized_representative,
+            user.c.site_id, site.c.site_code,
+            sa.case((is_site, site.c.status), else_=prescriber.c.status).label("party_status"),
+            sa.case((is_site, site.c.expires_on), else_=prescriber.c.expires_on).label(
+                "party_expires_on"
+            ),
+        )
+        .select_from(token.join(user, user.c.id == token.c.user_id))
+        .outerjoin(site, site.c.id == user.c.site_id)
+        .outerjoin(prescriber, prescriber.c.user_id == user.c.id)
+        .where(token.c.token_hash == sa.bindparam("token_hash"))
+        .where(token.c.revoked_at.is_(None), user.c.active.is_(True))
+    )  # fmt: skip
+
+
+_IDENTITY = _identity_statement()
+
+
+def authenticate_token(session: Session, plaintext: str) -> TokenIdentity | None:
+    """The identity behind a presented bearer token: live token, active user; else None.
+    One statement; certification is checked separately (`TokenIdentity.certified`)."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
         return None
-    row = session.execute(
-        sa.select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .options(joinedload(User.site), joinedload(User.prescriber_record))
-        .where(ApiToken.token_hash == hash_token(plaintext))
-    ).first()
-    if row is None or row.ApiToken.revoked_at is not None or not row.User.active:
+    row = session.execute(_IDENTITY, {"token_hash": hash_token(plaintext)}).first()
+    if row is None:
         return None
-    return row.User, row.ApiToken
+    values = row._asdict()
+    status = values["party_status"]
+    if status is not None and not isinstance(status, CertStatus):
+        values["party_status"] = CertStatus(status)
+    return TokenIdentity(**values)
 
 
-def note_token_use(session: Session, token: ApiToken, *, request_writes: bool) -> None:
-    """Record when a token was last used, at most once a minute. A request that writes does it
-    in its own transaction (which already holds SQLite's write lock); a read does it in a short
-    transaction of its own, so reading never waits for the write lock."""
+def note_token_use(session: Session, identity: TokenIdentity) -> None:
+    """Record when a token was last used, at most once a minute per token, in a short write
+    transaction of its own (so reads stay reads and never wait for the write lock)."""
     now = utcnow()
-    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:
+    last = identity.last_used_at
+    if last is not None and now - last < LAST_USED_RESOLUTION:
         return
     table = ApiToken.__table__
     statement = (
         table.update()
-        .where(table.c.id == token.id)
+        .where(table.c.id == identity.token_id)
         .where(sa.or_(table.c.last_used_at.is_(None), table.c.last_used_at < now))
         .values(last_used_at=now)
     )
-    if request_writes:
-        session.execute(statement)
-        return
+    session.rollback()  # the read is done: hand its connection back before taking one to write
     with writing(), session.get_bind().begin() as connection:
         connection.execute(statement)
 

@@ -9,13 +9,14 @@ from rems import ratelimit
 from rems.api import bp
 from rems.api.parsing import iso_date, json_body, positive_int, text
 from rems.auth.models import Role
-from rems.auth.permissions import current_actor, roles, signed_in
+from rems.auth.permissions import current_actor, current_identity, roles, signed_in
 from rems.authorizations import presenters
+from rems.authorizations.deciding import request_authorization
+from rems.authorizations.facts import LIVE
 from rems.authorizations.models import Authorization
-from rems.authorizations.queries import authorization_for
+from rems.authorizations.queries import authorization_for, authorization_row
 from rems.authorizations.services import (
     needs_settling,
-    request_authorization,
     reverse_authorization,
     settle_authorization,
 )
@@ -47,7 +48,7 @@ def authorization_request():
     ratelimit.check_patient_lookups(caller, body["patient_id"])
     try:
         outcome = request_authorization(
-            db.session, current_actor(), body, today=today(), idempotency_key=key
+            db.session, current_identity(), body, today=today(), idempotency_key=key
         )
         answer = presenters.decision_response(outcome)
         db.session.commit()
@@ -59,7 +60,7 @@ def authorization_request():
             raise
         # The same key raced another request, which stored its answer first: replay it.
         outcome = request_authorization(
-            db.session, current_actor(), body, today=today(), idempotency_key=key
+            db.session, current_identity(), body, today=today(), idempotency_key=key
         )
         if not outcome.replayed:
             raise
@@ -71,7 +72,12 @@ def authorization_request():
 @signed_in
 def authorization_read(number: str):
     """One authorization, for the parties to it (anyone else: 404). A read past the last day
-    records the expiry first, in a short write of its own."""
+    records the expiry first, in a short write of its own. One Core select otherwise."""
+    row = authorization_row(db.session, current_identity(), number)
+    if row is None:
+        abort(404)
+    if row.status.value not in LIVE or today() <= row.valid_until:
+        return jsonify(presenters.read_body(row))
     authorization = _visible_or_404(number)
     if needs_settling(authorization, today()):
         db.session.rollback()

@@ -1,4 +1,15 @@
-"""Gathering the plain facts a dispensing decision needs, in a handful of indexed reads."""
+"""Gathering the plain facts a dispensing decision needs in one joined read.
+
+One Core select, anchored on a single-row subquery, LEFT JOINs each record the request names by
+its unique key (the requester's pharmacy, the receiving site, the prescriber by NPI, the patient
+by REMS ID and date of birth, the patient's open course) and adds correlated EXISTS columns: the
+acknowledgments of the current document versions, whether a live authorization of the course is
+past its last day, and the decision an earlier request with the same Idempotency-Key produced.
+Document versions come from a per-server cache whose stamp is read in the same select.
+
+To add a fact (overdue monitoring, say): add labelled columns in `_fact_columns` (a scalar or
+EXISTS subquery correlated on the patient) and read them in `_facts_from_row`.
+"""
 
 from __future__ import annotations
 
@@ -10,122 +21,218 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from rems.auth.models import User
-from rems.authorizations.models import LIVE_AUTHORIZATION_STATUSES, Authorization
+from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.authorizations.rules import DispenseFacts, OpenCourse, Party
 from rems.certification.models import CertStatus
-from rems.certification.queries import status_today
+from rems.certification.rules import effective_status
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
-from rems.courses.models import Course
-from rems.documents.queries import patient_missing_documents
+from rems.courses.models import Course, CourseStatus
+from rems.documents import cache
+from rems.documents.models import Acknowledgment
+from rems.documents.rules import current_versions, missing_acknowledgments
 from rems.patients.models import Patient, PatientStatus
 from rems.prescribers.models import Prescriber
 from rems.sites.models import Site
-from rems.sites.queries import site_by_code
+from rems.sites.queries import SITE_ID_PREFIX
+
+LIVE = ("issued", "partially_used")
+OPEN = ("authorized", "in_progress")
 
 
 @dataclass(frozen=True, slots=True)
 class Refs:
-    """The records the facts came from, for writing the grant."""
+    """The ids and public numbers the facts came from, for writing the grant."""
 
-    pharmacy: Site | None
-    site: Site | None
-    prescriber: Prescriber | None
-    patient: Patient | None
-    course: Course | None
+    pharmacy_id: int | None
+    site_id: int | None
+    prescriber_id: int | None
+    patient_id: int | None
+    patient_rems_id: str | None
+    course_id: int | None
+    course_number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """The facts, their sources, the earlier decision for this key, whether time must settle."""
+
+    facts: DispenseFacts
+    refs: Refs
+    earlier_id: int | None
+    needs_settling: bool
 
 
 def gather_facts(
-    session: Session, requester: User, request: dict[str, Any], today: date
-) -> tuple[DispenseFacts, Refs]:
-    """The facts of one request (the requester's own site is the pharmacy)."""
-    program = current_app.extensions["rems_program"]
-    pharmacy = session.get(Site, requester.site_id) if requester.site_id else None
-    site = site_by_code(session, request["infusion_site_id"])
-    prescriber = session.scalar(
-        sa.select(Prescriber).where(Prescriber.npi == request["prescriber_npi"])
+    session: Session, requester, request: dict[str, Any], today: date, key: str | None = None
+) -> Gathered:
+    """The facts of one request (the requester's own site is the pharmacy): one statement
+    while the document-version cache is current, three when a version was just published."""
+    versions = cache.cached_versions(session)
+    row = session.execute(_statement(requester, request, today, key, versions)).one()
+    if not cache.is_current(versions, row.versions_count, row.versions_max_id):
+        versions = cache.reload_versions(session)
+        row = session.execute(_statement(requester, request, today, key, versions)).one()
+    return _facts_from_row(row, requester, request, today, versions)
+
+
+def _tables():
+    """The aliases the statement joins."""
+    return (
+        Site.__table__.alias("pharmacy"),
+        Site.__table__.alias("receiving"),
+        Prescriber.__table__.alias("prescriber"),
+        Patient.__table__.alias("patient"),
+        Course.__table__.alias("course"),
     )
-    patient = find_patient(session, request["patient_id"], request["date_of_birth"])
-    course = _open_course(session, patient, today) if patient else None
+
+
+def _statement(requester, request, today: date, key, versions) -> sa.Select:
+    """The one select: each named record LEFT JOINed by its unique key, plus EXISTS columns."""
+    pharmacy, site, prescriber, patient, course = _tables()
+    anchor = sa.select(sa.literal_column("1").label("one")).subquery("anchor")
+    code = _identifier(request.get("infusion_site_id"), SITE_ID_PREFIX)
+    patient_id = _identifier(request.get("patient_id"), "P")
+    joined = (
+        anchor.outerjoin(pharmacy, pharmacy.c.id == requester.site_id)
+        .outerjoin(site, site.c.site_code == code)
+        .outerjoin(prescriber, prescriber.c.npi == request.get("prescriber_npi"))
+        .outerjoin(patient, sa.and_(
+            patient.c.rems_id == patient_id, patient.c.date_of_birth == request["date_of_birth"]
+        ))
+        .outerjoin(course, sa.and_(course.c.patient_id == patient.c.id, course.c.status.in_(OPEN)))
+    )  # fmt: skip
+    columns = [
+        pharmacy.c.status.label("ph_status"), pharmacy.c.expires_on.label("ph_expires"),
+        pharmacy.c.dispenses.label("ph_dispenses"),
+        site.c.id.label("site_id"), site.c.status.label("site_status"),
+        site.c.expires_on.label("site_expires"), site.c.infuses.label("site_infuses"),
+        prescriber.c.id.label("pr_id"), prescriber.c.status.label("pr_status"),
+        prescriber.c.expires_on.label("pr_expires"),
+        patient.c.id.label("pt_id"), patient.c.rems_id.label("pt_rems_id"),
+        patient.c.status.label("pt_status"), patient.c.prescriber_id.label("pt_prescriber_id"),
+        *(c.label(f"co_{c.name}") for c in _course_columns(course)),
+        *_fact_columns(patient, course, requester, today, key, versions),
+        *cache.stamp_columns(),
+    ]  # fmt: skip
+    return sa.select(*columns).select_from(joined)
+
+
+def _course_columns(course) -> list:
+    c = course.c
+    return [c.id, c.number, c.status, c.doses_total, c.doses_given, c.doses_held,
+            c.first_dose_on, c.first_dose_by, c.last_dose_on]  # fmt: skip
+
+
+def _fact_columns(patient, course, requester, today, key, versions) -> list:
+    """Correlated subqueries: acknowledgments, authorizations to settle, the earlier decision."""
+    ack = Acknowledgment.__table__
+    columns = []
+    for index, (code, current) in enumerate(_current(versions, today).items()):
+        seen = sa.select(ack.c.id).where(ack.c.patient_id == patient.c.id)
+        if current is not None:
+            current_id = current.id
+            columns.append(sa.exists(seen.where(ack.c.document_version_id == current_id)))
+        else:
+            columns.append(sa.false())
+        columns[-1] = columns[-1].label(f"ack_{index}")
+        any_version = seen.where(ack.c.document_version_id.in_(versions.ids_of(code) or [0]))
+        columns.append(sa.exists(any_version).label(f"any_{index}"))
+    auth = Authorization.__table__
+    lapsed = sa.select(auth.c.id).where(
+        auth.c.course_id == course.c.id, auth.c.status.in_(LIVE), auth.c.valid_until < today
+    )
+    columns.append(sa.exists(lapsed).label("to_settle"))
+    decision = AuthorizationDecision.__table__
+    earlier = sa.select(decision.c.id).where(
+        decision.c.requested_by_id == requester.id, decision.c.idempotency_key == key
+    )
+    earlier_id = earlier.scalar_subquery() if key else sa.null()
+    columns.append(earlier_id.label("earlier_id"))
+    return columns
+
+
+def _current(versions: cache.CachedVersions, today: date):
+    """For each required document, its version in effect today (None: none yet)."""
+    program = current_app.extensions["rems_program"]
+    required = [d.code for d in program.required_documents()]
+    return current_versions(versions.versions, required, today)
+
+
+def _identifier(value, prefix: str) -> str | None:
+    """A well-formed identifier, normalised; None (matches nothing) otherwise."""
+    return normalize_identifier(value) if is_valid_identifier(value or "", prefix) else None
+
+
+def _facts_from_row(row, requester, request, today: date, versions) -> Gathered:
+    """The decision's facts from the one row."""
+    program = current_app.extensions["rems_program"]
+    found = row.pt_id is not None
+    course = _open_course(row)
     facts = DispenseFacts(
         today=today,
-        pharmacy=_party(pharmacy, today, "dispenses"),
-        site=_party(site, today, "infuses"),
-        prescriber=_party(prescriber, today, None),
-        patient_found=patient is not None,
-        patient_enrolled=bool(patient and patient.status == PatientStatus.ENROLLED),
-        prescriber_of_record=bool(
-            patient and prescriber and patient.prescriber_id == prescriber.id
-        ),
-        documents_missing=tuple(patient_missing_documents(session, patient, today))
-        if patient
-        else (),
-        course=_course_facts(course),
+        pharmacy=_party(row.ph_status, row.ph_expires, row.ph_dispenses, today),
+        site=_party(row.site_status, row.site_expires, row.site_infuses, today),
+        prescriber=_party(row.pr_status, row.pr_expires, True, today),
+        patient_found=found,
+        patient_enrolled=found and row.pt_status == PatientStatus.ENROLLED,
+        prescriber_of_record=found and row.pr_id is not None and row.pt_prescriber_id == row.pr_id,
+        documents_missing=tuple(_missing(row, today, versions, program)) if found else (),
+        course=course,
         doses_requested=request.get("doses"),
         expiry_warning_days=program.authorization.expiry_warning_days,
         validity_days=program.authorization.validity_days,
     )
-    return facts, Refs(pharmacy, site, prescriber, patient, course)
+    refs = Refs(
+        pharmacy_id=None if row.ph_status is None else requester.site_id,
+        site_id=row.site_id, prescriber_id=row.pr_id, patient_id=row.pt_id,
+        patient_rems_id=row.pt_rems_id, course_id=row.co_id, course_number=row.co_number,
+    )  # fmt: skip
+    return Gathered(facts, refs, row.earlier_id, _needs_settling(row, today))
 
 
-def find_patient(session: Session, patient_id: str, born: date) -> Patient | None:
-    """The patient with this REMS ID *and* date of birth (one answer for either mismatch)."""
-    if not is_valid_identifier(patient_id or "", "P"):
+def _party(status, expires_on, capable, today: date) -> Party | None:
+    """A party's certification today and whether it can do what is asked (None: not found)."""
+    if status is None:
         return None
-    return session.scalar(
-        sa.select(Patient).where(
-            Patient.rems_id == normalize_identifier(patient_id), Patient.date_of_birth == born
-        )
-    )
+    certified = effective_status(CertStatus(status), expires_on, today) == CertStatus.CERTIFIED
+    return Party(certified=certified, capable=bool(capable), expires_on=expires_on)
 
 
-def _party(record: Prescriber | Site | None, today: date, capability: str | None):
-    """A party's certification today and, for sites, whether it can do what is asked."""
-    if record is None:
-        return None
-    return Party(
-        certified=status_today(record, today) == CertStatus.CERTIFIED,
-        capable=getattr(record, capability) if capability else True,
-        expires_on=record.expires_on,
-    )
-
-
-def _open_course(session: Session, patient: Patient, today: date) -> Course | None:
-    """The open course after settling what time has ended: lapsed courses, expired grants."""
-    from rems.authorizations.services import settle_authorization
-    from rems.courses.services import open_course, settle_course
-
-    course = open_course(session, patient)
-    if course is None:
-        return None
-    lapsed = session.scalars(
-        sa.select(Authorization).where(
-            Authorization.course_id == course.id,
-            Authorization.status.in_(LIVE_AUTHORIZATION_STATUSES),
-            Authorization.valid_until < today,
-        )
-    ).all()
-    for authorization in lapsed:
-        settle_authorization(session, authorization, today)
-    status = course.status
-    settle_course(session, course, today)
-    if not lapsed and course.status == status:
-        return course  # nothing settled: the course as read is current
-    session.flush()
-    session.refresh(course)
-    return open_course(session, patient)
-
-
-def _course_facts(course: Course | None) -> OpenCourse | None:
+def _open_course(row) -> OpenCourse | None:
     """The course as the decision sees it."""
-    if course is None:
+    if row.co_id is None:
         return None
     return OpenCourse(
-        number=course.number,
-        started=course.first_dose_on is not None,
-        doses_total=course.doses_total,
-        doses_given=course.doses_given,
-        doses_held=course.doses_held,
-        first_dose_by=course.first_dose_by,
-        last_dose_on=course.last_dose_on,
+        number=row.co_number,
+        started=row.co_first_dose_on is not None,
+        doses_total=row.co_doses_total,
+        doses_given=row.co_doses_given,
+        doses_held=row.co_doses_held,
+        first_dose_by=row.co_first_dose_by,
+        last_dose_on=row.co_last_dose_on,
     )
+
+
+def _missing(row, today: date, versions, program) -> list[str]:
+    """The required documents whose current version the patient has not acknowledged."""
+    current = _current(versions, today)
+    values = row._mapping
+    acknowledged = [v.id for i, v in enumerate(current.values()) if v and values[f"ack_{i}"]]
+    codes = [code for i, code in enumerate(current) if values[f"any_{i}"]]
+    return missing_acknowledgments(
+        current, acknowledged, acknowledged_codes=codes,
+        reacknowledge_on_new_version=program.reacknowledge_on_new_version,
+    )  # fmt: skip
+
+
+def _needs_settling(row, today: date) -> bool:
+    """Time has ended something the decision must not see: a lapsed course, expired grants."""
+    if row.co_id is None:
+        return False
+    lapses = (
+        row.co_status == CourseStatus.AUTHORIZED
+        and row.co_first_dose_on is None
+        and row.co_first_dose_by is not None
+        and today > row.co_first_dose_by
+    )
+    return bool(row.to_settle or lapses)

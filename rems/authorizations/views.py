@@ -20,11 +20,11 @@ from flask import (
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles, signed_in
 from rems.authorizations import forms
+from rems.authorizations.deciding import request_authorization
 from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.authorizations.queries import authorization_for, live_for_pharmacy
 from rems.authorizations.services import (
     needs_settling,
-    request_authorization,
     reverse_authorization,
     settle_authorization,
 )

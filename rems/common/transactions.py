@@ -1,26 +1,40 @@
-"""How transactions begin: SQLite pragmas, and BEGIN IMMEDIATE for anything that may write.
+"""How transactions begin: SQLite pragmas, BEGIN IMMEDIATE for anything that may write, and a
+blocking lock file that hands SQLite's write lock from process to process.
 
 SQLite in WAL mode lets readers run beside one writer, but a transaction that reads first and
 writes later fails at once ("database is locked") if another writer got in between. Starting
-every transaction that may write with BEGIN IMMEDIATE takes the write lock up front, so
-concurrent writers queue on the busy timeout instead. Safe-method web requests (GET, HEAD)
-begin deferred and read in parallel. PostgreSQL needs none of this.
+every transaction that may write with BEGIN IMMEDIATE takes the write lock up front. Before that
+BEGIN IMMEDIATE, the writer takes an exclusive `flock` on a lock file next to the database
+(`<database>.writelock`), a lock the kernel hands to the next waiting process the moment it is
+released, instead of SQLite's busy handler, which polls with sleeps and lets the tail grow.
+The lock file is released right after COMMIT or ROLLBACK.
+
+Safe-method web requests (GET, HEAD) begin deferred and read in parallel. Hot paths that read
+first and write briefly (the dispensing decision) read in `reading()` and then write in
+`write_phase()`, so the write lock is held only for the writes. PostgreSQL needs none of this.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _force_immediate: ContextVar[bool] = ContextVar("rems_force_immediate", default=False)
+_force_deferred: ContextVar[bool] = ContextVar("rems_force_deferred", default=False)
 _busy_timeout_ms = 10_000
+_LOCK_KEY = "rems_write_lock_fd"
+_BEGIN_KEY = "rems_begin"
+_held = threading.local()  # lock files this thread holds (a second connection must not wait)
 
 
 @contextmanager
@@ -31,6 +45,30 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _force_immediate.reset(token)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Inside this block SQLite transactions begin deferred, whatever the request's method."""
+    token = _force_deferred.set(True)
+    try:
+        yield
+    finally:
+        _force_deferred.reset(token)
+
+
+@contextmanager
+def write_phase(session: Session) -> Iterator[None]:
+    """The writes after a read phase. On SQLite a transaction that began deferred (a read) is
+    ended first, so the writes begin afresh with the write lock; one that already holds the lock
+    simply goes on. What was read stays valid where the writes re-check it (a conditional
+    UPDATE), which is how the dose invariant is kept."""
+    real = session() if isinstance(session, scoped_session) else session
+    sqlite = real.get_bind().dialect.name == "sqlite"
+    if sqlite and real.in_transaction() and real.connection().info.get(_BEGIN_KEY) == "BEGIN":
+        real.rollback()
+    with writing():
+        yield
 
 
 def configure_sqlite(busy_timeout_ms: int) -> None:
@@ -51,8 +89,10 @@ def _begin_statement() -> str:
     request's commit only reads to render the answer and must not hold the write lock."""
     if _force_immediate.get():
         return "BEGIN IMMEDIATE"
-    reading = has_request_context() and (not request_may_write() or g.get("rems_committed", False))
-    return "BEGIN" if reading else "BEGIN IMMEDIATE"
+    if _force_deferred.get():
+        return "BEGIN"
+    reading_ = has_request_context() and (not request_may_write() or g.get("rems_committed", False))
+    return "BEGIN" if reading_ else "BEGIN IMMEDIATE"
 
 
 @sa.event.listens_for(Session, "after_commit")
@@ -78,6 +118,77 @@ def _on_connect(dbapi_connection, _record) -> None:
 
 @sa.event.listens_for(sa.engine.Engine, "begin")
 def _on_begin(connection) -> None:
-    """Emit SQLite's BEGIN ourselves, immediate when the transaction may write."""
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(_begin_statement())
+    """Emit SQLite's BEGIN ourselves; an immediate one takes the lock file first."""
+    if connection.dialect.name != "sqlite":
+        return
+    statement = _begin_statement()
+    if statement == "BEGIN IMMEDIATE":
+        _take_lock_file(connection)
+    connection.info[_BEGIN_KEY] = statement
+    try:
+        connection.exec_driver_sql(statement)
+    except BaseException:
+        _release_lock_file(connection.info)
+        raise
+
+
+@sa.event.listens_for(sa.engine.Engine, "commit")
+def _on_commit(connection) -> None:
+    """Commit now, then hand the lock file on (SQLAlchemy's own commit finds nothing to do)."""
+    if connection.dialect.name == "sqlite" and _LOCK_KEY in connection.info:
+        try:
+            connection.connection.dbapi_connection.commit()
+        finally:
+            _release_lock_file(connection.info)
+
+
+@sa.event.listens_for(sa.engine.Engine, "rollback")
+def _on_rollback(connection) -> None:
+    """Roll back now, then hand the lock file on."""
+    if connection.dialect.name == "sqlite" and _LOCK_KEY in connection.info:
+        try:
+            connection.connection.dbapi_connection.rollback()
+        finally:
+            _release_lock_file(connection.info)
+
+
+@sa.event.listens_for(sa.pool.Pool, "reset")
+def _on_reset(_dbapi_connection, record, _state=None) -> None:
+    """A connection going back to the pool never keeps the lock file."""
+    _release_lock_file(record.info)
+
+
+def lock_file_path(database: str | None) -> str | None:
+    """The lock file beside a SQLite database file (None for an in-memory database)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database) + ".writelock"
+
+
+def _take_lock_file(connection: sa.Connection) -> None:
+    """Wait (blocking, no polling) for the database's lock file, unless this thread holds it
+    already through another connection: then SQLite's busy timeout decides, as before."""
+    path = lock_file_path(connection.engine.url.database)
+    held = getattr(_held, "paths", None)
+    if held is None:
+        held = _held.paths = set()
+    if path is None or path in held:
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    held.add(path)
+    connection.info[_LOCK_KEY] = (fd, path)
+
+
+def _release_lock_file(info: dict) -> None:
+    """Release the lock file this connection holds, if any."""
+    taken = info.pop(_LOCK_KEY, None)
+    if taken is None:
+        return
+    fd, path = taken
+    getattr(_held, "paths", set()).discard(path)
+    os.close(fd)  # closing releases the flock

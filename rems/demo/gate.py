@@ -10,8 +10,8 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from rems.auth import users
-from rems.authorizations.models import AuthorizationDecision
-from rems.authorizations.services import request_authorization
+from rems.authorizations.deciding import request_authorization
+from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.courses.services import authorize_course, baseline_needs
 from rems.demo.accounts import DEMO_PASSWORD
 from rems.infusions.services import record_infusion
@@ -77,10 +77,11 @@ def _request(session: Session, patient: Patient, today: date):
 def _dispense_and_infuse(session: Session, patient: Patient, yesterday: date, today: date) -> str:
     """Granted yesterday; Beacon's infusion nurse gave dose 1 yesterday and dose 2 today."""
     outcome = _request(session, patient, yesterday)
+    authorization = session.get(Authorization, outcome.authorization_id)
     nurse = users.find_user(session, "infusion.nurse")
     for day in (yesterday, today):
-        record_infusion(session, outcome.authorization, nurse, _infusion(day), today=day)
-    return outcome.authorization.number
+        record_infusion(session, authorization, nurse, _infusion(day), today=day)
+    return authorization.number
 
 
 def _infusion(day: date) -> dict:
