@@ -28,7 +28,7 @@ NOT_FOUND_KEY = "patient-not-found"
 
 def install(app: Flask) -> None:
     """Bind the limiter (its store comes from RATELIMIT_STORAGE_URI) and limit the API."""
-    from rems.api import bp as api_bp
+    from rems.api.core import bp as api_bp
 
     if not getattr(api_bp, "rems_rate_limited", False):  # once per process: the blueprint is
         limiter.limit(api_limit, key_func=caller_key)(api_bp)  # shared by every app

@@ -79,11 +79,11 @@ EXPECTED: dict[str, object] = {
     "patients.discontinue": frozenset({Role.PRESCRIBER, Role.ADMIN}),
     "patients.close": frozenset({Role.PRESCRIBER, Role.ADMIN}),
     "patients.transfer": frozenset({Role.PRESCRIBER, Role.ADMIN}),
-    "api.patient_lookup": ALL,
-    "api.authorization_request": frozenset({Role.SITE_STAFF}),
-    "api.authorization_read": ALL,
-    "api.authorization_reversal": frozenset({Role.SITE_STAFF}),
-    "api.infusion_record": frozenset({Role.SITE_STAFF}),
+    "api.patients.patient_lookup": ALL,
+    "api.authorizations.authorization_request": frozenset({Role.SITE_STAFF}),
+    "api.authorizations.authorization_read": ALL,
+    "api.authorizations.authorization_reversal": frozenset({Role.SITE_STAFF}),
+    "api.authorizations.infusion_record": frozenset({Role.SITE_STAFF}),
     "courses.authorize": PRESCRIBER,
     "courses.close": PRESCRIBER,
     "authorizations.live_list": frozenset({Role.SITE_STAFF}),
@@ -93,8 +93,8 @@ EXPECTED: dict[str, object] = {
     "authorizations.reverse": frozenset({Role.SITE_STAFF}),
     "infusions.site_list": frozenset({Role.SITE_STAFF}),
     "infusions.record": frozenset({Role.SITE_STAFF}),
-    "api.prescriber_lookup": ALL,
-    "api.site_lookup": ALL,
+    "api.prescribers.prescriber_lookup": ALL,
+    "api.sites.site_lookup": ALL,
     "notifications.own_list": ALL,
     "notifications.outbox": READERS,
 }
@@ -119,7 +119,7 @@ URL_VALUES = {
     "decision_id": "D00000000000",
 }
 #: Where one endpoint's parameter of the same name has another type.
-URL_OVERRIDES = {"api.site_lookup": {"site_id": "S00000000000"}}
+URL_OVERRIDES = {"api.sites.site_lookup": {"site_id": "S00000000000"}}
 #: (role, is the site's authorized representative)
 PERSONAS = [(role, False) for role in Role] + [(Role.SITE_STAFF, True)]
 

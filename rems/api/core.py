@@ -1,19 +1,25 @@
-"""The API's own endpoints: ping, health, the OpenAPI document and the caller's identity."""
+"""The /api/v1 blueprint and its own endpoints: ping, health, the OpenAPI document and the
+caller's identity. Each domain's API is a blueprint of its own, nested in this one by
+rems.api.v1."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
-from rems.api import bp
 from rems.api.openapi import openapi_document
+from rems.api.operations import UNAUTHORIZED, Answer, operation
+from rems.api.schemas import Health, Me, Ping
 from rems.auth.permissions import current_identity, public, signed_in
 from rems.errors import api_error
 from rems.extensions import db
 
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
 
 @bp.get("/ping")
 @public
+@operation("ping", "Liveness without the database", answers={200: Answer("The app answers.", Ping)})
 def ping():
     """Liveness without the database: the floor benchmarks compare against."""
     return {"status": "ok"}
@@ -21,6 +27,14 @@ def ping():
 
 @bp.get("/health")
 @public
+@operation(
+    "health",
+    "Readiness, including the database",
+    answers={
+        200: Answer("The app and its database answer.", Health),
+        503: Answer("The database is unreachable."),
+    },
+)
 def health():
     """Readiness: 200 when the database answers, 503 when it does not."""
     try:
@@ -33,13 +47,23 @@ def health():
 
 @bp.get("/openapi.json")
 @public
+@operation(
+    "openapi",
+    "This document",
+    answers={200: Answer("The OpenAPI 3.1 document.", schema={"type": "object"})},
+)
 def openapi():
-    """The OpenAPI 3.1 description of this API, as implemented."""
-    return jsonify(openapi_document(request.host_url.rstrip("/")))
+    """The OpenAPI 3.1 description of this API, generated from its routes."""
+    return jsonify(openapi_document(current_app, request.host_url.rstrip("/")))
 
 
 @bp.get("/me")
 @signed_in
+@operation(
+    "whoAmI",
+    "The user the token acts as",
+    answers={200: Answer("The token's user.", Me), 401: UNAUTHORIZED},
+)
 def me():
     """Who the token acts as: user, role, site or prescriber (read with the token, no query)."""
     user = current_identity()

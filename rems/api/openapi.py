@@ -1,328 +1,143 @@
-"""The OpenAPI 3.1 document served at /api/v1/openapi.json (tested against the app)."""
+"""The OpenAPI 3.1 document served at /api/v1/openapi.json, generated from the app's API routes:
+each route's declared operation (rems.api.operations) and its pydantic models."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from rems.api.openapi_gate import GATE_PATHS, GATE_SCHEMAS
+from flask import Flask
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-ERROR_RESPONSES = {
-    "400": "Malformed JSON or wrong content type.",
-    "401": "Missing, invalid or revoked token, or a token in the query string.",
-    "403": "The token's role may not do this.",
-    "404": "Not found, or not yours.",
-    "422": "A field is not valid; `details` maps each field to its messages.",
+from rems.api.operations import Answer, Operation, Param, operation_of
+from rems.api.schemas import Error
+from rems.auth.permissions import policy_of
+
+REF = "#/components/schemas/{model}"
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+INFO = {
+    "title": "LEMTRADA REMS API",
+    "version": "1.0.0",
+    "description": "Certification lookups, dispensing authorization, infusions and monitoring "
+    "results for pharmacy, infusion-site and EHR systems. Errors always use the Error schema: "
+    "400 malformed JSON or wrong content type, 401 missing or invalid token, 403 role may not, "
+    "404 not found or not yours, 409 state conflict, 422 field validation (`details` maps each "
+    "field to its messages; unknown fields are refused), 503 database down.",
 }
-
-
-def _error_response(description: str) -> dict[str, Any]:
-    """A response in the error shape."""
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
-
-def _json_response(description: str, schema_ref: str) -> dict[str, Any]:
-    """A JSON response with a named schema."""
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
-    }
-
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "additionalProperties": False,
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "additionalProperties": False,
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "details": {
-                        "type": "object",
-                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
-            }
-        },
-    },
-    "Ping": {
-        "type": "object",
-        "required": ["status"],
-        "additionalProperties": False,
-        "properties": {"status": {"const": "ok"}},
-    },
-    "Health": {
-        "type": "object",
-        "required": ["status", "database"],
-        "additionalProperties": False,
-        "properties": {"status": {"const": "ok"}, "database": {"const": "ok"}},
-    },
-    "PrescriberLookup": {
-        "type": "object",
-        "required": ["npi", "name", "status", "certified_on", "expires_on"],
-        "additionalProperties": False,
-        "properties": {
-            "npi": {"type": "string", "pattern": "^[0-9]{10}$"},
-            "name": {"type": "string"},
-            "status": {"$ref": "#/components/schemas/CertStatus"},
-            "certified_on": {"type": ["string", "null"], "format": "date"},
-            "expires_on": {"type": ["string", "null"], "format": "date"},
-        },
-    },
-    "SiteLookup": {
-        "type": "object",
-        "required": ["site_id", "name", "capabilities", "status", "certified_on", "expires_on"],
-        "additionalProperties": False,
-        "properties": {
-            "site_id": {"type": "string"},
-            "name": {"type": "string"},
-            "capabilities": {
-                "type": "array",
-                "items": {"enum": ["dispenses", "infuses"]},
-                "minItems": 1,
-            },
-            "status": {"$ref": "#/components/schemas/CertStatus"},
-            "certified_on": {"type": ["string", "null"], "format": "date"},
-            "expires_on": {"type": ["string", "null"], "format": "date"},
-        },
-    },
-    "CertStatus": {
-        "enum": ["draft", "submitted", "certified", "suspended", "revoked", "expired"],
-        "description": "As of today: a certification past its last day reads as expired.",
-    },
-    "Me": {
-        "type": "object",
-        "required": ["username", "full_name", "role", "is_authorized_representative", "site_id"],
-        "additionalProperties": False,
-        "properties": {
-            "username": {"type": "string"},
-            "full_name": {"type": "string"},
-            "role": {"enum": ["admin", "prescriber", "delegate", "site_staff", "auditor"]},
-            "is_authorized_representative": {"type": "boolean"},
-            "site_id": {"type": ["string", "null"]},
-        },
-    },
-    "PatientLookup": {
-        "type": "object",
-        "description": "A patient as their prescriber of record, the prescriber's delegates, "
-        "administrators and auditors see them. The monitoring summary of the API contract is "
-        "not part of this answer yet: monitoring is not built.",
-        "required": [
-            "patient_id",
-            "status",
-            "prescriber",
-            "acknowledgments",
-            "documents_missing",
-            "courses",
-        ],
-        "additionalProperties": False,
-        "properties": {
-            "patient_id": {"type": "string", "description": "The REMS patient ID."},
-            "status": {"enum": ["pending", "enrolled", "discontinued", "closed"]},
-            "prescriber": {
-                "type": "object",
-                "description": "The prescriber of record.",
-                "required": ["npi", "name"],
-                "additionalProperties": False,
-                "properties": {
-                    "npi": {"type": ["string", "null"], "pattern": "^[0-9]{10}$"},
-                    "name": {"type": "string"},
-                },
-            },
-            "acknowledgments": {
-                "type": "array",
-                "description": "Document versions the patient acknowledged, newest first.",
-                "items": {
-                    "type": "object",
-                    "required": ["document", "version", "acknowledged_at", "method"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "document": {"type": "string", "description": "e.g. medication_guide"},
-                        "version": {"type": "string", "description": "The version's label."},
-                        "acknowledged_at": {"type": "string", "format": "date-time"},
-                        "method": {"enum": ["in_person", "paper_form"]},
-                    },
-                },
-            },
-            "documents_missing": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Codes of the required documents whose current version the "
-                "patient has not acknowledged (dispensing is denied until they do).",
-            },
-            "courses": {
-                "type": "array",
-                "description": "Treatment courses, first course first.",
-                "items": {
-                    "type": "object",
-                    "required": ["number", "status", "doses_total", "doses_given"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "number": {"type": "integer", "minimum": 1},
-                        "status": {
-                            "enum": ["authorized", "in_progress", "completed", "lapsed", "closed"]
-                        },
-                        "doses_total": {"type": "integer", "minimum": 1},
-                        "doses_given": {"type": "integer", "minimum": 0},
-                    },
-                },
-            },
-        },
-    },
-    **GATE_SCHEMAS,
-}
-
-
-def _lookup(operation_id: str, summary: str, name: str, schema: str) -> dict[str, Any]:
-    """A GET lookup by one path parameter, for any authenticated caller."""
-    return {
-        "get": {
-            "operationId": operation_id,
-            "summary": summary,
-            "parameters": [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
-            "responses": {
-                "200": _json_response("Found.", schema),
-                "401": _error_response(ERROR_RESPONSES["401"]),
-                "404": _error_response("Nothing is enrolled under this identifier."),
-                "422": _error_response(
-                    "The identifier is malformed (wrong length or check digit)."
-                ),
-            },
-        }
-    }
-
-
-PATHS: dict[str, Any] = {
-    "/ping": {
-        "get": {
-            "operationId": "ping",
-            "summary": "Liveness without the database",
-            "security": [],
-            "responses": {"200": _json_response("The app answers.", "Ping")},
-        }
-    },
-    "/health": {
-        "get": {
-            "operationId": "health",
-            "summary": "Readiness, including the database",
-            "security": [],
-            "responses": {
-                "200": _json_response("The app and its database answer.", "Health"),
-                "503": _error_response("The database is unreachable."),
-            },
-        }
-    },
-    "/openapi.json": {
-        "get": {
-            "operationId": "openapi",
-            "summary": "This document",
-            "security": [],
-            "responses": {
-                "200": {
-                    "description": "The OpenAPI 3.1 document.",
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                }
-            },
-        }
-    },
-    "/prescribers/{npi}": _lookup(
-        "lookupPrescriber", "A prescriber's certification, by NPI", "npi", "PrescriberLookup"
-    ),
-    "/sites/{site_id}": _lookup(
-        "lookupSite", "A healthcare setting's certification, by site ID", "site_id", "SiteLookup"
-    ),
-    "/patients/{patient_id}": {
-        "get": {
-            "operationId": "lookupPatient",
-            "summary": "A patient's enrollment, acknowledgments and courses, by REMS patient ID",
-            "description": "For the prescriber of record, their delegates, administrators and "
-            "auditors. Anyone else, site staff included, gets the same 404 as for an unknown "
-            "or mistyped ID, so the answer never tells whether a patient exists. The "
-            "monitoring summary (compliant, due and overdue items) is not included yet: "
-            "monitoring is not built.",
-            "parameters": [
-                {
-                    "name": "patient_id",
-                    "in": "path",
-                    "required": True,
-                    "description": "The REMS patient ID; case, spaces and dashes are ignored.",
-                    "schema": {"type": "string"},
-                }
-            ],
-            "responses": {
-                "200": _json_response("The patient.", "PatientLookup"),
-                "401": _error_response(ERROR_RESPONSES["401"]),
-                "404": _error_response(
-                    "No such patient, not one of yours, or the ID's check character is wrong."
-                ),
-            },
-        }
-    },
-    "/me": {
-        "get": {
-            "operationId": "whoAmI",
-            "summary": "The user the token acts as",
-            "responses": {
-                "200": _json_response("The token's user.", "Me"),
-                "401": _error_response(ERROR_RESPONSES["401"]),
-            },
-        }
-    },
-    **GATE_PATHS,
-}
-
-
+#: Every operation may answer 429: the API's rate limits (rems/ratelimit.py).
 RATE_LIMITED = {
     "description": "Too many requests from this token (or too many PATIENT_NOT_FOUND answers "
     "for this token or patient ID): wait the seconds Retry-After gives.",
     "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
+}
+BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API token created in the web app or by `flask rems create-token`. "
+    "Never in the query string.",
 }
 
 
-def _with_rate_limit(paths: dict[str, Any]) -> dict[str, Any]:
-    """Every operation may answer 429 (the API's rate limits)."""
-    return {
-        path: {
-            method: operation | {"responses": operation["responses"] | {"429": RATE_LIMITED}}
-            for method, operation in item.items()
-        }
-        for path, item in paths.items()
-    }
-
-
-def openapi_document(server_url: str) -> dict[str, Any]:
+def openapi_document(app: Flask, server_url: str) -> dict[str, Any]:
     """The whole document, with the server this request reached."""
+    paths: dict[str, Any] = {}
+    models: set[type[BaseModel]] = {Error}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+        if rule.endpoint != "api" and not rule.endpoint.startswith("api."):
+            continue
+        view = app.view_functions[rule.endpoint]
+        declared = operation_of(view)
+        if declared is None:
+            raise LookupError(f"API route {rule.endpoint} declares no operation.")
+        models |= _models_of(declared)
+        public = bool(policy_of(view) and policy_of(view).public)
+        for method in sorted(rule.methods - SKIPPED_METHODS):
+            paths.setdefault(_path(rule.rule), {})[method.lower()] = _operation(declared, public)
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "LEMTRADA REMS API",
-            "version": "1.0.0",
-            "description": "Certification lookups, dispensing authorization, infusions and "
-            "monitoring results for pharmacy, infusion-site and EHR systems. Errors always "
-            "use the Error schema.",
-        },
+        "info": INFO,
         "servers": [{"url": f"{server_url}/api/v1"}],
         "security": [{"bearerToken": []}],
-        "paths": _with_rate_limit(PATHS),
-        "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {
-                "bearerToken": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "An API token created in the web app or by "
-                    "`flask rems create-token`. Never in the query string.",
-                }
-            },
-        },
+        "paths": paths,
+        "components": {"schemas": _schemas(models), "securitySchemes": {"bearerToken": BEARER}},
     }
+
+
+def _path(rule: str) -> str:
+    """/api/v1/sites/<site_id> as /sites/{site_id}."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.removeprefix("/api/v1"))
+
+
+def _models_of(declared: Operation) -> set[type[BaseModel]]:
+    models = {answer.model for answer in declared.answers.values() if answer.model}
+    return models | ({declared.body} if declared.body else set())
+
+
+def _operation(declared: Operation, public: bool) -> dict[str, Any]:
+    """One operation object."""
+    result: dict[str, Any] = {"operationId": declared.operation_id, "summary": declared.summary}
+    if declared.description:
+        result["description"] = declared.description
+    if public:
+        result["security"] = []
+    if declared.params:
+        result["parameters"] = [_parameter(param) for param in declared.params]
+    if declared.body:
+        result["requestBody"] = {"required": True, "content": _json(_ref(declared.body))}
+    result["responses"] = {
+        str(status): _response(answer) for status, answer in sorted(declared.answers.items())
+    } | {"429": RATE_LIMITED}
+    return result
+
+
+def _parameter(param: Param) -> dict[str, Any]:
+    return {
+        "name": param.name,
+        "in": param.where,
+        "required": param.required,
+        "description": param.description,
+        "schema": param.schema,
+    }
+
+
+def _response(answer: Answer) -> dict[str, Any]:
+    schema = answer.schema or _ref(answer.model or Error)
+    response: dict[str, Any] = {"description": answer.description, "content": _json(schema)}
+    if answer.headers:
+        response["headers"] = answer.headers
+    return response
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _schemas(models: set[type[BaseModel]]) -> dict[str, Any]:
+    """Every model's JSON Schema and those of the models they use, titles left out."""
+    ordered = sorted(models, key=lambda model: model.__name__)
+    _, top = models_json_schema([(m, "validation") for m in ordered], ref_template=REF)
+    return {name: _untitled(schema) for name, schema in sorted(top.get("$defs", {}).items())}
+
+
+def _untitled(schema: Any) -> Any:
+    """A schema without pydantic's generated `title` keywords (property names are kept) and
+    with descriptions on one line."""
+    if isinstance(schema, dict):
+        return {
+            key: _one_line(value) if key == "description" else _untitled(value)
+            for key, value in schema.items()
+            if not (key == "title" and isinstance(value, str))
+        }
+    if isinstance(schema, list):
+        return [_untitled(item) for item in schema]
+    return schema
+
+
+def _one_line(value: Any) -> Any:
+    return " ".join(value.split()) if isinstance(value, str) else _untitled(value)

@@ -1,137 +1,71 @@
-"""Strict JSON request bodies: right content type, an object, only known fields, typed values."""
+"""Strict JSON request bodies: right content type, an object, only known fields, typed values.
+Each body is one pydantic model (a `Body`); the same class feeds the OpenAPI document."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import request
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from werkzeug.exceptions import BadRequest
 
 from rems.common.errors import ValidationFailed
 
-Parser = Callable[[Any], Any]
-NUL_MESSAGE = "Text may not contain NUL characters."
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-#: Clinical dates and times lie in this range; outside it they are typing mistakes.
-YEARS = range(1900, 2101)
+MESSAGES = {
+    "missing": "This field is required.",
+    "extra_forbidden": "Unknown field.",
+    "model_type": "Send a JSON object.",
+    "model_attributes_type": "Send a JSON object.",
+}
 
 
-def json_body(fields: dict[str, tuple[Parser, bool]]) -> dict[str, Any]:
-    """The request's JSON object parsed field by field; every problem reported at once (422)."""
+class Body(BaseModel):
+    """A request body: unknown fields are refused, and null reads as absent (so a required
+    field sent as null is missing, and an optional one takes its default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {name: value for name, value in data.items() if value is not None}
+        return data
+
+
+B = TypeVar("B", bound=Body)
+
+
+def parse_body(model: type[Body]) -> dict[str, Any]:
+    """The request's JSON body checked against `model`, as a dict of the fields sent (typed:
+    dates are dates). Every problem is reported at once (422); malformed JSON is a 400."""
+    return model_of(model).model_dump(exclude_none=True)
+
+
+def model_of(model: type[B]) -> B:
+    """The request's JSON body as an instance of `model` (see parse_body)."""
     if not request.is_json:
         raise BadRequest("Send the body as JSON with 'Content-Type: application/json'.")
     body = request.get_json(silent=True)
     if body is None:
         raise BadRequest("The body is not valid JSON.")
-    if not isinstance(body, dict):
-        raise ValidationFailed.single("body", "Send a JSON object.")
+    try:
+        return model.model_validate(body)
+    except ValidationError as problem:
+        raise ValidationFailed(field_errors(problem)) from None
+
+
+def field_errors(problem: ValidationError) -> dict[str, list[str]]:
+    """pydantic's errors as the API's `details`: each field with its messages."""
     errors: dict[str, list[str]] = {}
-    for name in body.keys() - fields.keys():
-        errors[name] = ["Unknown field."]
-    parsed: dict[str, Any] = {}
-    for name, (parse, required) in fields.items():
-        if name not in body or body[name] is None:
-            if required:
-                errors[name] = ["This field is required."]
-            continue
-        try:
-            parsed[name] = parse(body[name])
-        except (TypeError, ValueError) as problem:
-            errors[name] = [str(problem)]
-    if errors:
-        raise ValidationFailed(errors)
-    return parsed
+    for item in problem.errors(include_url=False):
+        field = ".".join(str(part) for part in item["loc"]) or "body"
+        errors.setdefault(field, []).append(_message(item))
+    return errors
 
 
-def text(limit: int) -> Parser:
-    """A non-empty string of at most `limit` characters."""
-
-    def parse(value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError("Give a non-empty string.")
-        if "\x00" in value:
-            raise ValueError(NUL_MESSAGE)
-        if len(value) > limit:
-            raise ValueError(f"Use at most {limit} characters.")
-        return value.strip()
-
-    return parse
-
-
-def iso_date(value: Any) -> date:
-    """A calendar date written YYYY-MM-DD."""
-    if not isinstance(value, str):
-        raise ValueError("Give a date as YYYY-MM-DD.")
-    try:
-        if not DATE_RE.match(value):
-            raise ValueError
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("Not a real date in the form YYYY-MM-DD.") from None
-    if day.year not in YEARS:
-        raise ValueError(f"Give a date between {YEARS.start} and {YEARS.stop - 1}.")
-    return day
-
-
-def utc_datetime(value: Any) -> datetime:
-    """An ISO 8601 timestamp with a time zone, returned in UTC."""
-    if not isinstance(value, str):
-        raise ValueError("Give an ISO 8601 time, e.g. 2026-11-24T13:00:00Z.")
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("Not an ISO 8601 time, e.g. 2026-11-24T13:00:00Z.") from None
-    if moment.tzinfo is None:
-        raise ValueError("Give the time zone (Z for UTC).")
-    if moment.year not in YEARS:
-        raise ValueError(f"Give a time between {YEARS.start} and {YEARS.stop - 1}.")
-    return moment.astimezone(UTC)
-
-
-def positive_int(maximum: int) -> Parser:
-    """A whole number from 1 to `maximum` (booleans are not numbers)."""
-
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("Give a whole number.")
-        if not 1 <= value <= maximum:
-            raise ValueError(f"Give a number from 1 to {maximum}.")
-        return value
-
-    return parse
-
-
-def boolean(value: Any) -> bool:
-    """true or false."""
-    if not isinstance(value, bool):
-        raise ValueError("Give true or false.")
-    return value
-
-
-def one_of(options: tuple[str, ...]) -> Parser:
-    """One of a fixed set of strings."""
-
-    def parse(value: Any) -> str:
-        if value not in options:
-            raise ValueError(f"Choose one of: {', '.join(options)}.")
-        return value
-
-    return parse
-
-
-def optional_text(limit: int) -> Parser:
-    """A string, possibly empty, of at most `limit` characters."""
-
-    def parse(value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValueError("Give a string.")
-        if "\x00" in value:
-            raise ValueError(NUL_MESSAGE)
-        if len(value) > limit:
-            raise ValueError(f"Use at most {limit} characters.")
-        return value.strip()
-
-    return parse
+def _message(item: Any) -> str:
+    """The caller-facing message of one pydantic error."""
+    if item["type"] == "value_error":
+        return str(item["ctx"]["error"])
+    return MESSAGES.get(item["type"], item["msg"])

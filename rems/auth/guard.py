@@ -57,7 +57,7 @@ def _enforce_policy():
     """Deny by default: a route without a declared policy, or the wrong role, is refused."""
     if request.endpoint is None or request.endpoint == "static":
         return None
-    is_api = request.blueprint == "api"
+    is_api = "api" in request.blueprints  # the API and every domain API nested in it
     user = _api_identity() if is_api else _web_identity()
     policy = policy_of(current_app.view_functions[request.endpoint])
     if policy is None:

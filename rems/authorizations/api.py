@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 
 from rems import ratelimit
-from rems.api import bp
-from rems.api.parsing import iso_date, json_body, positive_int, text
+from rems.api.operations import (
+    BAD_BODY,
+    DATABASE_DOWN,
+    SITE_STAFF_ONLY,
+    UNAUTHORIZED,
+    Answer,
+    Param,
+    identifier_schema,
+    operation,
+)
+from rems.api.parsing import parse_body
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, current_identity, roles, signed_in
 from rems.authorizations import presenters
@@ -15,7 +24,15 @@ from rems.authorizations.deciding import request_authorization
 from rems.authorizations.facts import LIVE
 from rems.authorizations.models import Authorization
 from rems.authorizations.queries import authorization_for, authorization_row
+from rems.authorizations.schemas import Authorization as AuthorizationShape
+from rems.authorizations.schemas import (
+    AuthorizationDenial,
+    AuthorizationGrant,
+    AuthorizationRequest,
+    Reversal,
+)
 from rems.authorizations.services import (
+    AUTHORIZATION_PREFIX,
     needs_settling,
     reverse_authorization,
     settle_authorization,
@@ -24,26 +41,71 @@ from rems.common.clock import today
 from rems.common.errors import ValidationFailed
 from rems.common.transactions import writing
 from rems.extensions import db
-from rems.infusions.api_fields import INFUSION_FIELDS
+from rems.infusions.schemas import InfusionRecord, InfusionRecorded
 from rems.infusions.services import record_infusion
 
-REQUEST_FIELDS = {
-    "patient_id": (text(20), True),
-    "date_of_birth": (iso_date, True),
-    "prescriber_npi": (text(10), True),
-    "infusion_site_id": (text(20), True),
-    "doses": (positive_int(99), False),
+bp = Blueprint("authorizations", __name__)
+NOT_YOURS = (
+    "No authorization with this number (or its check character is wrong), or the caller is "
+    "not party to it: the same answer for both."
+)
+NUMBER = Param(
+    "number",
+    "path",
+    "The authorization number.",
+    identifier_schema(AUTHORIZATION_PREFIX, "An authorization number", "rems-authorization"),
+)
+IDEMPOTENCY_KEY = Param(
+    "Idempotency-Key",
+    "header",
+    "A retry with the same key and body returns the first answer and creates nothing. The same "
+    "key with another body is refused with 422 (`details` names `Idempotency-Key`): use a new "
+    "key for every new request. Keys are per user.",
+    {"type": "string", "minLength": 1, "maxLength": 200},
+    required=False,
+)
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the "
+        "same Idempotency-Key and body; absent otherwise.",
+        "schema": {"const": "true"},
+    }
 }
 
 
 @bp.post("/authorizations")
 @roles(Role.SITE_STAFF)
+@operation(
+    "requestAuthorization",
+    "Ask whether a pharmacy may dispense (the gate)",
+    description="For site staff of a certified pharmacy. Granted: 201 with the authorization. "
+    "Denied: 200 with every failing reason (the decision is recorded too). Reason codes and who "
+    "acts on them: PHARMACY_NOT_CERTIFIED (program), SITE_NOT_CERTIFIED (site), "
+    "PRESCRIBER_NOT_CERTIFIED and PRESCRIBER_NOT_OF_RECORD (prescriber), PATIENT_NOT_FOUND "
+    "(site: no patient with that ID and date of birth), PATIENT_NOT_ENROLLED, "
+    "GUIDE_NOT_ACKNOWLEDGED and COURSE_NOT_AUTHORIZED (prescriber), DOSES_EXCEEDED (site).",
+    body=AuthorizationRequest,
+    params=(IDEMPOTENCY_KEY,),
+    answers={
+        201: Answer("Granted.", AuthorizationGrant, REPLAYED),
+        200: Answer("Denied, with every failing reason.", AuthorizationDenial, REPLAYED),
+        400: BAD_BODY,
+        401: UNAUTHORIZED,
+        403: SITE_STAFF_ONLY,
+        422: Answer(
+            "A field is not valid, an unknown field was sent, the Idempotency-Key is longer "
+            "than 200 characters, or it was used before with another body; `details` maps "
+            "each field to its messages. Nothing was recorded."
+        ),
+        503: DATABASE_DOWN,
+    },
+)
 def authorization_request():
     """A pharmacy asks whether it may dispense: 201 with the grant, 200 with the denial."""
     key = request.headers.get("Idempotency-Key")
     if key is not None and (not 1 <= len(key) <= 200 or "\x00" in key):
         raise ValidationFailed.single("Idempotency-Key", "Use 1 to 200 printable characters.")
-    body = json_body(REQUEST_FIELDS)
+    body = parse_body(AuthorizationRequest)
     caller = ratelimit.caller_key()
     ratelimit.check_patient_lookups(caller, body["patient_id"])
     try:
@@ -70,6 +132,19 @@ def authorization_request():
 
 @bp.get("/authorizations/<number>")
 @signed_in
+@operation(
+    "readAuthorization",
+    "One dispensing authorization",
+    description="For the holding pharmacy, the receiving site, the prescriber of record, "
+    "auditors and administrators; anyone else gets 404.",
+    params=(NUMBER,),
+    answers={
+        200: Answer("The authorization.", AuthorizationShape),
+        401: UNAUTHORIZED,
+        404: Answer(NOT_YOURS),
+        503: DATABASE_DOWN,
+    },
+)
 def authorization_read(number: str):
     """One authorization, for the parties to it (anyone else: 404). A read past the last day
     records the expiry first, in a short write of its own. One Core select otherwise."""
@@ -89,12 +164,29 @@ def authorization_read(number: str):
 
 @bp.post("/authorizations/<number>/reversal")
 @roles(Role.SITE_STAFF)
+@operation(
+    "reverseAuthorization",
+    "The holding pharmacy takes an authorization back",
+    description="Only before any dose is given; the doses return to the course.",
+    body=Reversal,
+    params=(NUMBER,),
+    answers={
+        200: Answer("Reversed.", AuthorizationShape),
+        400: BAD_BODY,
+        401: UNAUTHORIZED,
+        403: SITE_STAFF_ONLY,
+        404: Answer(NOT_YOURS + " Only the holding pharmacy may reverse."),
+        409: Answer("A dose was already given, or the authorization is not live."),
+        422: Answer("The reason is missing or not valid, or an unknown field was sent."),
+        503: DATABASE_DOWN,
+    },
+)
 def authorization_reversal(number: str):
     """The holding pharmacy reverses an authorization before any dose is given."""
     authorization = _visible_or_404(number)
     if authorization.pharmacy_site_id != current_actor().site_id:
         abort(404)
-    body = json_body({"reason": (text(2000), True)})
+    body = parse_body(Reversal)
     reverse_authorization(db.session, authorization, current_actor(), reason=body["reason"],
                           today=today())  # fmt: skip
     db.session.commit()
@@ -103,12 +195,33 @@ def authorization_reversal(number: str):
 
 @bp.post("/authorizations/<number>/infusions")
 @roles(Role.SITE_STAFF)
+@operation(
+    "recordInfusion",
+    "The receiving infusion site records one dose",
+    body=InfusionRecord,
+    params=(NUMBER,),
+    answers={
+        201: Answer("The dose is recorded.", InfusionRecorded),
+        400: BAD_BODY,
+        401: UNAUTHORIZED,
+        403: SITE_STAFF_ONLY,
+        404: Answer(NOT_YOURS + " Only the receiving site may record infusions."),
+        409: Answer("The authorization has no dose left or is not live."),
+        422: Answer(
+            "A required check is missing or a field is not valid (premedication on doses 1–3, "
+            "observation under 120 minutes, a date outside the validity window or not after "
+            "the previous dose, dose 1 after first_dose_by or under 12 months after the prior "
+            "course); `details` maps each field to its messages."
+        ),
+        503: DATABASE_DOWN,
+    },
+)
 def infusion_record(number: str):
     """The receiving infusion site records one dose given under the authorization."""
     authorization = _visible_or_404(number)
     if authorization.infusion_site_id != current_actor().site_id:
         abort(404)
-    body = json_body(INFUSION_FIELDS)
+    body = parse_body(InfusionRecord)
     recorded = record_infusion(db.session, authorization, current_actor(), body, today=today())
     db.session.commit()
     return jsonify(presenters.infusion_body(recorded)), 201

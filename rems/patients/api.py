@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rems.api import bp
+from flask import Blueprint
+
+from rems.api.operations import UNAUTHORIZED, Answer, Param, identifier_schema, operation
 from rems.auth.permissions import current_actor, signed_in
 from rems.common.clock import today
 from rems.documents.queries import acknowledgments_of, patient_missing_documents
@@ -13,13 +15,30 @@ from rems.errors import api_error
 from rems.extensions import db
 from rems.patients.models import Patient
 from rems.patients.presenters import courses_of
-from rems.patients.queries import patient_for
+from rems.patients.queries import PATIENT_ID_PREFIX, patient_for
+from rems.patients.schemas import PatientLookup
 
+bp = Blueprint("patients", __name__)
 NOT_FOUND = "No patient with this REMS patient ID, or not one of yours."
+PATIENT_ID = identifier_schema(PATIENT_ID_PREFIX, "A REMS patient ID", "rems-patient-id")
 
 
 @bp.get("/patients/<patient_id>")
 @signed_in
+@operation(
+    "lookupPatient",
+    "A patient's enrollment, acknowledgments and courses, by REMS patient ID",
+    description="For the prescriber of record, their delegates, administrators and auditors. "
+    "Anyone else, site staff included, gets the same 404 as for an unknown or mistyped ID, so "
+    "the answer never tells whether a patient exists. The monitoring summary (compliant, due "
+    "and overdue items) is not included yet: monitoring is not built.",
+    params=(Param("patient_id", "path", "The REMS patient ID.", PATIENT_ID),),
+    answers={
+        200: Answer("The patient.", PatientLookup),
+        401: UNAUTHORIZED,
+        404: Answer("No such patient, not one of yours, or the ID's check character is wrong."),
+    },
+)
 def patient_lookup(patient_id: str):
     """The patient's status, prescriber of record, acknowledgments, missing documents and
     courses. Monitoring is not part of this answer yet."""

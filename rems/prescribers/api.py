@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from datetime import date
+from typing import Literal
 
-from rems.api import bp
+import sqlalchemy as sa
+from flask import Blueprint
+
+from rems.api.operations import NPI_SCHEMA, UNAUTHORIZED, Answer, Param, Shape, operation
 from rems.auth.permissions import signed_in
 from rems.certification.queries import status_today
 from rems.common.clock import today
@@ -14,9 +18,33 @@ from rems.errors import api_error
 from rems.extensions import db
 from rems.prescribers.models import Prescriber
 
+bp = Blueprint("prescribers", __name__)
+CertStatus = Literal["draft", "submitted", "certified", "suspended", "revoked", "expired"]
+
+
+class PrescriberLookup(Shape):
+    """A prescriber's certification as of today: one past its last day reads as expired."""
+
+    npi: str
+    name: str
+    status: CertStatus
+    certified_on: date | None
+    expires_on: date | None
+
 
 @bp.get("/prescribers/<npi>")
 @signed_in
+@operation(
+    "lookupPrescriber",
+    "A prescriber's certification, by NPI",
+    params=(Param("npi", "path", "The prescriber's NPI.", NPI_SCHEMA),),
+    answers={
+        200: Answer("Found.", PrescriberLookup),
+        401: UNAUTHORIZED,
+        404: Answer("No prescriber is enrolled with this NPI."),
+        422: Answer("Not a valid NPI: 10 digits with the right check digit."),
+    },
+)
 def prescriber_lookup(npi: str):
     """A prescriber's certification status, as of today."""
     if not npi_is_valid(npi):

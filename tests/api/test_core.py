@@ -128,3 +128,29 @@ def test_api_responses_carry_a_request_id(client):
     generated = client.get("/api/v1/ping", headers={"X-Request-ID": "bad id!"})
     assert generated.headers["X-Request-ID"] != "bad id!"
     assert len(generated.headers["X-Request-ID"]) == 16
+
+
+def test_the_document_states_identifier_checks_and_the_reused_key(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    npi = document["paths"]["/prescribers/{npi}"]["get"]["parameters"][0]["schema"]
+    assert npi["pattern"] == "^[0-9]{10}$" and "check digit" in npi["description"]
+    site = document["paths"]["/sites/{site_id}"]["get"]["parameters"][0]["schema"]
+    assert site["pattern"].startswith("^S") and "check character" in site["description"]
+    gate = document["paths"]["/authorizations"]["post"]
+    key = next(p for p in gate["parameters"] if p["name"] == "Idempotency-Key")
+    assert (
+        "422" in key["description"] and "Idempotency-Key" in gate["responses"]["422"]["description"]
+    )
+    body = document["components"]["schemas"]["AuthorizationRequest"]
+    assert body["additionalProperties"] is False
+    assert body["properties"]["patient_id"]["pattern"] == r"\S"  # not blank
+
+
+def test_every_api_route_is_declared_once_with_its_body(app):
+    from rems.api.operations import operation_of
+
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            declared = operation_of(app.view_functions[rule.endpoint])
+            assert declared is not None, rule.endpoint
+            assert (declared.body is not None) == ("POST" in rule.methods), rule.endpoint

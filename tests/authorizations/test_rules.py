@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from rems.api.openapi_gate import ACTION_BY, REASON_CODES, WARNING_CODES
 from rems.authorizations.rules import DispenseFacts, OpenCourse, Party, decide_dispensing
+from rems.authorizations.schemas import ACTION_BY, REASON_CODES, WARNING_CODES
 from rems.program import DEFAULT_PROGRAM_FILE, load_program
 
 PROGRAM = load_program(DEFAULT_PROGRAM_FILE)

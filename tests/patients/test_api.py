@@ -116,5 +116,12 @@ def test_the_openapi_document_describes_the_lookup_as_implemented(app, client, f
     patient = enroll_patient(app, ours.prescriber)
     body = _get(client, factory, admin, f"/api/v1/patients/{patient.rems_id}").get_json()
     assert set(body) == set(schema["properties"]) == set(schema["required"])
-    item = schema["properties"]["acknowledgments"]["items"]
+    item = _resolve(document, schema["properties"]["acknowledgments"]["items"])
     assert set(body["acknowledgments"][0]) == set(item["required"])
+
+
+def _resolve(document: dict, schema: dict) -> dict:
+    """A schema, or the component its $ref names."""
+    if "$ref" not in schema:
+        return schema
+    return document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
