@@ -9,7 +9,7 @@ import subprocess
 import sys
 from types import ModuleType
 
-from bench import foundation, gate, harness
+from bench import foundation, gate, harness, report
 
 SCENARIOS: dict[str, ModuleType] = {foundation.NAME: foundation, gate.NAME: gate}
 DATABASES = ("sqlite", "postgresql")
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     options = harness.Options(args.duration, args.connections, args.threads)
     gate.SIZES = args.patients
     _preamble(options)
-    rows: list[harness.Row] = []
+    rows: list[report.Row] = []
     ok = True
     for kind in args.databases:
         problem = harness.postgres_problem() if kind == "postgresql" else None
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = _measure(kind, args.only, options, rows) and ok
     print()
     if rows:
-        harness.print_table(rows)
+        report.print_table(rows)
         for module in SCENARIOS.values():
             lines = module.summary() if hasattr(module, "summary") else []
             if lines:

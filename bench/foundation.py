@@ -8,8 +8,10 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 
-from bench import harness
-from bench.harness import Options, Result, Row, Script, Server, Variant
+from bench import harness, load, report
+from bench.harness import Options, Server
+from bench.load import Result, Script, Variant
+from bench.report import Row
 
 NAME = "foundation"
 MEASUREMENTS = ("ping", "health", "me", "write")
@@ -28,13 +30,13 @@ def run(kind: str, options: Options, only: set[str] | None = None) -> Iterator[R
         print(f"  [{kind}] server up at {server.base_url}; log: {server.log_path}")
         harness.warm_up(server, "/api/v1/ping")
         ping = _load(server, "/api/v1/ping", options, name="ping (floor)")
-        print(harness.describe(kind, ping))
+        print(report.describe(kind, ping))
         yield Row(kind, ping, ping)
         steps = {"health": measure_health, "me": measure_me, "write": measure_write}
         for name, step in steps.items():
             if only is None or name in only:
                 result = step(url, server, options, kind)
-                print(harness.describe(kind, result))
+                print(report.describe(kind, result))
                 _show_server_log(kind, server, result)
                 yield Row(kind, result, ping)
         yield _ping_again(kind, server, options, ping)
@@ -43,8 +45,8 @@ def run(kind: str, options: Options, only: set[str] | None = None) -> Iterator[R
 def _ping_again(kind: str, server: Server, options: Options, ping: Result) -> Row:
     """Ping once more at the end: if the floor moved, the machine was busy during the run."""
     again = _load(server, "/api/v1/ping", options, name="ping (again, at end)")
-    print(harness.describe(kind, again))
-    warning = harness.drift_warning(ping, again)
+    print(report.describe(kind, again))
+    warning = report.drift_warning(ping, again)
     if warning:
         print(f"  [{kind}] WARNING: {warning}")
     return Row(kind, again, ping)
@@ -52,7 +54,7 @@ def _ping_again(kind: str, server: Server, options: Options, ping: Result) -> Ro
 
 def _load(server: Server, path: str, options: Options, script=None, *, name: str) -> Result:
     """One measurement of `path` with the run's duration, connections and threads."""
-    return harness.run_wrk(
+    return load.run_wrk(
         server.url(path), options.duration, options.connections, options.threads, script,
         name=name,
     )  # fmt: skip

@@ -31,8 +31,10 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from bench import harness
-from bench.harness import Options, Result, Row, Script, Server, Variant
+from bench import harness, load, report
+from bench.harness import Options, Server
+from bench.load import Result, Script, Variant
+from bench.report import Row
 
 NAME = "gate"
 MEASUREMENTS = ("decide", "read")
@@ -67,7 +69,7 @@ def _run_size(kind: str, size: int, options: Options, only: set[str] | None) -> 
             numbers = grant_for_reads(server, seeded)
             harness.warm_up(server, "/api/v1/ping")
             ping = _load(server, "/api/v1/ping", options, name=f"ping (floor) {label}")
-            print(harness.describe(kind, ping))
+            print(report.describe(kind, ping))
             yield Row(kind, ping, ping)
             if only is None or "decide" in only:
                 result = measure_decide(url, server, options, kind, size, seeded)
@@ -76,8 +78,8 @@ def _run_size(kind: str, size: int, options: Options, only: set[str] | None) -> 
                 result = measure_read(server, options, kind, size, seeded, numbers)
                 yield _keep(kind, size, "read", result, ping, server)
             again = _load(server, "/api/v1/ping", options, name=f"ping (again) {label}")
-            print(harness.describe(kind, again))
-            warning = harness.drift_warning(ping, again)
+            print(report.describe(kind, again))
+            warning = report.drift_warning(ping, again)
             if warning:
                 print(f"  [{kind}] {label}: WARNING: {warning}")
             RESULTS[(kind, size, "ping again")] = (again, ping)
@@ -86,7 +88,7 @@ def _run_size(kind: str, size: int, options: Options, only: set[str] | None) -> 
 
 def _keep(kind: str, size: int, name: str, result: Result, ping: Result, server: Server) -> Row:
     """Report, remember for the summary, and show the server log when it failed."""
-    print(harness.describe(kind, result))
+    print(report.describe(kind, result))
     if result.failed:
         print(f"  [{kind}] server log ({server.log_path}), last lines:")
         print("    " + server.log_tail().replace("\n", "\n    "))
@@ -95,7 +97,7 @@ def _keep(kind: str, size: int, name: str, result: Result, ping: Result, server:
 
 
 def _load(server: Server, path: str, options: Options, script=None, *, name: str) -> Result:
-    return harness.run_wrk(
+    return load.run_wrk(
         server.url(path), options.duration, options.connections, options.threads, script,
         name=name,
     )  # fmt: skip

@@ -353,8 +353,3 @@ def _loopback(url: str) -> str:
     if urllib.parse.urlsplit(url).hostname != LOOPBACK or not url.startswith("http://"):
         raise ValueError(f"benchmarks only ever target http://{LOOPBACK}, not {url}")
     return url
-
-
-# Load and report live in their own modules; these names stay importable from here.
-from bench.load import *  # noqa: E402,F403
-from bench.report import *  # noqa: E402,F403

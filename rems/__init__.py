@@ -30,9 +30,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _install_proxy_fix(app)
     from rems import cli, errors, ratelimit, templating
+    from rems.api.core import bp as api_bp
     from rems.auth import guard
 
-    ratelimit.install(app)  # before the guard: a refused request costs no database work
+    ratelimit.install(app, api_bp)  # before the guard: a refused request costs no database work
     guard.install(app)
     errors.install(app)
     templating.install(app)

@@ -106,8 +106,8 @@ def expire_certifications():
 @rems_cli.command("expire-authorizations")
 def expire_authorizations_command():
     """Expire live authorizations past their last day; unused doses return (daily job)."""
-    from rems.authorizations.services import expire_authorizations
     from rems.common.clock import today
+    from rems.courses.settling import expire_authorizations
 
     with writing():
         moved = expire_authorizations(db.session, today())
@@ -151,7 +151,8 @@ def backup(output: Path | None):
 
 
 def install(app: Flask) -> None:
-    """Attach the command group (demo data registers its own command on the group)."""
-    from rems import demo  # noqa: F401
+    """Attach the command group, with the demo data's command in it."""
+    from rems.demo.command import demo
 
+    rems_cli.add_command(demo)
     app.cli.add_command(rems_cli)

@@ -17,7 +17,7 @@ import hashlib
 import math
 import time
 
-from flask import Flask, current_app, request
+from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
 from limits import parse
 from werkzeug.exceptions import TooManyRequests
@@ -26,10 +26,9 @@ limiter = Limiter(key_func=lambda: f"addr:{request.remote_addr}", key_prefix="re
 NOT_FOUND_KEY = "patient-not-found"
 
 
-def install(app: Flask) -> None:
-    """Bind the limiter (its store comes from RATELIMIT_STORAGE_URI) and limit the API."""
-    from rems.api.core import bp as api_bp
-
+def install(app: Flask, api_bp: Blueprint) -> None:
+    """Bind the limiter (its store comes from RATELIMIT_STORAGE_URI) and limit the API (the
+    blueprint, and every domain's API nested in it)."""
     if not getattr(api_bp, "rems_rate_limited", False):  # once per process: the blueprint is
         limiter.limit(api_limit, key_func=caller_key)(api_bp)  # shared by every app
         api_bp.rems_rate_limited = True

@@ -20,7 +20,7 @@ from rems.api.parsing import parse_body
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, current_identity, roles, signed_in
 from rems.authorizations import presenters
-from rems.authorizations.deciding import request_authorization
+from rems.authorizations.deciding import AUTHORIZATION_PREFIX, request_authorization
 from rems.authorizations.facts import LIVE
 from rems.authorizations.models import Authorization
 from rems.authorizations.queries import authorization_for, authorization_row
@@ -31,15 +31,11 @@ from rems.authorizations.schemas import (
     AuthorizationRequest,
     Reversal,
 )
-from rems.authorizations.services import (
-    AUTHORIZATION_PREFIX,
-    needs_settling,
-    reverse_authorization,
-    settle_authorization,
-)
+from rems.authorizations.services import reverse_authorization
 from rems.common.clock import today
 from rems.common.errors import ValidationFailed
 from rems.common.transactions import writing
+from rems.courses.settling import needs_settling, settle_authorization
 from rems.extensions import db
 from rems.infusions.schemas import InfusionRecord, InfusionRecorded
 from rems.infusions.services import record_infusion

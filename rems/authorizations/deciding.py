@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from rems.audit import trail
@@ -34,6 +33,7 @@ from rems.common.errors import ValidationFailed
 from rems.common.identifiers import new_identifier
 from rems.common.transactions import reading, write_phase
 from rems.courses.models import Course
+from rems.courses.settling import settle_course_and_grants
 from rems.db import canonical_json
 
 AUTHORIZATION_PREFIX = "A"
@@ -109,20 +109,7 @@ def _replay(session: Session, decision_id: int, digest: str) -> Outcome:
 
 def _settle(session: Session, refs: Refs, today: date) -> None:
     """Record what time has ended before deciding: expired grants, a lapsed course."""
-    from rems.authorizations.services import settle_authorization
-    from rems.courses.services import settle_course
-
-    course = session.get(Course, refs.course_id)
-    lapsed = session.scalars(
-        sa.select(Authorization).where(
-            Authorization.course_id == course.id,
-            Authorization.status.in_(("issued", "partially_used")),
-            Authorization.valid_until < today,
-        )
-    ).all()
-    for authorization in lapsed:
-        settle_authorization(session, authorization, today)
-    settle_course(session, course, today)
+    settle_course_and_grants(session, session.get(Course, refs.course_id), today)
     session.flush()
 
 

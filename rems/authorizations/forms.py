@@ -20,9 +20,9 @@ from rems.authorizations.models import (
     AuthorizationStatus,
 )
 from rems.authorizations.presenters import authorization_body
-from rems.authorizations.services import needs_settling
 from rems.common.forms import options
 from rems.courses.models import Course
+from rems.courses.settling import needs_settling
 from rems.infusions.models import Infusion
 from rems.patients.forms import LenientDateField
 from rems.patients.models import Patient

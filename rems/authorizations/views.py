@@ -23,17 +23,14 @@ from rems.authorizations import forms
 from rems.authorizations.deciding import request_authorization
 from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.authorizations.queries import authorization_for, live_for_pharmacy
-from rems.authorizations.services import (
-    needs_settling,
-    reverse_authorization,
-    settle_authorization,
-)
+from rems.authorizations.services import reverse_authorization
 from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
 from rems.common.identifiers import normalize_identifier
 from rems.common.pagination import paginate
 from rems.common.transactions import writing
+from rems.courses.settling import needs_settling, settle_authorization
 from rems.extensions import db
 from rems.sites.models import Site
 

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from rems.audit.models import StatusChange
 from rems.audit.trail import record_event
 from rems.auth.models import User
 from rems.auth.signatures import sign
@@ -20,6 +19,12 @@ from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.courses.models import OPEN_COURSE_STATUSES, BaselineTest, Course, CourseStatus
 from rems.courses.rules import BaselineNeed, CourseFacts, decide_course
+from rems.courses.settling import (
+    course_history,
+    end_live_authorizations,
+    open_course,
+    settle_course,
+)
 from rems.patients.models import Patient, PatientStatus
 from rems.prescribers.models import Prescriber
 
@@ -28,15 +33,6 @@ SIGNATURE_MEANING = "Prescriber signs the Patient Authorization and Baseline Lab
 
 def _program():
     return current_app.extensions["rems_program"]
-
-
-def open_course(session: Session, patient: Patient) -> Course | None:
-    """The patient's authorized or in-progress course, if any."""
-    return session.scalar(
-        sa.select(Course).where(
-            Course.patient_id == patient.id, Course.status.in_(OPEN_COURSE_STATUSES)
-        )
-    )
 
 
 def courses_of(session: Session, patient: Patient) -> list[Course]:
@@ -116,7 +112,7 @@ def authorize_course(
     content = _signed_form(patient, number, facts)
     signature = sign(session, signer, password=password, meaning=SIGNATURE_MEANING, content=content)
     course = _new_course(session, patient, signer, number, facts, decision, signature.id)
-    _history(session, course, None, CourseStatus.AUTHORIZED, signer, "Course authorized.")
+    course_history(session, course, None, CourseStatus.AUTHORIZED, signer, "Course authorized.")
     record_event(
         session, "course.authorized", actor=signer, entity=course,
         new={"patient": patient.rems_id, "number": number, "doses_total": course.doses_total,
@@ -154,42 +150,14 @@ def _new_course(session, patient, signer, number, facts, decision, signature_id)
     return course
 
 
-def settle_course(session: Session, course: Course, today: date) -> None:
-    """A course never started by its first-dose deadline has lapsed (recorded on first read)."""
-    lapsed = course.status == CourseStatus.AUTHORIZED and course.first_dose_on is None
-    if lapsed and course.first_dose_by is not None and today > course.first_dose_by:
-        from rems.authorizations.services import end_live_authorizations
-
-        end_live_authorizations(session, course, reason="The course lapsed.")
-        _history(
-            session,
-            course,
-            course.status,
-            CourseStatus.LAPSED,
-            None,
-            f"Not started by {course.first_dose_by}.",
-        )
-        course.status = CourseStatus.LAPSED
-        record_event(
-            session,
-            "course.lapsed",
-            actor=None,
-            entity=course,
-            old={"status": "authorized"},
-            new={"status": "lapsed"},
-        )
-
-
 def close_course(session: Session, course: Course, actor: User, *, reason: str) -> None:
     """The prescriber stops the course early; doses given still count for monitoring."""
     if course.status not in OPEN_COURSE_STATUSES:
         raise StateConflict(f"The course is {course.status.value}; only an open course closes.")
     if not (reason or "").strip():
         raise ValidationFailed.single("reason", "Give the reason for closing the course.")
-    from rems.authorizations.services import end_live_authorizations
-
     end_live_authorizations(session, course, reason="The course was closed.")
-    _history(session, course, course.status, CourseStatus.CLOSED, actor, reason.strip())
+    course_history(session, course, course.status, CourseStatus.CLOSED, actor, reason.strip())
     old = course.status.value
     course.status = CourseStatus.CLOSED
     course.closed_at, course.closed_reason = utcnow(), reason.strip()
@@ -201,19 +169,4 @@ def close_course(session: Session, course: Course, actor: User, *, reason: str) 
         old={"status": old},
         new={"status": "closed"},
         reason=reason.strip(),
-    )
-
-
-def _history(session, course, from_status, to_status, actor, reason) -> None:
-    """A status history row of the course."""
-    session.add(
-        StatusChange(
-            entity_type="course",
-            entity_id=course.id,
-            from_status=from_status.value if from_status else None,
-            to_status=to_status.value,
-            changed_at=utcnow(),
-            changed_by_id=getattr(actor, "id", None),
-            reason=reason,
-        )
     )

@@ -18,9 +18,8 @@ from rems.courses.services import (
     baseline_needs,
     close_course,
     courses_of,
-    open_course,
-    settle_course,
 )
+from rems.courses.settling import open_course, settle_course
 from rems.extensions import db
 from rems.patients.models import Patient
 from rems.patients.queries import patient_for

@@ -16,10 +16,10 @@ from rems.authorizations.models import (
     Authorization,
     AuthorizationStatus,
 )
-from rems.authorizations.services import settle_authorization
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.courses.models import Course, CourseStatus
+from rems.courses.settling import settle_authorization
 from rems.infusions.models import Infusion, Reaction
 from rems.infusions.rules import InfusionFacts, infusion_errors
 from rems.monitoring.models import AdverseEvent
