@@ -72,7 +72,7 @@ def test_demo_is_idempotent_and_prints_how_to_sign_in(app, runner):
     second = runner.invoke(args=["rems", "demo"])
     assert second.exit_code == 0
     assert "already there" in second.output
-    assert "Riverside Specialty Pharmacy (certified; staff: pharmacy.tech)" in second.output
+    assert "Riverside Specialty Pharmacy (dispenses): certified until" in second.output
     with app.app_context():
         staff = sum(1 for *_, member in SITES.values() if member)
         count = db.session.scalar(sa.select(sa.func.count()).select_from(User))

@@ -1,5 +1,6 @@
-"""Demo courses, authorizations and infusions: a course in progress, one authorized but not
-started (its patient must still acknowledge the new Medication Guide), and a denial on record."""
+"""Demo courses, authorizations and infusions: a course in progress that can take today's dose,
+one authorized but not started (its patient must still acknowledge the new Medication Guide), and
+a denial on record. Every date is counted back from the app's today."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from rems.sites.models import Site
 def ensure_demo_gate(session: Session, today: date) -> list[str]:
     """Courses for the first two enrolled patients of dr.ramirez, and what happened since."""
     if session.scalar(sa.select(sa.func.count()).select_from(AuthorizationDecision)):
-        return ["courses and authorizations already there"]
+        return []
     doctor = users.find_user(session, "dr.ramirez")
     first, second = session.scalars(
         sa.select(Patient)
@@ -33,13 +34,14 @@ def ensure_demo_gate(session: Session, today: date) -> list[str]:
         .order_by(Patient.id)
         .limit(2)
     ).all()
-    yesterday = today - timedelta(days=1)
-    _authorize(session, first, doctor, yesterday)
+    started = today - timedelta(days=2)
+    _authorize(session, first, doctor, started)
     _authorize(session, second, doctor, today)
-    number = _dispense_and_infuse(session, first, yesterday, today)
+    number = _dispense_and_infuse(session, first, started)
     denial = _request(session, second, today)
     return [
-        f"{first.rems_id}: course 1 in progress, authorization {number}, 2 doses given",
+        f"{first.rems_id}: course 1 in progress, authorization {number}, doses 1 and 2 given "
+        "the two days before: dose 3 may be recorded today",
         f"{second.rems_id}: course 1 authorized; the pharmacy's request was denied "
         f"({', '.join(r['code'] for r in denial.decision.reasons)})",
     ]
@@ -74,12 +76,13 @@ def _request(session: Session, patient: Patient, today: date):
     return request_authorization(session, pharmacist, request, today=today)
 
 
-def _dispense_and_infuse(session: Session, patient: Patient, yesterday: date, today: date) -> str:
-    """Granted yesterday; Beacon's infusion nurse gave dose 1 yesterday and dose 2 today."""
-    outcome = _request(session, patient, yesterday)
+def _dispense_and_infuse(session: Session, patient: Patient, started: date) -> str:
+    """Granted on `started`; Beacon's infusion nurse gave dose 1 that day and dose 2 the next,
+    so today's dose (3 of 5) is still to be recorded, under an authorization still valid."""
+    outcome = _request(session, patient, started)
     authorization = session.get(Authorization, outcome.authorization_id)
     nurse = users.find_user(session, "infusion.nurse")
-    for day in (yesterday, today):
+    for day in (started, started + timedelta(days=1)):
         record_infusion(session, authorization, nurse, _infusion(day), today=day)
     return authorization.number
 

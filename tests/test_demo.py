@@ -1,0 +1,93 @@
+"""`flask rems demo`: every account it made is listed, a re-run prints the current state, the
+tour's infusion can be recorded on the day the demo is loaded, and --reset starts over."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from rems.auth import users
+from rems.auth.models import User
+from rems.authorizations.models import Authorization
+from rems.common.clock import today
+from rems.courses.models import Course, CourseStatus
+from rems.demo.accounts import DEMO_USERS
+from rems.demo.gate import _infusion
+from rems.demo.parties import SITES
+from rems.extensions import db
+from rems.infusions.services import record_infusion
+
+
+def _demo(runner, *args, **kwargs):
+    result = runner.invoke(args=["rems", "demo", *args], **kwargs)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _account_lines(output: str) -> dict[str, str]:
+    section = output.split("Demo accounts", 1)[1].split("Prescribers and sites", 1)[0]
+    return {line.split()[0]: line for line in section.splitlines()[1:] if line.strip()}
+
+
+def test_every_account_the_demo_makes_is_listed_with_its_state(runner):
+    staff = [member for *_, member in SITES.values() if member]
+    accounts = _account_lines(_demo(runner))
+    assert {"pharmacy.tech", "infusion.nurse"} <= set(staff)
+    assert set(accounts) == {row[0] for row in DEMO_USERS} | set(staff)
+    assert "Riverside Specialty Pharmacy" in accounts["pharmacy.tech"]
+    assert all(line.endswith("created") for line in accounts.values())
+    again = _account_lines(_demo(runner))
+    assert all(line.endswith("already there") for line in again.values())
+
+
+def test_a_rerun_prints_the_current_states(app, runner, clock):
+    first = _demo(runner)
+    assert "course 1 in_progress, 2 of 5 doses given" in first
+    with app.app_context():
+        number = db.session.scalar(sa.select(Authorization.number).order_by(Authorization.id))
+    assert f"authorization {number} for" in first and "partially_used" in first
+    clock.advance(days=30)
+    later = _demo(runner)
+    assert f"authorization {number} for" in later
+    line = next(x for x in later.splitlines() if f"authorization {number}" in x)
+    assert ": expired," in line  # past its last day: what a reader sees today
+    assert "Loaded now" not in later
+
+
+def test_the_course_in_progress_takes_todays_dose(app, runner):
+    _demo(runner)
+    with app.app_context():
+        course = db.session.scalar(
+            sa.select(Course).where(Course.status == CourseStatus.IN_PROGRESS)
+        )
+        authorization = db.session.scalar(
+            sa.select(Authorization).where(Authorization.course_id == course.id)
+        )
+        assert course.last_dose_on == today() - timedelta(days=1)
+        assert authorization.valid_until > today()
+        nurse = users.find_user(db.session, "infusion.nurse")
+        recorded = record_infusion(
+            db.session, authorization, nurse, _infusion(today()), today=today()
+        )
+        db.session.commit()
+        assert recorded.infusion.dose_number == 3 and not recorded.warnings
+
+
+def test_reset_asks_first_then_starts_over(app, runner):
+    _demo(runner)
+    with app.app_context():
+        extra = users.find_user(db.session, "nurse.lee")
+        extra.full_name = "Changed After The Demo"
+        db.session.commit()
+    refused = runner.invoke(args=["rems", "demo", "--reset"], input="n\n")
+    assert refused.exit_code != 0 and "Delete ALL data" in refused.output
+    with app.app_context():
+        assert users.find_user(db.session, "nurse.lee").full_name == "Changed After The Demo"
+    output = _demo(runner, "--reset", "--yes")
+    assert "rebuilt it from the migrations" in output
+    assert all(line.endswith("created") for line in _account_lines(output).values())
+    with app.app_context():
+        assert users.find_user(db.session, "nurse.lee").full_name == "Morgan Lee"
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+        assert count == len(_account_lines(output))
