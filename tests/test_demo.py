@@ -3,8 +3,6 @@ tour's infusion can be recorded on the day the demo is loaded, and --reset start
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 
 from rems.auth import users
@@ -12,11 +10,17 @@ from rems.auth.models import User
 from rems.authorizations.models import Authorization
 from rems.common.clock import today
 from rems.courses.models import Course, CourseStatus
-from rems.demo.accounts import DEMO_USERS
-from rems.demo.gate import _infusion
+from rems.demo.accounts import DEMO_PASSWORD, DEMO_USERS
 from rems.demo.parties import SITES
 from rems.extensions import db
-from rems.infusions.services import record_infusion
+from tests.factories import csrf_token, sign_in
+
+CHECKS = (
+    "identity_verified",
+    "no_active_infection",
+    "corticosteroid_premedication",
+    "antiviral_prophylaxis",
+)
 
 
 def _demo(runner, *args, **kwargs):
@@ -55,23 +59,32 @@ def test_a_rerun_prints_the_current_states(app, runner, clock):
     assert "Loaded now" not in later
 
 
-def test_the_course_in_progress_takes_todays_dose(app, runner):
+def test_the_readme_tour_records_todays_dose_on_the_day_the_demo_is_loaded(app, runner, clock):
+    clock.advance(days=400)  # whatever the day, the demo's dates are counted back from it
     _demo(runner)
     with app.app_context():
-        course = db.session.scalar(
-            sa.select(Course).where(Course.status == CourseStatus.IN_PROGRESS)
+        day = today().isoformat()
+        number = db.session.scalar(
+            sa.select(Authorization.number)
+            .join(Course, Course.id == Authorization.course_id)
+            .where(Course.status == CourseStatus.IN_PROGRESS)
         )
-        authorization = db.session.scalar(
-            sa.select(Authorization).where(Authorization.course_id == course.id)
-        )
-        assert course.last_dose_on == today() - timedelta(days=1)
-        assert authorization.valid_until > today()
-        nurse = users.find_user(db.session, "infusion.nurse")
-        recorded = record_infusion(
-            db.session, authorization, nurse, _infusion(today()), today=today()
-        )
-        db.session.commit()
-        assert recorded.infusion.dose_number == 3 and not recorded.warnings
+    nurse = app.test_client()
+    assert sign_in(nurse, "infusion.nurse", DEMO_PASSWORD).status_code == 302
+    assert f"/infusions/{number}/record" in nurse.get("/infusions").get_data(as_text=True)
+    path = f"/infusions/{number}/record"
+    values = {
+        "administered_on": day,
+        **dict.fromkeys(CHECKS, "y"),
+        "infusion_started_at": f"{day}T09:00",
+        "infusion_ended_at": f"{day}T13:00",
+        "observation_ended_at": f"{day}T15:00",
+        "reaction": "none",
+    }
+    response = nurse.post(path, data={"csrf_token": csrf_token(nurse, path), **values})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = nurse.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Dose 3 of course 1 is recorded" in page
 
 
 def test_reset_asks_first_then_starts_over(app, runner):
