@@ -13,6 +13,8 @@ import re
 import shutil
 import sqlite3
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -78,7 +80,15 @@ class SQLiteDatabases:
 
 
 class PostgresDatabases:
-    """A migrated template database, cloned for each test and dropped after it."""
+    """A migrated template database, cloned for each test and dropped after it.
+
+    Cloning takes about as long as a test, so one background thread clones a few databases
+    ahead of the tests that will use them and drops used ones behind them. It is the only
+    thread that touches the template: PostgreSQL refuses two clones of one template at once.
+    """
+
+    #: How many clones wait ready for the next tests.
+    AHEAD = 2
 
     def __init__(self, admin_url: str):
         self.admin = sa.create_engine(
@@ -89,27 +99,45 @@ class PostgresDatabases:
         self._execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
         self._execute(f'CREATE DATABASE "{self.template}"')
         migrate_to_head(self.url_for(self.template))
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-clones")
+        self._ready: deque[Future[str]] = deque()
+        self._fill()
 
     def url_for(self, name: str) -> str:
         """The URL of database `name` on the same server."""
         return self.admin.url.set(database=name).render_as_string(hide_password=False)
 
     def create(self, _directory: Path) -> str:
-        """A fresh database for one test, cloned from the template."""
+        """A fresh database for one test, cloned from the template (usually ahead of time)."""
+        clone = self._ready.popleft()
+        self._fill()
+        return clone.result()
+
+    def drop(self, url: str) -> None:
+        """Drop one test's database, behind the tests."""
+        self._worker.submit(self._drop_now, url)
+
+    def close(self) -> None:
+        """Drop the clones nobody used, then the template."""
+        for clone in self._ready:
+            self.drop(clone.result())
+        self._worker.shutdown(wait=True)
+        self._execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self.admin.dispose()
+
+    def _fill(self) -> None:
+        while len(self._ready) < self.AHEAD:
+            self._ready.append(self._worker.submit(self._clone))
+
+    def _clone(self) -> str:
         name = f"{self.prefix}_{uuid.uuid4().hex[:10]}"
         self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         return self.url_for(name)
 
-    def drop(self, url: str) -> None:
-        """Drop one test's database."""
+    def _drop_now(self, url: str) -> None:
         name = sa.engine.make_url(url).database
         if re.fullmatch(r"rems_test_\d+_[0-9a-f]{10}", name or ""):
             self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def close(self) -> None:
-        """Drop the template."""
-        self._execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
-        self.admin.dispose()
 
     def _execute(self, statement: str) -> None:
         with self.admin.connect() as connection:
