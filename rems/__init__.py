@@ -125,6 +125,7 @@ def _load_program(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     """Web pages and the JSON API."""
     from rems.admin.views import bp as admin_bp
+    from rems.adverse_events.views import bp as adverse_events_bp
     from rems.api.v1 import bp as api_bp
     from rems.audit.views import bp as audit_bp
     from rems.auth.registration import bp as registration_bp
@@ -144,7 +145,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints = (
         web_bp, auth_bp, registration_bp, admin_bp, audit_bp, certification_bp, prescribers_bp,
         sites_bp, patients_bp, documents_bp, courses_bp, authorizations_bp, infusions_bp,
-        notifications_bp, api_bp,
+        notifications_bp, adverse_events_bp, api_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -25,6 +25,7 @@ NAVIGATION = (
     ("authorizations.live_list", "Authorizations"),
     ("infusions.site_list", "Infusions"),
     ("patients.patient_list", "Patients"),
+    ("adverse_events.event_list", "Adverse events"),
     ("documents.document_list", "Documents"),
     ("certification.queue", "Certification"),
     ("admin.user_list", "Users"),

@@ -97,6 +97,13 @@ EXPECTED: dict[str, object] = {
     "api.sites.site_lookup": ALL,
     "notifications.own_list": ALL,
     "notifications.outbox": READERS,
+    "adverse_events.report": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "adverse_events.report_reaction": frozenset({Role.SITE_STAFF}),
+    "adverse_events.event_list": READERS,
+    "adverse_events.event_detail": frozenset(
+        {Role.ADMIN, Role.AUDITOR, Role.PRESCRIBER, Role.DELEGATE}
+    ),
+    "adverse_events.review": ADMIN,
 }
 #: Values for URL parameters: ids that do not exist, so allowed roles see 404, not 403.
 URL_VALUES = {
@@ -117,6 +124,8 @@ URL_VALUES = {
     "patient_id": "P00000000000",
     "number": "A00000000000",
     "decision_id": "D00000000000",
+    "infusion_id": 999999,
+    "event_id": 999999,
 }
 #: Where one endpoint's parameter of the same name has another type.
 URL_OVERRIDES = {"api.sites.site_lookup": {"site_id": "S00000000000"}}

@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from rems.adverse_events.services import record_serious_reaction
 from rems.audit.trail import record_event
 from rems.auth.models import User
 from rems.authorizations.models import (
@@ -22,9 +23,6 @@ from rems.courses.models import Course, CourseStatus
 from rems.courses.settling import settle_authorization
 from rems.infusions.models import Infusion, Reaction
 from rems.infusions.rules import InfusionFacts, infusion_errors
-from rems.monitoring.models import AdverseEvent
-
-INFUSION_REACTION = "infusion_reaction"
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,28 +200,5 @@ def _store(session, authorization, course, actor, record, dose_number, delayed) 
         },
     )
     if infusion.reaction == Reaction.SERIOUS:
-        _adverse_event(session, infusion, actor, record)
+        record_serious_reaction(session, infusion, actor, record.get("notes") or None)
     return infusion
-
-
-def _adverse_event(session, infusion: Infusion, actor: User, record) -> None:
-    """A serious infusion reaction is an adverse event of the patient."""
-    event = AdverseEvent(
-        patient_id=infusion.patient_id,
-        category=INFUSION_REACTION,
-        onset_on=infusion.administered_on,
-        serious=True,
-        description=record.get("notes") or "Serious infusion reaction recorded by the site.",
-        infusion_id=infusion.id,
-        reported_at=utcnow(),
-        reported_by_id=actor.id,
-    )
-    session.add(event)
-    session.flush()
-    record_event(
-        session,
-        "adverse_event.reported",
-        actor=actor,
-        entity=event,
-        new={"category": INFUSION_REACTION, "serious": True, "infusion_id": infusion.id},
-    )

@@ -48,19 +48,30 @@ class MonitoringWaiver(db.Model):
 
 
 class AdverseEvent(db.Model):
-    """An adverse event reported for a patient (program §6 categories)."""
+    """An adverse event reported for a patient (program §6 categories). A serious one waits on
+    the administrators' dashboard until an administrator marks it reviewed, with a note."""
 
     __tablename__ = "adverse_event"
+    __table_args__ = (sa.Index("ix_adverse_event_review", "serious", "reviewed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
     #: The program file's adverse-event category code.
     category: Mapped[str] = mapped_column(sa.String(60))
+    #: The day the event began (never in the future).
     onset_on: Mapped[date]
+    #: Serious as regulators define it (death, life-threatening, hospitalization, disability…).
     serious: Mapped[bool]
+    #: The outcome code (recovered, recovering, not_recovered, …); None when not reported.
     outcome: Mapped[str | None] = mapped_column(sa.String(200))
     description: Mapped[str | None] = mapped_column(sa.Text)
     #: The infusion that caused it, when it is an infusion reaction recorded at the site.
     infusion_id: Mapped[int | None] = mapped_column(sa.ForeignKey("infusion.id"))
     reported_at: Mapped[datetime]
     reported_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    #: Who reported the event (name and role, as the person entering it was told).
+    reporter: Mapped[str | None] = mapped_column(sa.String(200))
+    #: An administrator's review of a serious event: when, by whom, and the note.
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    review_note: Mapped[str | None] = mapped_column(sa.Text)

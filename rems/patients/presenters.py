@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlalchemy.orm import Session
 
+from rems.adverse_events.presenters import event_rows
+from rems.adverse_events.queries import events_of
 from rems.audit.models import StatusChange
 from rems.auth.models import Role, Signature, User
 from rems.authorizations.models import Authorization
@@ -171,6 +173,7 @@ def patient_page(session: Session, patient: Patient, viewer: User, today: date) 
         "event_labels": EVENT_LABELS,
         "may": actions_for(session, patient, viewer),
         "attestations": _program().patient_attestations(patient.can_become_pregnant),
+        "adverse_events": event_rows(session, events_of(session, patient.id)),
     }
 
 

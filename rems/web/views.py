@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 
+from rems.adverse_events.presenters import event_rows
+from rems.adverse_events.queries import awaiting_review, awaiting_review_count
 from rems.auth.lockouts import recent_lockouts
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, public, signed_in
@@ -50,6 +52,17 @@ def _program_overview(user) -> dict:
         "recent_events": queries.recent_events(session),
         "pending_submissions": queries.pending_submission_count(session),
         "patients": queries.patient_counts(session, user),
+        **_serious_events(),
+    }
+
+
+def _serious_events() -> dict:
+    """Serious adverse events awaiting an administrator's review: the oldest few and the count."""
+    rows = db.session.execute(awaiting_review().limit(10)).all()
+    events = event_rows(db.session, [event for event, _ in rows])
+    return {
+        "serious_events": [(row, patient) for row, (_, patient) in zip(events, rows, strict=True)],
+        "serious_total": awaiting_review_count(db.session),
     }
 
 

@@ -1,0 +1,1 @@
+"""Adverse-event tests."""

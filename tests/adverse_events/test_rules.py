@@ -1,0 +1,63 @@
+"""The report and review rules: every problem named on its field."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rems.adverse_events.rules import Report, ReportContext, report_problems, review_problems
+
+TODAY = date(2026, 11, 24)
+CONTEXT = ReportContext(
+    categories=("infusion_reaction", "immune_thrombocytopenia"), today=TODAY, born=date(1980, 1, 1)
+)
+
+
+def report(**changes) -> Report:
+    values = {
+        "category": "immune_thrombocytopenia",
+        "onset_on": TODAY,
+        "serious": True,
+        "outcome": "recovering",
+        "reporter": "Dr. Lee, hematologist",
+        "description": "",
+    }
+    return Report(**(values | changes))
+
+
+def test_a_complete_report_has_no_problem_and_onset_today_is_allowed():
+    assert report_problems(report(), CONTEXT) == {}
+
+
+def test_every_problem_at_once_on_its_field():
+    bad = report(category="flu", onset_on=None, serious=None, outcome="better", reporter=" ")
+    assert set(report_problems(bad, CONTEXT)) == {
+        "category", "onset_on", "serious", "outcome", "reporter",
+    }  # fmt: skip
+
+
+def test_onset_tomorrow_or_before_birth_is_refused():
+    tomorrow = report_problems(report(onset_on=date(2026, 11, 25)), CONTEXT)
+    assert tomorrow == {"onset_on": ["The onset date cannot be in the future."]}
+    unborn = report_problems(report(onset_on=date(1979, 12, 31)), CONTEXT)
+    assert "before the patient's date of birth" in unborn["onset_on"][0]
+
+
+def test_an_infusion_site_reports_reactions_to_the_infusion_only():
+    site = ReportContext(CONTEXT.categories, TODAY, CONTEXT.born, infusion_on=date(2026, 11, 20))
+    assert "infusion reactions only" in report_problems(report(), site)["category"][0]
+    early = report(category="infusion_reaction", onset_on=date(2026, 11, 19))
+    assert "2026-11-20 or later" in report_problems(early, site)["onset_on"][0]
+    same_day = report(category="infusion_reaction", onset_on=date(2026, 11, 20))
+    assert report_problems(same_day, site) == {}
+
+
+def test_too_long_texts_are_refused():
+    problems = report_problems(report(reporter="x" * 201, description="y" * 4001), CONTEXT)
+    assert set(problems) == {"reporter", "description"}
+
+
+def test_only_a_serious_unreviewed_event_is_reviewed_with_a_note():
+    assert "Only a serious" in review_problems(serious=False, reviewed=False, note="ok")["note"][0]
+    assert "already" in review_problems(serious=True, reviewed=True, note="ok")["note"][0]
+    assert "Write what" in review_problems(serious=True, reviewed=False, note="  ")["note"][0]
+    assert review_problems(serious=True, reviewed=False, note="Followed up.") == {}
