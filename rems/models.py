@@ -11,6 +11,7 @@ from rems.monitoring.models import AdverseEvent, LabResult, MonitoringWaiver
 from rems.notifications.models import Notification
 from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber, PrescriberDelegate
+from rems.prior_treatment.models import PriorDose
 from rems.sites.models import Site
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Patient",
     "Prescriber",
     "PrescriberDelegate",
+    "PriorDose",
     "Role",
     "Signature",
     "Site",

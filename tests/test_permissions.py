@@ -104,6 +104,10 @@ EXPECTED: dict[str, object] = {
         {Role.ADMIN, Role.AUDITOR, Role.PRESCRIBER, Role.DELEGATE}
     ),
     "adverse_events.review": ADMIN,
+    "prior_treatment.record": PRESCRIBER,
+    "prior_treatment.import_upload": ADMIN,
+    "prior_treatment.import_confirm": ADMIN,
+    "prior_treatment.import_template": ADMIN,
 }
 #: Values for URL parameters: ids that do not exist, so allowed roles see 404, not 403.
 URL_VALUES = {

@@ -69,6 +69,12 @@ class Course(db.Model):
     prepared_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None]
     closed_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: Treatment given before this system (or elsewhere), entered from its source document:
+    #: completed or closed from the start, so never open and never dispensed against; its doses
+    #: (prior_dose) count for monitoring and for the interval before the next course.
+    historical: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: The source document(s) the historical course's dates come from.
+    source_document: Mapped[str | None] = mapped_column(sa.String(300))
 
 
 class BaselineTest(db.Model):

@@ -32,6 +32,7 @@ from rems.patients.rules import PatientMove, next_patient_status
 from rems.prescribers.delegates import prescribers_for_delegate
 from rems.prescribers.models import Prescriber
 from rems.prescribers.services import prescriber_for
+from rems.prior_treatment.queries import doses_of
 from rems.sites.models import Site
 from rems.sites.queries import certified_infusion_sites
 
@@ -146,10 +147,13 @@ def _course_actions(session: Session, patient: Patient, viewer: User) -> set[str
     prescriber = session.get(Prescriber, patient.prescriber_id)
     if viewer.role != Role.PRESCRIBER or prescriber.user_id != viewer.id:
         return set()
-    is_open = any(c.status in OPEN_COURSE_STATUSES for c in courses_of(session, patient))
-    if is_open:
-        return {"close_course"}
-    return {"authorize_course"} if patient.status == PatientStatus.ENROLLED else set()
+    courses = courses_of(session, patient)
+    may = set()
+    if patient.status != PatientStatus.CLOSED and all(c.historical for c in courses):
+        may.add("record_prior")
+    if any(c.status in OPEN_COURSE_STATUSES for c in courses):
+        return may | {"close_course"}
+    return may | ({"authorize_course"} if patient.status == PatientStatus.ENROLLED else set())
 
 
 def patient_page(session: Session, patient: Patient, viewer: User, today: date) -> dict:
@@ -196,7 +200,9 @@ def courses_of(session: Session, patient: Patient) -> list[Course]:
 def course_rows(session: Session, patient: Patient, viewer: User) -> list[dict[str, Any]]:
     """Each course, newest first, with its dose counts and its dispensing authorizations."""
     rows = []
-    for course in reversed(courses_of(session, patient)):
+    courses = courses_of(session, patient)
+    prior = doses_of(session, [c.id for c in courses if c.historical])
+    for course in reversed(courses):
         grants = session.scalars(
             sa.select(Authorization)
             .where(Authorization.course_id == course.id)
@@ -204,6 +210,7 @@ def course_rows(session: Session, patient: Patient, viewer: User) -> list[dict[s
         )
         rows.append({
             "course": course, "doses_authorized": course.doses_given + course.doses_held,
+            "prior_doses": prior.get(course.id, []),
             "authorizations": [
                 {"authorization": a, "pharmacy": session.get(Site, a.pharmacy_site_id),
                  "site": session.get(Site, a.infusion_site_id),

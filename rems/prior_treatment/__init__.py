@@ -1,0 +1,1 @@
+"""Treatment given before this system: prior courses and doses entered from source documents."""

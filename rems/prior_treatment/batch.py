@@ -1,0 +1,266 @@
+"""Prior treatment for many patients from one CSV file: read it, plan every course, and store
+the whole batch under one signature, or nothing. Each problem names its row (the header is
+row 1, as a spreadsheet shows it) and its column."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from rems.auth.models import User
+from rems.auth.signatures import sign
+from rems.common.errors import StateConflict
+from rems.common.identifiers import is_valid_identifier, normalize_identifier
+from rems.patients.models import Patient
+from rems.patients.queries import PATIENT_ID_PREFIX
+from rems.prior_treatment import services
+from rems.prior_treatment.rules import course_problems, dose_date_problem, source_problem
+
+COLUMNS = ("patient_id", "date_of_birth", "course", "given_on", "source_document")
+MAX_BYTES = 1024 * 1024
+MAX_ROWS = 20_000
+TEMPLATE = (
+    "patient_id,date_of_birth,course,given_on,source_document\r\n"
+    "P00000000000,1980-01-31,1,2024-03-04,Infusion record (other clinic) 2024-03\r\n"
+)
+BATCH_MEANING = "Imports treatment given before this system, as the source documents show"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem: the row (None for the whole file), the column, and what is wrong."""
+
+    row: int | None
+    field: str
+    message: str
+
+
+class BatchRefused(Exception):
+    """The batch has problems; nothing was stored."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = errors
+
+
+@dataclass(slots=True)
+class PlannedCourse:
+    """One prior course the batch will store."""
+
+    patient: Patient
+    nxt: services.NextPrior
+    doses: dict[str, date] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """All of the course's doses were given."""
+        return len(self.doses) == self.nxt.doses_allowed
+
+
+def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
+    """The file's rows as (row number, column → text); BatchRefused when it cannot be read."""
+    if not data.strip():
+        raise BatchRefused([RowError(None, "file", "The file is empty.")])
+    if len(data) > MAX_BYTES:
+        raise BatchRefused([RowError(None, "file", f"The file is over {MAX_BYTES // 1024} KB.")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        message = "The file is not UTF-8 text: save it from the spreadsheet as CSV UTF-8."
+        raise BatchRefused([RowError(None, "file", message)]) from None
+    lines = list(csv.reader(io.StringIO(text, newline="")))
+    header = [cell.strip().lower() for cell in lines[0]]
+    _check_header(header)
+    rows, errors = [], []
+    for number, cells in enumerate(lines[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(header):
+            errors.append(
+                RowError(number, "row", f"{len(cells)} columns; the header has {len(header)}.")
+            )
+            continue
+        rows.append(
+            (
+                number,
+                {
+                    name: (cells[i].strip() if i < len(cells) else "")
+                    for i, name in enumerate(header)
+                },
+            )
+        )
+    if errors:
+        raise BatchRefused(errors)
+    if not rows:
+        raise BatchRefused([RowError(None, "file", "The file has a header but no rows.")])
+    if len(rows) > MAX_ROWS:
+        raise BatchRefused([RowError(None, "file", f"At most {MAX_ROWS} rows in one file.")])
+    return rows
+
+
+def _check_header(header: list[str]) -> None:
+    """Every column once, in any order, and no other."""
+    errors = [
+        RowError(1, name, "This column is missing.") for name in COLUMNS if name not in header
+    ]
+    errors += [
+        RowError(1, name or "(blank)", "Unknown column.") for name in header if name not in COLUMNS
+    ]
+    errors += [
+        RowError(1, name, "This column appears twice.")
+        for name in set(header)
+        if header.count(name) > 1
+    ]
+    if errors:
+        raise BatchRefused(errors)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A row that reads well on its own."""
+
+    number: int
+    patient: Patient
+    course: int
+    given_on: date
+    source: str
+
+
+def plan_batch(
+    session: Session, rows: list[tuple[int, dict[str, str]]], today: date
+) -> list[PlannedCourse]:
+    """Every prior course the rows describe, checked against each patient's record and each
+    other; BatchRefused with every problem otherwise."""
+    errors: list[RowError] = []
+    patients = _patients(session, [values["patient_id"] for _, values in rows])
+    good = [r for n, values in rows if (r := _read_row(n, values, patients, today, errors))]
+    plans: list[PlannedCourse] = []
+    by_patient: dict[int, list[_Row]] = {}
+    for row in good:
+        by_patient.setdefault(row.patient.id, []).append(row)
+    for patient_rows in by_patient.values():
+        plans += _plan_patient(session, patient_rows, today, errors)
+    if errors:
+        raise BatchRefused(
+            sorted(
+                errors,
+                key=lambda e: (e.row or 0, COLUMNS.index(e.field) if e.field in COLUMNS else 9),
+            )
+        )
+    return plans
+
+
+def _patients(session: Session, ids: list[str]) -> dict[str, Patient]:
+    """The patients the file names, by normalized REMS ID."""
+    codes = {normalize_identifier(i) for i in ids if is_valid_identifier(i, PATIENT_ID_PREFIX)}
+    found = session.scalars(sa.select(Patient).where(Patient.rems_id.in_(codes))) if codes else []
+    return {p.rems_id: p for p in found}
+
+
+def _read_row(number, values, patients, today, errors) -> _Row | None:
+    """One row's values, each checked on its own; None (and errors noted) when one is bad."""
+    before = len(errors)
+    patient = None
+    raw_id = values["patient_id"]
+    born = _date(values["date_of_birth"])
+    if born is None:
+        errors.append(RowError(number, "date_of_birth", "Enter the date of birth as YYYY-MM-DD."))
+    if not is_valid_identifier(raw_id, PATIENT_ID_PREFIX):
+        errors.append(
+            RowError(number, "patient_id", "Not a REMS patient ID (check each character).")
+        )
+    else:
+        patient = patients.get(normalize_identifier(raw_id))
+        if born is not None and (patient is None or patient.date_of_birth != born):
+            errors.append(
+                RowError(number, "patient_id", "No patient has this REMS ID and date of birth.")
+            )
+    course = int(values["course"]) if values["course"].isdigit() else 0
+    if not 1 <= course <= 99:
+        errors.append(RowError(number, "course", "Enter the course number (1, 2, …)."))
+    given = _date(values["given_on"])
+    if given is None:
+        errors.append(RowError(number, "given_on", "Enter the dose date as YYYY-MM-DD."))
+    if message := source_problem(values["source_document"]):
+        errors.append(RowError(number, "source_document", message))
+    if len(errors) > before:
+        return None
+    return _Row(number, patient, course, given, values["source_document"].strip())
+
+
+def _date(text: str) -> date | None:
+    """An ISO date, or None."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def _plan_patient(
+    session: Session, rows: list[_Row], today: date, errors: list[RowError]
+) -> list[PlannedCourse]:
+    """The prior courses of one patient: numbered on from the record, dates in order."""
+    patient = rows[0].patient
+    try:
+        nxt = services.next_prior(session, patient)
+    except StateConflict as conflict:
+        errors.append(RowError(rows[0].number, "patient_id", str(conflict)))
+        return []
+    courses: dict[int, list[_Row]] = {}
+    for row in rows:
+        courses.setdefault(row.course, []).append(row)
+    plans, after = [], nxt.after
+    for expected, number in enumerate(sorted(courses), start=nxt.number):
+        first = courses[number][0]
+        if number != expected:
+            errors.append(
+                RowError(
+                    first.number, "course", f"The patient's next prior course is course {expected}."
+                )
+            )
+            return plans
+        allowed = _doses(number)
+        plan = PlannedCourse(patient, services.NextPrior(number, allowed, after))
+        for row in courses[number]:
+            if message := dose_date_problem(
+                row.given_on, today=today, born=patient.date_of_birth, after=after
+            ):
+                errors.append(RowError(row.number, "given_on", message))
+            plan.doses[f"row {row.number}"] = row.given_on
+            plan.sources[f"row {row.number}"] = row.source
+        for message in course_problems(list(plan.doses.values()), allowed, number):
+            errors.append(RowError(first.number, "given_on", message))
+        after = max(plan.doses.values())
+        plans.append(plan)
+    return plans
+
+
+def _doses(number: int) -> int:
+    """The program's dose count of course `number`."""
+    from flask import current_app
+
+    return current_app.extensions["rems_program"].course_doses(number)
+
+
+def store_batch(
+    session: Session, plans: list[PlannedCourse], actor: User, *, password: str, data: bytes
+) -> tuple[int, int, int]:
+    """Sign the batch once, then store every course: (patients, courses, doses)."""
+    content = {
+        "file_sha256": hashlib.sha256(data).hexdigest(),
+        "courses": [{"patient_id": p.patient.rems_id, "course": p.nxt.number,
+                     "doses": sorted(p.doses.values())} for p in plans],
+    }  # fmt: skip
+    signature = sign(session, actor, password=password, meaning=BATCH_MEANING, content=content)
+    for plan in plans:
+        services.store_prior_course(
+            session, plan.patient, actor, plan.nxt, plan.doses, plan.sources, signature.id
+        )
+    return len({p.patient.id for p in plans}), len(plans), sum(len(p.doses) for p in plans)

@@ -1,0 +1,1 @@
+"""Prior-treatment tests."""
