@@ -1,6 +1,6 @@
 """Adverse events: who reported the event, and an administrator's review of a serious one.
 
-Revision ID: 0004_adverse_event_review
+Revision ID: 0005_adverse_event_review
 Revises: 0004_notifications
 Create Date: 2026-11-29 01:40:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0004_adverse_event_review"
+revision = "0005_adverse_event_review"
 down_revision = "0004_notifications"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """Prior treatment: historical courses (with their source document) and their doses.
 
-Revision ID: 0005_prior_treatment
-Revises: 0004_adverse_event_review
+Revision ID: 0006_prior_treatment
+Revises: 0005_adverse_event_review
 Create Date: 2026-11-29 02:00:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0005_prior_treatment"
-down_revision = "0004_adverse_event_review"
+revision = "0006_prior_treatment"
+down_revision = "0005_adverse_event_review"
 branch_labels = None
 depends_on = None
 
