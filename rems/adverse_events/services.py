@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from rems.adverse_events.presenters import category_label
 from rems.adverse_events.rules import (
     INFUSION_REACTION,
     Report,
@@ -21,7 +23,9 @@ from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.infusions.models import Infusion
 from rems.monitoring.models import AdverseEvent
+from rems.notifications.services import notify
 from rems.patients.models import Patient
+from rems.prescribers.models import Prescriber
 
 
 def report_event(
@@ -81,10 +85,36 @@ def record_serious_reaction(
 
 
 def _store(session: Session, event: AdverseEvent, actor: User, new: dict) -> None:
-    """The event row and its audit event."""
+    """The event row and its audit event; a serious event is told to the administrators and
+    the patient's prescriber through the outbox."""
     session.add(event)
     session.flush()
     record_event(session, "adverse_event.reported", actor=actor, entity=event, new=new)
+    if event.serious:
+        _notify_serious(session, event)
+
+
+def _notify_serious(session: Session, event: AdverseEvent) -> None:
+    """One message per active administrator and the prescriber of record, once per event."""
+    patient = session.get(Patient, event.patient_id)
+    prescriber = session.get(Prescriber, patient.prescriber_id)
+    admins = session.scalars(sa.select(User).where(User.role == Role.ADMIN, User.active))
+    recipients = {u.id: u for u in admins}
+    doctor = session.get(User, prescriber.user_id)
+    if doctor is not None and doctor.active:
+        recipients[doctor.id] = doctor
+    label = category_label(event.category)
+    body = (
+        f"A serious adverse event was recorded for patient {patient.rems_id}: {label}, onset "
+        f"{event.onset_on.isoformat()}, reported by {event.reporter or 'the site'}. "
+        "An administrator reviews it from the dashboard."
+    )
+    for user in recipients.values():
+        notify(
+            session, user, kind="adverse_event.serious",
+            subject=f"Serious adverse event: {label} (patient {patient.rems_id})", body=body,
+            key=f"adverse_event:{event.id}:user:{user.id}", link=f"/adverse-events/{event.id}",
+        )  # fmt: skip
 
 
 def review_event(session: Session, event: AdverseEvent, actor: User, *, note: str) -> None:

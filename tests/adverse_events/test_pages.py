@@ -174,3 +174,26 @@ def test_the_infusion_site_records_a_reaction_to_its_own_infusion(app, factory, 
     )
     stranger = factory.signed_in(staff_of(app, factory, other_code))
     assert stranger.get(path).status_code == 404
+
+
+def test_a_serious_event_is_told_to_the_administrators_and_the_prescriber(app, factory):
+    from rems.notifications.models import Notification
+
+    world = gate(app, factory, with_course=False)
+    doctor = factory.signed_in(world.prescriber.user)
+    path = f"/patients/{world.patient.rems_id}/adverse-events/new"
+    post_form(doctor, path, event_values(serious="no"))
+    assert count_rows(app, Notification) == 0
+    post_form(doctor, path, event_values())
+    with app.app_context():
+        sent = db.session.scalars(sa.select(Notification).order_by(Notification.recipient_id))
+        recipients = {(n.recipient_id, n.kind) for n in sent}
+        event_id = db.session.scalar(sa.select(sa.func.max(AdverseEvent.id)))
+        message = db.session.scalar(sa.select(Notification))
+    assert recipients == {
+        (world.admin.id, "adverse_event.serious"),
+        (world.prescriber.user.id, "adverse_event.serious"),
+    }
+    assert world.patient.rems_id in message.subject and "Immune thrombocytopenia" in message.subject
+    assert message.link == f"/adverse-events/{event_id}"
+    assert "Serious adverse event" in doctor.get("/dashboard").get_data(as_text=True)
