@@ -52,7 +52,6 @@ def _program_overview(user) -> dict:
         "recent_events": queries.recent_events(session),
         "pending_submissions": queries.pending_submission_count(session),
         "patients": queries.patient_counts(session, user),
-        **_serious_events(),
     }
 
 
@@ -68,7 +67,8 @@ def _serious_events() -> dict:
 
 def _admin_facts(user) -> dict:
     """Administrators: the overview, and the accounts made to wait after wrong passwords."""
-    return _program_overview(user) | {"lockouts": recent_lockouts(db.session)}
+    overview = _program_overview(user) | _serious_events()
+    return overview | {"lockouts": recent_lockouts(db.session)}
 
 
 def _prescriber_facts(user) -> dict:
