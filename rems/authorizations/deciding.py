@@ -116,38 +116,51 @@ def _settle(session: Session, refs: Refs, today: date) -> None:
 def _hold(session: Session, refs: Refs, decision: DispenseDecision):
     """Hold the doses in one conditional UPDATE … RETURNING the course's counts (and, on
     PostgreSQL, the chain lock); None when a concurrent grant got there first."""
-    table = Course.__table__
-    return session.execute(
-        table.update()
-        .where(table.c.id == refs.course_id, table.c.status.in_(OPEN))
-        .where(table.c.doses_given + table.c.doses_held + decision.doses <= table.c.doses_total)
-        .values(doses_held=table.c.doses_held + decision.doses)
-        .returning(
-            table.c.number,
-            table.c.doses_total,
-            table.c.doses_given,
-            table.c.doses_held,
-            *trail.chain_lock_column(session),
-        )
-    ).first()
+    params = {"course_id": refs.course_id, "doses": decision.doses}
+    return session.execute(_hold_statement(session), params).first()
+
+
+#: Statements built once (per dialect where they differ): SQLAlchemy compiles each once.
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _hold_statement(session: Session):
+    dialect = session.get_bind().dialect.name
+    if f"hold-{dialect}" not in _STATEMENTS:
+        table, doses = Course.__table__, sa.bindparam("doses", type_=sa.Integer)
+        _STATEMENTS[f"hold-{dialect}"] = (
+            table.update()
+            .where(table.c.id == sa.bindparam("course_id"), table.c.status.in_(OPEN))
+            .where(table.c.doses_given + table.c.doses_held + doses <= table.c.doses_total)
+            .values(doses_held=table.c.doses_held + doses)
+            .returning(table.c.number, table.c.doses_total, table.c.doses_given,
+                       table.c.doses_held, *trail.chain_lock_column(session))
+        )  # fmt: skip
+    return _STATEMENTS[f"hold-{dialect}"]
+
+
+def _insert_statement(name: str, table, head: bool):
+    """INSERT … RETURNING the id (and the chain head), values bound per request."""
+    if name not in _STATEMENTS:
+        extra = trail.chain_head_columns() if head else ()
+        _STATEMENTS[name] = table.insert().returning(table.c.id, *extra)
+    return _STATEMENTS[name]
 
 
 def _insert_authorization(session, requester, refs: Refs, decision: DispenseDecision):
     """The authorization row, RETURNING its id and the chain head (read under the lock)."""
-    table = Authorization.__table__
     number = new_identifier(AUTHORIZATION_PREFIX)
-    row = session.execute(
-        table.insert()
-        .values(
-            number=number, course_id=refs.course_id, patient_id=refs.patient_id,
-            prescriber_id=refs.prescriber_id, pharmacy_site_id=refs.pharmacy_id,
-            infusion_site_id=refs.site_id, doses=decision.doses, doses_given=0,
-            status=AuthorizationStatus.ISSUED, valid_from=decision.valid_from,
-            valid_until=decision.valid_until, first_dose_by=decision.first_dose_by,
-            issued_at=utcnow(), issued_by_id=requester.id,
-        )
-        .returning(table.c.id, *trail.chain_head_columns())
-    ).one()  # fmt: skip
+    values = {
+        "number": number, "course_id": refs.course_id, "patient_id": refs.patient_id,
+        "prescriber_id": refs.prescriber_id, "pharmacy_site_id": refs.pharmacy_id,
+        "infusion_site_id": refs.site_id, "doses": decision.doses, "doses_given": 0,
+        "status": AuthorizationStatus.ISSUED, "valid_from": decision.valid_from,
+        "valid_until": decision.valid_until, "first_dose_by": decision.first_dose_by,
+        "issued_at": utcnow(), "issued_by_id": requester.id, "ended_at": None,
+        "ended_by_id": None, "end_reason": None,
+    }  # fmt: skip
+    statement = _insert_statement("authorization", Authorization.__table__, head=True)
+    row = session.execute(statement, values).one()
     trail.note_chain_head(session, row.chain_seq, row.chain_hash)
     return row.id, number
 
@@ -167,18 +180,15 @@ def _store(session, requester, request, decision, gathered: Gathered, course, ke
         authorization_id = None
         body = presenters.denial_body(decision_id, reasons, warnings)
         trail.lock_chain(session)
-    table = AuthorizationDecision.__table__
-    row = session.execute(
-        table.insert()
-        .values(
-            decision_id=decision_id, decided_at=utcnow(), requested_by_id=requester.id,
-            pharmacy_site_id=requester.site_id, request=as_json,
-            outcome=body["decision"], reasons=reasons, warnings=warnings,
-            authorization_id=authorization_id, idempotency_key=key, request_sha256=digest,
-            response=body,
-        )
-        .returning(table.c.id, *(() if granted else trail.chain_head_columns()))
-    ).one()  # fmt: skip
+    values = {
+        "decision_id": decision_id, "decided_at": utcnow(), "requested_by_id": requester.id,
+        "pharmacy_site_id": requester.site_id, "request": as_json, "outcome": body["decision"],
+        "reasons": reasons, "warnings": warnings, "authorization_id": authorization_id,
+        "idempotency_key": key, "request_sha256": digest, "response": body,
+    }  # fmt: skip
+    name = "decision" if granted else "denial"
+    statement = _insert_statement(name, AuthorizationDecision.__table__, head=not granted)
+    row = session.execute(statement, values).one()
     if not granted:
         trail.note_chain_head(session, row.chain_seq, row.chain_hash)
     new = {

@@ -68,36 +68,59 @@ def gather_facts(
     """The facts of one request (the requester's own site is the pharmacy): one statement
     while the document-version cache is current, three when a version was just published."""
     versions = cache.cached_versions(session)
-    row = session.execute(_statement(requester, request, today, key, versions)).one()
+    row = _read(session, requester, request, today, key, versions)
     if not cache.is_current(versions, row.versions_count, row.versions_max_id):
         versions = cache.reload_versions(session)
-        row = session.execute(_statement(requester, request, today, key, versions)).one()
+        row = _read(session, requester, request, today, key, versions)
     return _facts_from_row(row, requester, request, today, versions)
 
 
-def _tables():
-    """The aliases the statement joins."""
-    return (
-        Site.__table__.alias("pharmacy"),
-        Site.__table__.alias("receiving"),
+def _read(session: Session, requester, request, today: date, key, versions):
+    """Run the (cached) statement with this request's values."""
+    current = list(_current(versions, today).items())
+    params = {
+        "pharmacy_id": requester.site_id,
+        "site_code": _identifier(request.get("infusion_site_id"), SITE_ID_PREFIX),
+        "npi": request.get("prescriber_npi"),
+        "rems_id": _identifier(request.get("patient_id"), "P"),
+        "born": request["date_of_birth"],
+        "today": today,
+        "requester_id": requester.id,
+        "key": key,
+    }
+    for index, (code, version) in enumerate(current):
+        params[f"ack_id_{index}"] = version.id if version is not None else 0
+        params[f"any_ids_{index}"] = list(versions.ids_of(code)) or [0]
+    return session.execute(_statement(len(current)), params).one()
+
+
+#: The statement for each number of required documents, built once per process: statements
+#: are immutable, so SQLAlchemy compiles each once and only binds values per request.
+_STATEMENTS: dict[int, sa.Select] = {}
+
+
+def _statement(documents: int) -> sa.Select:
+    """The one select: each named record LEFT JOINed by its unique key, plus EXISTS columns."""
+    if documents not in _STATEMENTS:
+        _STATEMENTS[documents] = _build(documents)
+    return _STATEMENTS[documents]
+
+
+def _build(documents: int) -> sa.Select:
+    pharmacy, site = Site.__table__.alias("pharmacy"), Site.__table__.alias("receiving")
+    prescriber, patient = (
         Prescriber.__table__.alias("prescriber"),
         Patient.__table__.alias("patient"),
-        Course.__table__.alias("course"),
     )
-
-
-def _statement(requester, request, today: date, key, versions) -> sa.Select:
-    """The one select: each named record LEFT JOINed by its unique key, plus EXISTS columns."""
-    pharmacy, site, prescriber, patient, course = _tables()
+    course = Course.__table__.alias("course")
     anchor = sa.select(sa.literal_column("1").label("one")).subquery("anchor")
-    code = _identifier(request.get("infusion_site_id"), SITE_ID_PREFIX)
-    patient_id = _identifier(request.get("patient_id"), "P")
     joined = (
-        anchor.outerjoin(pharmacy, pharmacy.c.id == requester.site_id)
-        .outerjoin(site, site.c.site_code == code)
-        .outerjoin(prescriber, prescriber.c.npi == request.get("prescriber_npi"))
+        anchor.outerjoin(pharmacy, pharmacy.c.id == sa.bindparam("pharmacy_id"))
+        .outerjoin(site, site.c.site_code == sa.bindparam("site_code"))
+        .outerjoin(prescriber, prescriber.c.npi == sa.bindparam("npi"))
         .outerjoin(patient, sa.and_(
-            patient.c.rems_id == patient_id, patient.c.date_of_birth == request["date_of_birth"]
+            patient.c.rems_id == sa.bindparam("rems_id"),
+            patient.c.date_of_birth == sa.bindparam("born"),
         ))
         .outerjoin(course, sa.and_(course.c.patient_id == patient.c.id, course.c.status.in_(OPEN)))
     )  # fmt: skip
@@ -111,7 +134,7 @@ def _statement(requester, request, today: date, key, versions) -> sa.Select:
         patient.c.id.label("pt_id"), patient.c.rems_id.label("pt_rems_id"),
         patient.c.status.label("pt_status"), patient.c.prescriber_id.label("pt_prescriber_id"),
         *(c.label(f"co_{c.name}") for c in _course_columns(course)),
-        *_fact_columns(patient, course, requester, today, key, versions),
+        *_fact_columns(patient, course, documents),
         *cache.stamp_columns(),
     ]  # fmt: skip
     return sa.select(*columns).select_from(joined)
@@ -123,31 +146,32 @@ def _course_columns(course) -> list:
             c.first_dose_on, c.first_dose_by, c.last_dose_on]  # fmt: skip
 
 
-def _fact_columns(patient, course, requester, today, key, versions) -> list:
-    """Correlated subqueries: acknowledgments, authorizations to settle, the earlier decision."""
+def _fact_columns(patient, course, documents: int) -> list:
+    """Correlated subqueries: acknowledgments of each required document (its current version,
+    and any version), authorizations to settle, the earlier decision for this key."""
     ack = Acknowledgment.__table__
     columns = []
-    for index, (code, current) in enumerate(_current(versions, today).items()):
+    for index in range(documents):
         seen = sa.select(ack.c.id).where(ack.c.patient_id == patient.c.id)
-        if current is not None:
-            current_id = current.id
-            columns.append(sa.exists(seen.where(ack.c.document_version_id == current_id)))
-        else:
-            columns.append(sa.false())
-        columns[-1] = columns[-1].label(f"ack_{index}")
-        any_version = seen.where(ack.c.document_version_id.in_(versions.ids_of(code) or [0]))
-        columns.append(sa.exists(any_version).label(f"any_{index}"))
+        current = seen.where(ack.c.document_version_id == sa.bindparam(f"ack_id_{index}"))
+        columns.append(sa.exists(current).label(f"ack_{index}"))
+        ids = sa.bindparam(f"any_ids_{index}", expanding=True)
+        columns.append(
+            sa.exists(seen.where(ack.c.document_version_id.in_(ids))).label(f"any_{index}")
+        )
     auth = Authorization.__table__
     lapsed = sa.select(auth.c.id).where(
-        auth.c.course_id == course.c.id, auth.c.status.in_(LIVE), auth.c.valid_until < today
+        auth.c.course_id == course.c.id,
+        auth.c.status.in_(LIVE),
+        auth.c.valid_until < sa.bindparam("today"),
     )
     columns.append(sa.exists(lapsed).label("to_settle"))
     decision = AuthorizationDecision.__table__
     earlier = sa.select(decision.c.id).where(
-        decision.c.requested_by_id == requester.id, decision.c.idempotency_key == key
+        decision.c.requested_by_id == sa.bindparam("requester_id"),
+        decision.c.idempotency_key == sa.bindparam("key"),
     )
-    earlier_id = earlier.scalar_subquery() if key else sa.null()
-    columns.append(earlier_id.label("earlier_id"))
+    columns.append(earlier.scalar_subquery().label("earlier_id"))
     return columns
 
 
