@@ -58,20 +58,23 @@ def _configure(app: Flask, overrides: dict[str, Any]) -> None:
     )
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set.")
-    _size_pool(app)
+    _engine_options(app)
 
 
-def _size_pool(app: Flask) -> None:
-    """PostgreSQL: a pool sized for the worker's threads, checked before use (explicit
-    SQLALCHEMY_ENGINE_OPTIONS win). SQLite keeps SQLAlchemy's defaults."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        return
-    options = {
-        "pool_size": app.config.get("REMS_DB_POOL_SIZE", 4),
-        "max_overflow": app.config.get("REMS_DB_MAX_OVERFLOW", 4),
-        "pool_pre_ping": True,
-        "pool_recycle": 1800,
-    }
+def _engine_options(app: Flask) -> None:
+    """JSON columns stored in the canonical spelling (sorted keys, no spaces), which exports
+    can copy as they are. PostgreSQL: a pool sized for the worker's threads, checked before use.
+    Explicit SQLALCHEMY_ENGINE_OPTIONS win; SQLite keeps SQLAlchemy's pool defaults."""
+    from rems.db import canonical_json
+
+    options: dict[str, Any] = {"json_serializer": canonical_json}
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options |= {
+            "pool_size": app.config.get("REMS_DB_POOL_SIZE", 4),
+            "max_overflow": app.config.get("REMS_DB_MAX_OVERFLOW", 4),
+            "pool_pre_ping": True,
+            "pool_recycle": 1800,
+        }
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **options,
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),

@@ -69,4 +69,4 @@ def test_postgresql_gets_a_pool_sized_for_the_workers_and_checked_before_use():
     assert options["pool_size"] == 8 and options["pool_pre_ping"] is True
     assert options["max_overflow"] == 4 and options["pool_recycle"] == 1800
     sqlite = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"})
-    assert "pool_size" not in sqlite.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+    assert "pool_size" not in sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"]

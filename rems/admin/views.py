@@ -11,7 +11,7 @@ from rems.auth.models import Role, User
 from rems.auth.permissions import current_actor, roles
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
-from rems.common.pagination import paginate
+from rems.common.pagination import seek_page
 from rems.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -23,7 +23,8 @@ def user_list():
     """Every account, searchable and filtered by role and status, a page at a time."""
     filters = UserFilterForm(request.args)
     statement = user_list_statement(filters.q.data, filters.role.data, filters.status.data)
-    return render_template("admin/users.html", filters=filters, page=paginate(statement))
+    page = seek_page(statement, [User.username])
+    return render_template("admin/users.html", filters=filters, page=page)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

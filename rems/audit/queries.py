@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -43,14 +44,23 @@ def events_statement(filters: EventFilter) -> sa.Select:
 
 
 def entity_types(session) -> list[str]:
-    """The kinds of record the trail mentions, for the filter's choices."""
-    return list(
-        session.scalars(
-            sa.select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)
-        )
-    )
+    """The kinds of record the trail mentions, for the filter's choices: a loose index scan
+    (one index seek per kind) rather than a DISTINCT over every event."""
+    table = AuditEvent.__table__
+    column = table.c.entity_type
+    first = sa.select(sa.func.min(column).label("kind"))
+    kinds = first.cte("kinds", recursive=True)
+    following = sa.select(
+        sa.select(sa.func.min(column)).where(column > kinds.c.kind).scalar_subquery()
+    ).where(kinds.c.kind.is_not(None))
+    kinds = kinds.union_all(following)
+    return list(session.scalars(sa.select(kinds.c.kind).where(kinds.c.kind.is_not(None))))
 
 
+EXPORT_COLUMNS = (
+    "seq", "occurred_at", "actor_label", "action", "entity_type", "entity_id",
+    "old_values", "new_values", "reason", "request_id", "ip", "row_hash",
+)  # fmt: skip
 EXPORT_HEADER = (
     "seq", "occurred_at_utc", "actor", "action", "entity_type", "entity_id",
     "old_values", "new_values", "reason", "request_id", "ip", "row_hash",
@@ -58,22 +68,33 @@ EXPORT_HEADER = (
 
 
 def export_rows(session, filters: EventFilter):
-    """The filtered events as CSV rows, streamed from the database in batches."""
-    from rems.db import canonical_json
+    """The filtered events as CSV rows: a Core select of the columns, streamed from the
+    database in batches (no ORM objects); the JSON values read as text and written in their
+    canonical spelling."""
+    table = AuditEvent.__table__
+    columns = [
+        sa.cast(table.c[name], sa.Text).label(name) if name in JSON_COLUMNS else table.c[name]
+        for name in EXPORT_COLUMNS
+    ]
+    statement = events_statement(filters).with_only_columns(*columns)
+    result = session.connection().execute(statement.execution_options(yield_per=2000))
+    for row in result:
+        yield (*row[:6], _json_cell(row.old_values), _json_cell(row.new_values), *row[8:])
 
-    statement = events_statement(filters).execution_options(yield_per=500)
-    for event in session.scalars(statement):
-        yield (
-            event.seq,
-            event.occurred_at,
-            event.actor_label,
-            event.action,
-            event.entity_type,
-            event.entity_id,
-            canonical_json(event.old_values) if event.old_values is not None else "",
-            canonical_json(event.new_values) if event.new_values is not None else "",
-            event.reason,
-            event.request_id,
-            event.ip,
-            event.row_hash,
-        )
+
+JSON_COLUMNS = frozenset({"old_values", "new_values"})
+#: canonical_json (rems.db) as one reusable encoder: sorted keys, no spaces (stored JSON
+#: holds no dates, so no default is needed).
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
+def _json_cell(text: str | None) -> str:
+    """Stored JSON text in its canonical spelling; empty for none (SQL NULL or JSON null).
+    Text stored canonical already (the app's JSON serializer) is copied as it is; older text,
+    with spaces after separators, is parsed and written again."""
+    if text is None or text == "null":
+        return ""
+    if ", " not in text and ": " not in text:
+        return text
+    value = json.loads(text)
+    return "" if value is None else _canonical(value)

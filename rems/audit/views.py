@@ -11,9 +11,9 @@ from rems.audit.verify import verify_chain
 from rems.auth.models import Role
 from rems.auth.permissions import roles
 from rems.common.clock import utcnow
-from rems.common.csvsafe import csv_lines
+from rems.common.csvsafe import csv_chunks
 from rems.common.forms import options
-from rems.common.pagination import paginate
+from rems.common.pagination import seek_page
 from rems.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -33,7 +33,7 @@ def _filter_form() -> EventFilterForm:
 def event_list():
     """The trail, newest first, filtered and paged."""
     form = _filter_form()
-    page = paginate(events_statement(form.to_filter()))
+    page = seek_page(events_statement(form.to_filter()), [AuditEvent.seq], descending=True)
     return render_template("audit/events.html", form=form, page=page)
 
 
@@ -53,7 +53,7 @@ def event_export():
     filename = f"rems-audit-{utcnow():%Y%m%dT%H%M%SZ}.csv"
     rows = export_rows(db.session, filters)
     return Response(
-        stream_with_context(csv_lines(EXPORT_HEADER, rows)),
+        stream_with_context(csv_chunks(EXPORT_HEADER, rows)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -41,6 +41,8 @@ class User(UserMixin, db.Model):
     """A person who signs in. Patients never do."""
 
     __tablename__ = "user_account"
+    #: The account list filtered by role, by username (its keyset).
+    __table_args__ = (sa.Index("ix_user_account_role_username", "role", "username"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(80), unique=True)  # stored lower-case

@@ -34,6 +34,8 @@ class Authorization(db.Model):
         sa.CheckConstraint("doses > 0", name="doses_positive"),
         sa.CheckConstraint("doses_given >= 0 AND doses_given <= doses", name="doses_given_range"),
         sa.CheckConstraint("valid_until >= valid_from", name="validity_ordered"),
+        #: A pharmacy's list, newest first (its keyset).
+        sa.Index("ix_authorization_pharmacy_order", "pharmacy_site_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

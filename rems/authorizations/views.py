@@ -28,7 +28,7 @@ from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
 from rems.common.identifiers import normalize_identifier
-from rems.common.pagination import paginate
+from rems.common.pagination import seek_page
 from rems.common.transactions import writing
 from rems.courses.settling import needs_settling, settle_authorization
 from rems.extensions import db
@@ -64,7 +64,7 @@ def visible_or_404(number: str) -> Authorization:
 def live_list():
     """The pharmacy's live authorizations, newest first, each with its reversal form."""
     site = site_that("dispenses")
-    page = paginate(live_for_pharmacy(site.id))
+    page = seek_page(live_for_pharmacy(site.id), [Authorization.id], descending=True)
     rows = forms.authorization_rows(db.session, page.items, today())
     return render_template("authorizations/list.html", site=site, page=page, rows=rows)
 

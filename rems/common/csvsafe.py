@@ -12,6 +12,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 def safe_cell(value: Any) -> str:
     """A cell as text; text that a spreadsheet would read as a formula gets a leading quote."""
+    if type(value) is str:  # the common case first: most cells are text
+        return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -31,6 +33,24 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
     for row in rows:
         writer.writerow([safe_cell(value) for value in row])
         yield _drain(buffer)
+
+
+def csv_chunks(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], *, rows_per_chunk: int = 1000
+) -> Iterator[str]:
+    """The CSV text in chunks of `rows_per_chunk` rows, for a long streamed download: one
+    write to the socket per chunk instead of one per row, memory bounded by the chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    pending = 0
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+        pending += 1
+        if pending == rows_per_chunk:
+            yield _drain(buffer)
+            pending = 0
+    yield _drain(buffer)
 
 
 def _drain(buffer: io.StringIO) -> str:

@@ -27,6 +27,11 @@ class Patient(db.Model):
     __tablename__ = "patient"
     __table_args__ = (
         sa.Index("ix_patient_name_dob", "last_name", "first_name", "date_of_birth"),
+        #: The patient list's order (its keyset), within one prescriber and overall; and the
+        #: first-name prefix search within one prescriber.
+        sa.Index("ix_patient_prescriber_order", "prescriber_id", "last_name", "first_name", "id"),
+        sa.Index("ix_patient_order", "last_name", "first_name", "id"),
+        sa.Index("ix_patient_prescriber_first_name", "prescriber_id", "first_name"),
         sa.CheckConstraint(
             "status <> 'closed' OR (closed_on IS NOT NULL AND close_reason IS NOT NULL)",
             name="closed_has_date_and_reason",

@@ -43,21 +43,58 @@ def patient_for(session: Session, user: User, patient_id: str) -> Patient | None
     return session.scalar(visible_patients(user).where(Patient.rems_id == code))
 
 
-def patient_list(user: User, q: str | None, status: str | None) -> sa.Select:
-    """The user's patients, searched by name or REMS ID, filtered by status, by name."""
-    statement = visible_patients(user).order_by(Patient.last_name, Patient.first_name, Patient.id)
-    if q and q.strip():
-        pattern = f"%{q.strip().lower()}%"
-        statement = statement.where(
-            sa.or_(
-                sa.func.lower(Patient.last_name).like(pattern),
-                sa.func.lower(Patient.first_name).like(pattern),
-                Patient.rems_id == normalize_identifier(q),
-            )
-        )
+def patient_list(
+    user: User, q: str | None, status: str | None, prescriber_ids: list[int] | None = None
+) -> sa.Select:
+    """The user's patients, searched by name or REMS ID prefix, filtered by status. A list of
+    `prescriber_ids` (see `own_prescriber_ids`) lets one prescriber's list walk its index in
+    order instead of sorting every patient the user may see."""
+    statement = visible_patients(user)
+    if prescriber_ids is not None:
+        statement = sa.select(Patient).where(Patient.prescriber_id.in_(prescriber_ids))
+        if len(prescriber_ids) == 1:
+            statement = sa.select(Patient).where(Patient.prescriber_id == prescriber_ids[0])
     if status:
         statement = statement.where(Patient.status == status)
+    if q and q.strip():  # each prefix an index seek of its own, the matches united by id
+        found = [statement.with_only_columns(Patient.id).where(t) for t in _search(q.strip())]
+        statement = sa.select(Patient).where(Patient.id.in_(sa.union(*found)))
     return statement
+
+
+#: The list's order, which is also its keyset (see rems.common.pagination.seek_page).
+PATIENT_LIST_ORDER = (Patient.last_name, Patient.first_name, Patient.id)
+
+
+def own_prescriber_ids(session: Session, user: User) -> list[int] | None:
+    """The ids of the prescribers whose patients a prescriber or delegate sees (None: all)."""
+    allowed = visible_prescriber_ids(user)
+    return None if allowed is None else list(session.scalars(allowed))
+
+
+def _search(text: str) -> list:
+    """Names starting with the text (as typed, lower, Capitalised or UPPER case) or a REMS ID
+    starting with it: prefix ranges the name and ID indexes answer without reading every row."""
+    spellings = {text, text.lower(), text.capitalize(), text.upper(), text.title()}
+    terms = [
+        prefix_range(column, spelling)
+        for column in (Patient.last_name, Patient.first_name)
+        for spelling in sorted(spellings)
+    ]
+    code = normalize_identifier(text)
+    if code.startswith(PATIENT_ID_PREFIX) and code.isalnum():
+        terms.append(prefix_range(Patient.rems_id, code))
+    return terms
+
+
+def prefix_range(column, prefix: str):
+    """`column` starts with `prefix`, as a range an index can seek (the LIKE keeps it exact
+    whatever the collation; the range lets the planner use the index)."""
+    like = column.startswith(prefix, autoescape=True)
+    if ord(prefix[-1]) >= 0x10FFFF:
+        return like
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return sa.and_(column >= prefix, column < upper, like)
 
 
 def possible_duplicates(session: Session, first_name: str, last_name: str, born) -> list[Patient]:

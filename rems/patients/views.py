@@ -14,7 +14,7 @@ from rems.auth.permissions import current_actor, roles, signed_in
 from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
-from rems.common.pagination import paginate
+from rems.common.pagination import paginate, seek_page
 from rems.documents import services as documents
 from rems.documents.models import DocumentVersion
 from rems.extensions import db
@@ -58,8 +58,12 @@ def _to_patient(rems_id: str):
 def patient_list():
     """The patients the user may see, searched by name or REMS ID, filtered by status."""
     filters = forms.PatientFilterForm(request.args)
-    statement = queries.patient_list(current_actor(), filters.q.data, filters.status_value())
-    page = paginate(statement.options(selectinload(Patient.prescriber)))
+    user = current_actor()
+    own = queries.own_prescriber_ids(db.session, user)
+    statement = queries.patient_list(user, filters.q.data, filters.status_value(), own)
+    page = seek_page(
+        statement, list(queries.PATIENT_LIST_ORDER), options=[selectinload(Patient.prescriber)]
+    )
     may_enroll = current_actor().role in OWN_TEAM
     return render_template("patients/list.html", filters=filters, page=page, may_enroll=may_enroll)
 
