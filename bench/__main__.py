@@ -64,6 +64,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=_positive, default=2, help="wrk threads")
     sizes = "gate scenario: enrolled patients of each database compared (comma-separated)"
     parser.add_argument("--patients", type=_sizes, default="1000,100000", help=sizes)
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync",
+                        help="gunicorn worker class")  # fmt: skip
+    parser.add_argument("--worker-threads", type=_positive, default=4,
+                        help="threads per worker with --worker-class gthread")  # fmt: skip
     only_help = "one scenario, or one measurement of it: " + ", ".join(_only_choices())
     parser.add_argument("--only", choices=_only_choices(), metavar="SCENARIO", help=only_help)
     args = parser.parse_args(argv)
@@ -94,7 +98,8 @@ def _preamble(options: harness.Options) -> None:
     print(f"Load generator: {version}")
     print(
         f"Each measurement: {options.duration} s, {options.connections} connections, "
-        f"{options.threads} threads; gunicorn -w 2 (sync workers) on 127.0.0.1; "
+        f"{options.threads} threads; gunicorn -w 2 "
+        f"{' '.join(harness.GUNICORN_OPTIONS) or '(sync workers)'} on 127.0.0.1; "
         f"{os.cpu_count()} CPU cores shared by server, database and load generator."
     )
     hashing = ", ".join(f"{k}={v}" for k, v in harness.CHEAP_HASHING.items())
@@ -120,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     options = harness.Options(args.duration, args.connections, args.threads)
     gate.SIZES = args.patients
+    if args.worker_class == "gthread":
+        harness.GUNICORN_OPTIONS[:] = ["-k", "gthread", "--threads", str(args.worker_threads)]
     _preamble(options)
     rows: list[report.Row] = []
     ok = True

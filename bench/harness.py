@@ -42,6 +42,8 @@ BENCH_LIMITS = {
 }
 SECRET_KEY = secrets.token_hex(32)
 SERVER_START_TIMEOUT = 30.0
+#: Extra gunicorn options for every server (`--worker-class gthread --threads 4`, say).
+GUNICORN_OPTIONS: list[str] = []
 SERVER_STOP_TIMEOUT = 15.0
 #: Socket errors above this share of the requests fail a measurement (any 4xx/5xx fails it).
 SOCKET_ERROR_LIMIT = 0.01
@@ -209,6 +211,12 @@ class Server:
         """The absolute URL of `path` on this server."""
         return self.base_url + path
 
+    def worker_pids(self) -> list[int]:
+        """The worker processes gunicorn forked (Linux /proc)."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        return [int(p) for p in children.read_text().split()] if children.exists() else []
+
     def log_tail(self, lines: int = 40) -> str:
         """The last lines gunicorn and the app wrote."""
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -227,7 +235,7 @@ def running_server(database_url: str, workers: int = 2, label: str = "app") -> I
     """gunicorn (sync workers) on a free loopback port, up once /api/v1/ping answers."""
     port = free_port()
     log_path = run_dir() / f"gunicorn-{label}-{port}.log"
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers)]
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), *GUNICORN_OPTIONS]
     command += ["-b", f"{LOOPBACK}:{port}", *_private_control_socket(), "wsgi:app"]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -346,6 +354,11 @@ def _fetch(opener: urllib.request.OpenerDirector, url: str, data: bytes | None =
             return response.geturl(), response.read().decode()
     except urllib.error.HTTPError as error:
         raise BenchError(f"{url} answered {error.code} {error.reason}") from None
+
+
+def loopback(url: str) -> str:
+    """`url` itself, after checking it points at 127.0.0.1 (for scenario modules)."""
+    return _loopback(url)
 
 
 def _loopback(url: str) -> str:

@@ -20,7 +20,7 @@ class Row:
 
 
 HEADER = ("scenario", "database", "req/s", "req/s vs ping", "p50 ms", "p50 vs ping", "p99 ms")
-HEADER += ("errors", "result")
+HEADER += ("p99/p50", "errors", "result")
 
 
 def _ratio(value: float, reference: float) -> str:
@@ -34,6 +34,7 @@ def _cells(row: Row) -> tuple[str, ...]:
     return (
         result.name, row.database, f"{result.rps:.1f}", _ratio(result.rps, ping.rps),
         f"{result.p50_ms:.2f}", _ratio(result.p50_ms, ping.p50_ms), f"{result.p99_ms:.2f}",
+        f"{result.p99_ms / result.p50_ms:.1f}×" if result.p50_ms else "n/a",
         f"{result.errors}/{result.requests}", "FAILED" if result.failed else "ok",
     )  # fmt: skip
 

@@ -164,12 +164,48 @@ def build_cast(prescribers: int, today: date) -> dict:
     return cast
 
 
+# --- Stage 3: one chained audit event per bulk patient, for the audit-trail CSV -----------
+
+
+def bulk_audit(connection: sa.Connection, made: list) -> int:
+    """A `patient.enrolled` event per bulk patient, appended to the chain (hashes computed as
+    the trail does), inserted in batches: the trail then holds ~one event per patient."""
+    from types import SimpleNamespace
+
+    from rems.audit.models import AuditEvent
+    from rems.audit.trail import GENESIS_HASH, compute_row_hash
+    from rems.common.clock import utcnow
+
+    table = AuditEvent.__table__
+    head = connection.execute(
+        sa.select(table.c.seq, table.c.row_hash).order_by(table.c.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (head.seq, head.row_hash) if head else (0, GENESIS_HASH)
+    at, rows = utcnow(), []
+    for rems_id, _, _, patient_id in made:
+        seq += 1
+        row = SimpleNamespace(
+            seq=seq, occurred_at=at, actor_id=None, actor_label="bench:seed",
+            action="patient.enrolled", entity_type="patient", entity_id=str(patient_id),
+            old_values={"status": "pending"}, new_values={"rems_id": rems_id, "status": "enrolled"},
+            reason=None, request_id=None, ip=None, prev_hash=prev_hash,
+        )  # fmt: skip
+        row.row_hash = prev_hash = compute_row_hash(row)
+        rows.append(vars(row))
+        if len(rows) >= BATCH:
+            connection.execute(sa.insert(table), rows)
+            rows = []
+    if rows:
+        connection.execute(sa.insert(table), rows)
+    return len(made)
+
+
 # --- Stage 2: the rest, in bulk ---------------------------------------------------------------
 
 
 def bulk_patients(connection: sa.Connection, templates: list[tuple[int, str]], count: int, rng):
     """`count` copies of the templates (round robin), each with its course, baseline rows and
-    acknowledgments; returns (rems_id, date_of_birth, npi) of every copy."""
+    acknowledgments; returns (rems_id, date_of_birth, npi, id) of every copy."""
     from rems.common.identifiers import new_identifier
     from rems.courses.models import BaselineTest, Course
     from rems.documents.models import Acknowledgment
@@ -222,7 +258,7 @@ def bulk_patients(connection: sa.Connection, templates: list[tuple[int, str]], c
                 row | {"id": next_id["acknowledgment"], "patient_id": patient_id}
             )
             next_id["acknowledgment"] += 1
-        made.append((rems_id, born.isoformat(), npi))
+        made.append((rems_id, born.isoformat(), npi, patient_id))
         if len(rows["patient"]) >= BATCH:
             flush()
     flush()
@@ -296,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         templates = cast.pop("templates")
         with db.engine.begin() as connection:
             made = bulk_patients(connection, templates, args.patients - len(templates), rng)
+            bulk_audit(connection, made)
         timings["bulk_s"] = round(time.perf_counter() - started, 2)
         _log(f"{len(made)} patients (+ courses, baseline tests, acknowledgments) bulk-inserted "
              f"in {timings['bulk_s']} s")  # fmt: skip
@@ -307,18 +344,26 @@ def main(argv: list[str] | None = None) -> int:
         with db.engine.connect() as connection:
             counts = {
                 name: connection.scalar(sa.text(f"SELECT count(*) FROM {name}"))  # noqa: S608
-                for name in ("patient", "course", "baseline_test", "acknowledgment")
+                for name in ("patient", "course", "baseline_test", "acknowledgment", "audit_event")
             }
         db.engine.dispose()
     sample = rng.sample(made, args.targets + args.readers)
     pick = [
-        {"patient_id": p, "date_of_birth": born, "prescriber_npi": npi} for p, born, npi in sample
+        {"patient_id": p, "date_of_birth": born, "prescriber_npi": npi}
+        for p, born, npi, _ in sample
     ]
     print(json.dumps({
-        **cast, "counts": counts, "timings": timings,
+        **cast, "counts": counts, "timings": timings, "password": PASSWORD,
+        "search": _search_name(made),
         "targets": pick[: args.targets], "readers": pick[args.targets :],
     }))  # fmt: skip
     return 0
+
+
+def _search_name(made: list) -> str:
+    """The last name of a bulk patient of the first prescriber (`bench-dr-0`), for the search."""
+    index = (len(made) // 2) - (len(made) // 2) % 4  # copies go round robin: index % 4 == 0
+    return f"Bulk{index:06d}"
 
 
 if __name__ == "__main__":
