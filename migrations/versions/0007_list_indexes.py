@@ -1,7 +1,7 @@
 """Indexes that match the long lists' order and filters (keyset pages, prefix search).
 
-Revision ID: 0005_list_indexes
-Revises: 0004_notifications
+Revision ID: 0007_list_indexes
+Revises: 0006_prior_treatment
 Create Date: 2026-11-29 01:50:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0005_list_indexes'
-down_revision = '0004_notifications'
+revision = '0007_list_indexes'
+down_revision = '0006_prior_treatment'
 branch_labels = None
 depends_on = None
 
