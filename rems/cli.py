@@ -153,6 +153,7 @@ def backup(output: Path | None):
 def install(app: Flask) -> None:
     """Attach the command group, with the demo data's command in it."""
     from rems.demo.command import demo
+    from rems.monitoring import cli as monitoring_cli  # noqa: F401
 
     rems_cli.add_command(demo)
     app.cli.add_command(rems_cli)

@@ -7,7 +7,13 @@ from rems.certification.models import AssessmentAttempt, CertificationSubmission
 from rems.courses.models import BaselineTest, Course
 from rems.documents.models import Acknowledgment, Document, DocumentVersion
 from rems.infusions.models import Infusion
-from rems.monitoring.models import AdverseEvent, LabResult, MonitoringWaiver
+from rems.monitoring.models import (
+    AdverseEvent,
+    LabResult,
+    MonitoringStatus,
+    MonitoringWaiver,
+    ResultAmendment,
+)
 from rems.notifications.models import Notification
 from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber, PrescriberDelegate
@@ -31,12 +37,14 @@ __all__ = [
     "Infusion",
     "LabResult",
     "LoginAttempt",
+    "MonitoringStatus",
     "MonitoringWaiver",
     "Notification",
     "Patient",
     "Prescriber",
     "PrescriberDelegate",
     "PriorDose",
+    "ResultAmendment",
     "Role",
     "Signature",
     "Site",

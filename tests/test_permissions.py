@@ -84,6 +84,7 @@ EXPECTED: dict[str, object] = {
     "api.authorizations.authorization_read": ALL,
     "api.authorizations.authorization_reversal": frozenset({Role.SITE_STAFF}),
     "api.authorizations.infusion_record": frozenset({Role.SITE_STAFF}),
+    "api.monitoring.results_batch": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "courses.authorize": PRESCRIBER,
     "courses.close": PRESCRIBER,
     "authorizations.live_list": frozenset({Role.SITE_STAFF}),

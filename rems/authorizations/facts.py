@@ -7,13 +7,14 @@ acknowledgments of the current document versions, whether a live authorization o
 past its last day, and the decision an earlier request with the same Idempotency-Key produced.
 Document versions come from a per-server cache whose stamp is read in the same select.
 
-To add a fact (overdue monitoring, say): add labelled columns in `_fact_columns` (a scalar or
-EXISTS subquery correlated on the patient) and read them in `_facts_from_row`.
+To add a fact: add labelled columns in `_fact_columns` (a scalar or EXISTS subquery correlated on
+the patient) and read them in `_facts_from_row`. Overdue monitoring is one such EXISTS column;
+only when it is true does a second read name the overdue tests for the warning.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -30,6 +31,8 @@ from rems.courses.models import Course, CourseStatus
 from rems.documents import cache
 from rems.documents.models import Acknowledgment
 from rems.documents.rules import current_versions, missing_acknowledgments
+from rems.monitoring.models import MonitoringStatus
+from rems.monitoring.queries import overdue_tests
 from rems.patients.models import Patient, PatientStatus
 from rems.prescribers.models import Prescriber
 from rems.sites.models import Site
@@ -72,7 +75,19 @@ def gather_facts(
     if not cache.is_current(versions, row.versions_count, row.versions_max_id):
         versions = cache.reload_versions(session)
         row = _read(session, requester, request, today, key, versions)
-    return _facts_from_row(row, requester, request, today, versions)
+    gathered = _facts_from_row(row, requester, request, today, versions)
+    if row.monitoring_overdue:  # one more indexed read, only when a warning will name tests
+        named = _overdue(session, row.pt_id, today)
+        gathered = replace(gathered, facts=replace(gathered.facts, monitoring_overdue=named))
+    return gathered
+
+
+def _overdue(session: Session, patient_id: int, today: date) -> tuple[str, ...]:
+    """The patient's overdue monitoring tests, named with the oldest due date."""
+    return tuple(
+        f"{test.name} (due {test.due_on.isoformat()})"
+        for test in overdue_tests(session, patient_id, today)
+    )
 
 
 def _read(session: Session, requester, request, today: date, key, versions):
@@ -148,7 +163,8 @@ def _course_columns(course) -> list:
 
 def _fact_columns(patient, course, documents: int) -> list:
     """Correlated subqueries: acknowledgments of each required document (its current version,
-    and any version), authorizations to settle, the earlier decision for this key."""
+    and any version), authorizations to settle, overdue monitoring (the stored state's
+    `overdue_after` before today), the earlier decision for this key."""
     ack = Acknowledgment.__table__
     columns = []
     for index in range(documents):
@@ -166,6 +182,11 @@ def _fact_columns(patient, course, documents: int) -> list:
         auth.c.valid_until < sa.bindparam("today"),
     )
     columns.append(sa.exists(lapsed).label("to_settle"))
+    status = MonitoringStatus.__table__
+    overdue = sa.select(status.c.patient_id).where(
+        status.c.patient_id == patient.c.id, status.c.overdue_after < sa.bindparam("today")
+    )
+    columns.append(sa.exists(overdue).label("monitoring_overdue"))
     decision = AuthorizationDecision.__table__
     earlier = sa.select(decision.c.id).where(
         decision.c.requested_by_id == sa.bindparam("requester_id"),

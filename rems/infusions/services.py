@@ -23,6 +23,7 @@ from rems.courses.models import Course, CourseStatus
 from rems.courses.settling import settle_authorization
 from rems.infusions.models import Infusion, Reaction
 from rems.infusions.rules import InfusionFacts, infusion_errors
+from rems.monitoring.services import refresh_patient
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,7 @@ def record_infusion(
     delayed = previous is not None and record["administered_on"] > previous + timedelta(days=1)
     _take_dose(session, authorization, course, record["administered_on"])
     infusion = _store(session, authorization, course, actor, record, dose_number, delayed)
+    refresh_patient(session, course.patient_id, today=today)
     warnings = (
         (
             {

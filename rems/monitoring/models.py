@@ -1,8 +1,10 @@
-"""Monitoring results, administrator waivers of monitoring items, and adverse events."""
+"""Monitoring results and their amendments, administrator waivers of monitoring items, the
+stored monitoring state per patient and test (see rems.monitoring.services), adverse events."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,6 +17,8 @@ class LabResult(db.Model):
 
     __tablename__ = "lab_result"
     __table_args__ = (sa.Index("ix_lab_result_patient_test", "patient_id", "test_code"),)
+    #: Column names of the values an amendment may change (the old ones stay in its history).
+    AMENDABLE = ("test_code", "collected_on", "value", "unit", "abnormal")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"))
@@ -30,6 +34,24 @@ class LabResult(db.Model):
     batch_id: Mapped[str | None] = mapped_column(sa.String(36))
     entered_at: Mapped[datetime]
     entered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    #: How many times the result was amended; each amendment keeps the values it replaced.
+    amendments: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class ResultAmendment(db.Model):
+    """A correction of a result: the values before and after, why, who. Results are never
+    deleted; their history is these rows."""
+
+    __tablename__ = "result_amendment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(sa.ForeignKey("lab_result.id"), index=True)
+    #: The values the amendment replaced, and the values it set (test, date, value, unit, flag).
+    old_values: Mapped[dict[str, Any]]
+    new_values: Mapped[dict[str, Any]]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    amended_at: Mapped[datetime]
+    amended_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
 
 
 class MonitoringWaiver(db.Model):
@@ -45,6 +67,41 @@ class MonitoringWaiver(db.Model):
     reason: Mapped[str] = mapped_column(sa.Text)
     waived_at: Mapped[datetime]
     waived_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    #: The administrator's e-signature of the waiver (password asked again).
+    signature_id: Mapped[int] = mapped_column(sa.ForeignKey("signature.id"))
+
+
+class MonitoringStatus(db.Model):
+    """Where one patient stands on one monitored test, kept current by refresh_patient in the
+    transaction of every write that changes the schedule. The earliest unresolved item's dates
+    are columns, so due and overdue are date comparisons in SQL at read time."""
+
+    __tablename__ = "monitoring_status"
+    __table_args__ = (
+        sa.Index("ix_monitoring_status_worklist", "prescriber_id", "next_window_start"),
+        sa.Index("ix_monitoring_status_overdue", "prescriber_id", "overdue_after"),
+    )
+
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), primary_key=True)
+    test_code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    #: The patient's prescriber of record (copied, so a worklist reads one table).
+    prescriber_id: Mapped[int] = mapped_column(sa.ForeignKey("prescriber.id"))
+    #: The first dose (items are due from it) and the last day of monitoring.
+    anchor_on: Mapped[date]
+    ends_on: Mapped[date]
+    #: The earliest item neither satisfied, waived nor closed; all None when there is none.
+    next_k: Mapped[int | None]
+    next_due_on: Mapped[date | None]
+    #: The first day a result counts for that item: from then on it is due.
+    next_window_start: Mapped[date | None]
+    #: Its due date + grace: from the day after, it is overdue.
+    overdue_after: Mapped[date | None]
+    #: Every unresolved item number, as ranges ("1-3,5,7-48").
+    open_items: Mapped[str] = mapped_column(sa.String(400))
+    satisfied: Mapped[int]
+    waived: Mapped[int]
+    closed: Mapped[int]
+    items_total: Mapped[int]
 
 
 class AdverseEvent(db.Model):

@@ -13,6 +13,7 @@ from rems.common.clock import today
 from rems.documents.queries import acknowledgments_of, patient_missing_documents
 from rems.errors import api_error
 from rems.extensions import db
+from rems.monitoring.queries import summary as monitoring_summary
 from rems.patients.models import Patient
 from rems.patients.presenters import courses_of
 from rems.patients.queries import PATIENT_ID_PREFIX, patient_for
@@ -27,11 +28,10 @@ PATIENT_ID = identifier_schema(PATIENT_ID_PREFIX, "A REMS patient ID", "rems-pat
 @signed_in
 @operation(
     "lookupPatient",
-    "A patient's enrollment, acknowledgments and courses, by REMS patient ID",
+    "A patient's enrollment, acknowledgments, courses and monitoring, by REMS patient ID",
     description="For the prescriber of record, their delegates, administrators and auditors. "
     "Anyone else, site staff included, gets the same 404 as for an unknown or mistyped ID, so "
-    "the answer never tells whether a patient exists. The monitoring summary (compliant, due "
-    "and overdue items) is not included yet: monitoring is not built.",
+    "the answer never tells whether a patient exists.",
     params=(Param("patient_id", "path", "The REMS patient ID.", PATIENT_ID),),
     answers={
         200: Answer("The patient.", PatientLookup),
@@ -40,8 +40,8 @@ PATIENT_ID = identifier_schema(PATIENT_ID_PREFIX, "A REMS patient ID", "rems-pat
     },
 )
 def patient_lookup(patient_id: str):
-    """The patient's status, prescriber of record, acknowledgments, missing documents and
-    courses. Monitoring is not part of this answer yet."""
+    """The patient's status, prescriber of record, acknowledgments, missing documents,
+    courses and monitoring summary."""
     patient = patient_for(db.session, current_actor(), patient_id)
     if patient is None:
         return api_error(404, NOT_FOUND)
@@ -56,6 +56,7 @@ def patient_lookup(patient_id: str):
              "doses_given": c.doses_given}
             for c in courses_of(db.session, patient)
         ],
+        "monitoring": monitoring_summary(db.session, patient.id, today()),
     }  # fmt: skip
 
 

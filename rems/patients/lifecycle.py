@@ -13,6 +13,7 @@ from rems.auth.models import Role, User
 from rems.certification.models import CertStatus
 from rems.certification.queries import status_today
 from rems.common.errors import Collector, StateConflict, ValidationFailed
+from rems.monitoring.services import refresh_patient
 from rems.patients.models import Patient, PatientStatus
 from rems.patients.rules import PatientMove, next_patient_status
 from rems.patients.services import record_history
@@ -71,6 +72,7 @@ def close(
     patient.close_reason = close_reason
     text = f"{close_reason.replace('_', ' ')} on {closed_on.isoformat()}"
     _move(session, patient, PatientMove.CLOSE, actor, f"{text}. {note}".strip() if note else text)
+    refresh_patient(session, patient.id, today=today)
 
 
 def transfer(
@@ -95,3 +97,4 @@ def transfer(
     record_event(session, "patient.transferred", actor=actor, entity=patient,
                  old={"prescriber_id": old}, new={"prescriber_id": new_prescriber.id},
                  reason=reason.strip())  # fmt: skip
+    refresh_patient(session, patient.id, today=today)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from rems.api.operations import Shape
+from rems.monitoring.schemas import MonitoringSummary
 
 
 class PrescriberOfRecord(Shape):
@@ -37,8 +38,7 @@ class PatientCourse(Shape):
 
 class PatientLookup(Shape):
     """A patient as their prescriber of record, the prescriber's delegates, administrators and
-    auditors see them. The monitoring summary of the API contract is not part of this answer
-    yet: monitoring is not built."""
+    auditors see them, with the monitoring summary."""
 
     patient_id: str = Field(description="The REMS patient ID.")
     status: Literal["pending", "enrolled", "discontinued", "closed"]
@@ -51,3 +51,4 @@ class PatientLookup(Shape):
         "not acknowledged (dispensing is denied until they do)."
     )
     courses: list[PatientCourse] = Field(description="Treatment courses, first course first.")
+    monitoring: MonitoringSummary

@@ -269,3 +269,28 @@ def test_a_denial_replays_under_its_idempotency_key(app, factory):
     assert first.status_code == again.status_code == 200
     assert again.json() == first.json()
     assert again.headers.get("idempotent-replayed") == ["true"]
+
+
+def test_the_results_batch_answers_as_documented(app, factory, clock):
+    """Generated batches for a real patient of the caller, valid and broken: every answer
+    (201, 422 naming the rows, 404 for another ID) is one the document declares."""
+    world = gate(app, factory)
+    token = factory.token(world.prescriber.user)
+    schema = _load(app)
+    operation = schema["/patients/{patient_id}/results"]["POST"]
+    real = {"patient_id": world.patient.rems_id}
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        strategy = st.one_of(
+            operation.as_strategy(generation_mode=mode),
+            operation.as_strategy(generation_mode=mode, path_parameters=real),
+        )
+        _exercise(token, strategy)
+    body = {"results": [{"test": "cbc", "collected_on": clock.now().date().isoformat()}]}
+    case = operation.Case(path_parameters=real, body=body)
+    response = case.call(headers=_bearer(token))
+    assert response.status_code == 201, response.text
+    case.validate_response(response, checks=CHECKS)
+    lookup = schema["/patients/{patient_id}"]["GET"].Case(path_parameters=real)
+    answer = lookup.call(headers=_bearer(token))
+    assert answer.status_code == 200 and answer.json()["monitoring"]["compliant"] is True
+    lookup.validate_response(answer, checks=CHECKS)

@@ -1,0 +1,147 @@
+"""Keeping each patient's stored monitoring state current, and waivers. Callers commit.
+
+What is stored, and why: one `monitoring_status` row per patient and monitored test (six per
+treated patient, not the ~180 items of a 48-month schedule). It holds the earliest unresolved
+item's due date, window start and last day (`overdue_after`) as indexed columns, and every
+unresolved item number as ranges. Worklists, dashboard counts and the gate only ever ask "is
+anything of this test due or overdue, and since when?", which the earliest unresolved item
+answers: every later item is due later. So due → overdue is a date comparison in SQL at read
+time (`overdue_after < today`, `next_window_start <= today`): no nightly rewrite, and no
+loop over patients. A single patient's exact counts expand that patient's own ranges.
+
+The rows change only when the facts do: a dose, a result or its amendment, a waiver, a
+closing or a transfer; each of those services calls `refresh_patient` in its transaction.
+`rebuild` recomputes every patient from the facts and reports what it corrected.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from rems.audit.trail import record_event
+from rems.auth.models import Role, User
+from rems.auth.signatures import sign
+from rems.common.clock import utcnow
+from rems.common.errors import Collector, StateConflict
+from rems.monitoring import rules
+from rems.monitoring.models import MonitoringStatus, MonitoringWaiver
+from rems.monitoring.queries import schedule_facts
+from rems.patients.models import Patient
+
+#: The columns refresh_patient computes (everything but the key).
+STATE_COLUMNS = (
+    "prescriber_id", "anchor_on", "ends_on", "next_k", "next_due_on", "next_window_start",
+    "overdue_after", "open_items", "satisfied", "waived", "closed", "items_total",
+)  # fmt: skip
+WAIVER_MEANING = "I waive this monitoring item for the reason given."
+
+
+def refresh_patient(session: Session, patient_id: int, *, today: date) -> bool:
+    """Recompute the patient's stored monitoring state from the facts, in the caller's
+    transaction; True when anything changed. The stored state does not depend on `today`
+    (due and overdue are read against the date); it is taken for the callers' symmetry."""
+    patient = session.get(Patient, patient_id)
+    facts = schedule_facts(session, patient)
+    wanted = computed_state(patient, facts)
+    existing = {
+        row.test_code: row
+        for row in session.scalars(
+            sa.select(MonitoringStatus).where(MonitoringStatus.patient_id == patient_id)
+        )
+    }
+    changed = False
+    for code, row in existing.items():
+        if code not in wanted:
+            session.delete(row)
+            changed = True
+    for code, values in wanted.items():
+        row = existing.get(code)
+        if row is None:
+            session.add(MonitoringStatus(patient_id=patient_id, test_code=code, **values))
+            changed = True
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            changed = True
+    if changed:
+        session.flush()
+    return changed
+
+
+def computed_state(patient: Patient, facts: rules.ScheduleFacts) -> dict[str, dict[str, Any]]:
+    """The stored columns of each monitored test, by test code (none before the first dose)."""
+    if not facts.doses:
+        return {}
+    items = rules.resolve(facts)
+    anchor = min(facts.doses)
+    ends_on = rules.schedule_end(facts.doses, facts.months_after_last_dose)
+    state: dict[str, dict[str, Any]] = {}
+    for test in facts.tests:
+        own = [item for item in items if item.test_code == test.code]
+        unresolved = [item for item in own if item.state is None]
+        first = unresolved[0] if unresolved else None
+        state[test.code] = {
+            "prescriber_id": patient.prescriber_id, "anchor_on": anchor, "ends_on": ends_on,
+            "next_k": first.k if first else None,
+            "next_due_on": first.due_on if first else None,
+            "next_window_start": first.window_start if first else None,
+            "overdue_after": first.window_end if first else None,
+            "open_items": rules.format_ranges(item.k for item in unresolved),
+            "satisfied": _count(own, rules.ItemState.SATISFIED),
+            "waived": _count(own, rules.ItemState.WAIVED),
+            "closed": _count(own, rules.ItemState.CLOSED),
+            "items_total": len(own),
+        }  # fmt: skip
+    return state
+
+
+def _count(items: list[rules.Item], state: rules.ItemState) -> int:
+    """How many of the items are in `state`."""
+    return sum(1 for item in items if item.state == state)
+
+
+def rebuild(session: Session, patient_ids: list[int], *, today: date) -> int:
+    """Recompute these patients' state from the facts; how many were wrong and are corrected.
+    The caller commits (the CLI does so every few hundred patients)."""
+    return sum(refresh_patient(session, patient_id, today=today) for patient_id in patient_ids)
+
+
+def waive_item(
+    session: Session, patient: Patient, actor: User, *, test_code: str, due_on: date | None,
+    reason: str, password: str, today: date,
+) -> MonitoringWaiver:  # fmt: skip
+    """An administrator waives one unresolved item, with a reason and their e-signature."""
+    if actor.role != Role.ADMIN:
+        raise StateConflict("Only a program administrator waives monitoring items.")
+    errors = Collector()
+    if not (reason or "").strip():
+        errors.add("reason", "Give the reason for the waiver.")
+    item = _open_item(session, patient, test_code, due_on, today)
+    if item is None:
+        errors.add("item", "Choose an item that is not yet satisfied, waived or closed.")
+    errors.raise_if_any()
+    content = {"patient": patient.rems_id, "test": test_code, "due_on": due_on.isoformat(),
+               "reason": reason.strip()}  # fmt: skip
+    signature = sign(session, actor, password=password, meaning=WAIVER_MEANING, content=content)
+    waiver = MonitoringWaiver(
+        patient_id=patient.id, test_code=test_code, due_on=due_on, reason=reason.strip(),
+        waived_at=utcnow(), waived_by_id=actor.id, signature_id=signature.id,
+    )  # fmt: skip
+    session.add(waiver)
+    session.flush()
+    record_event(session, "monitoring.item_waived", actor=actor, entity=waiver,
+                 new={**content, "item": item.k}, reason=reason.strip())  # fmt: skip
+    refresh_patient(session, patient.id, today=today)
+    return waiver
+
+
+def _open_item(session, patient: Patient, test_code: str, due_on: date | None, today: date):
+    """The patient's unresolved item of that test due on that day, if there is one."""
+    for item in rules.schedule(schedule_facts(session, patient), today):
+        if item.test_code == test_code and item.due_on == due_on:
+            return None if item.state in rules.RESOLVED else item
+    return None
