@@ -139,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     from rems.documents.views import bp as documents_bp
     from rems.extensions import csrf
     from rems.infusions.views import bp as infusions_bp
+    from rems.monitoring.views import bp as monitoring_bp
     from rems.notifications.views import bp as notifications_bp
     from rems.patients.views import bp as patients_bp
     from rems.prescribers.views import bp as prescribers_bp
@@ -149,7 +150,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints = (
         web_bp, auth_bp, registration_bp, admin_bp, audit_bp, certification_bp, prescribers_bp,
         sites_bp, patients_bp, documents_bp, courses_bp, authorizations_bp, infusions_bp,
-        notifications_bp, adverse_events_bp, prior_treatment_bp, api_bp,
+        notifications_bp, adverse_events_bp, prior_treatment_bp, monitoring_bp, api_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

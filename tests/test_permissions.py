@@ -85,6 +85,13 @@ EXPECTED: dict[str, object] = {
     "api.authorizations.authorization_reversal": frozenset({Role.SITE_STAFF}),
     "api.authorizations.infusion_record": frozenset({Role.SITE_STAFF}),
     "api.monitoring.results_batch": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "monitoring.record_result": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "monitoring.upload": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "monitoring.confirm_upload": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "monitoring.upload_template": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "monitoring.amend": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "monitoring.worklist_page": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "monitoring.waive": ADMIN,
     "courses.authorize": PRESCRIBER,
     "courses.close": PRESCRIBER,
     "authorizations.live_list": frozenset({Role.SITE_STAFF}),
@@ -131,6 +138,7 @@ URL_VALUES = {
     "decision_id": "D00000000000",
     "infusion_id": 999999,
     "event_id": 999999,
+    "result_id": 999999,
 }
 #: Where one endpoint's parameter of the same name has another type.
 URL_OVERRIDES = {"api.sites.site_lookup": {"site_id": "S00000000000"}}

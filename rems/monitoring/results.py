@@ -35,12 +35,12 @@ NOT_YOURS = "No patient with this REMS ID and date of birth among your patients.
 @dataclass(frozen=True, slots=True)
 class ResultRow:
     """One row to record. `key` names it in messages ("row 3", "results[2]"); `patient` is
-    None when the face could not find the patient (then `patient_error` says why)."""
+    None when the face could not find the patient (then `patient_errors` says why, by field)."""
 
     key: str
     patient: Patient | None
     fields: dict[str, Any]
-    patient_error: str = NOT_YOURS
+    patient_errors: dict[str, str] = field(default_factory=lambda: {"patient_id": NOT_YOURS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +119,10 @@ def _checked(session, actor: User, rows: Sequence[ResultRow], today: date) -> li
     checked: list[tuple[ResultRow, CheckedResult]] = []
     for row in rows:
         result, problems = check_result(row.fields, test_codes=codes, today=today)
-        if row.patient is None or (
-            allowed is not None and row.patient.prescriber_id not in allowed
-        ):
-            problems = {"patient_id": row.patient_error, **problems}
+        if row.patient is None:
+            problems = {**row.patient_errors, **problems}
+        elif row.patient.prescriber_id not in allowed:
+            problems = {"patient_id": NOT_YOURS, **problems}
         for name, message in problems.items():
             errors[f"{row.key}.{name}"] = [message]
         if not problems:
@@ -138,7 +138,7 @@ def row_problems(fields: dict[str, Any], today: date) -> dict[str, str]:
     return check_result(fields, test_codes=codes, today=today)[1]
 
 
-def _allowed_prescribers(session: Session, actor: User) -> set[int] | None:
+def _allowed_prescribers(session: Session, actor: User) -> set[int]:
     """The prescribers whose patients the actor records results for (prescriber, delegate)."""
     statement = visible_prescriber_ids(actor)
     if statement is None or actor.role.value not in ("prescriber", "delegate"):

@@ -18,6 +18,7 @@ from rems.common.pagination import paginate, seek_page
 from rems.documents import services as documents
 from rems.documents.models import DocumentVersion
 from rems.extensions import db
+from rems.monitoring.presenters import patient_monitoring
 from rems.patients import forms, lifecycle, presenters, queries, services
 from rems.patients.models import Patient, PatientStatus
 from rems.prescribers.models import Prescriber
@@ -143,8 +144,10 @@ def _patient_page(patient: Patient, posted: tuple[str, object] | None = None, st
     }
     if posted is not None:
         action_forms[posted[0]] = posted[1]
+    monitoring = patient_monitoring(db.session, patient, current_actor(), today())
     return render_template(
-        "patients/detail.html", forms=action_forms, method_labels=forms.METHOD_LABELS, **facts,
+        "patients/detail.html", forms=action_forms, method_labels=forms.METHOD_LABELS,
+        monitoring=monitoring, **facts,
     ), status  # fmt: skip
 
 

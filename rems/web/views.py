@@ -9,7 +9,9 @@ from rems.adverse_events.queries import awaiting_review, awaiting_review_count
 from rems.auth.lockouts import recent_lockouts
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, public, signed_in
+from rems.common.clock import today
 from rems.extensions import db
+from rems.monitoring.worklist import worklist_counts
 from rems.notifications.queries import recent_for
 from rems.prescribers.delegates import prescribers_for_delegate
 from rems.prescribers.models import Prescriber
@@ -78,6 +80,7 @@ def _prescriber_facts(user) -> dict:
         "prescriber": prescriber,
         "standing": queries.standing(prescriber),
         "patients": queries.patient_counts(db.session, user),
+        "monitoring": worklist_counts(db.session, user, today()),
     }
 
 
@@ -87,6 +90,7 @@ def _delegate_facts(user) -> dict:
     return {
         "prescribers": [(p, queries.standing(p)) for p in prescribers],
         "patients": queries.patient_counts(db.session, user),
+        "monitoring": worklist_counts(db.session, user, today()),
     }
 
 

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 
 from rems.extensions import db
 from rems.monitoring.models import MonitoringStatus
-from tests.authorizations.helpers import Gate, gate, infusion
+from rems.patients.models import Patient
+from tests.authorizations.helpers import Gate, authorize, gate, infusion
+from tests.patients.helpers import PatientRef, enroll_patient
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,19 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def give_course(app, world: Gate, clock, *, doses: int | None = None) -> tuple[date, ...]:
+def give_course(
+    app, world: Gate, clock, *, doses: int | None = None, patient: PatientRef | None = None
+) -> tuple[date, ...]:
     """Authorize dispensing and record `doses` infusions (all by default) on consecutive days,
-    moving the clock to each day; returns the dose dates."""
+    moving the clock to each day; returns the dose dates. The gate's patient by default."""
     client = app.test_client()
+    body = world.request()
+    if patient is not None:
+        with app.app_context():
+            born = db.session.get(Patient, patient.id).date_of_birth.isoformat()
+        body |= {"patient_id": patient.rems_id, "date_of_birth": born}
     granted = client.post(
-        "/api/v1/authorizations", json=world.request(), headers=_bearer(world.pharmacy_token)
+        "/api/v1/authorizations", json=body, headers=_bearer(world.pharmacy_token)
     ).get_json()
     assert granted["decision"] == "authorized", granted
     given = []
@@ -52,6 +61,17 @@ def treated_patient(app, factory, clock, *, doses: int | None = None) -> Treated
     """An enrolled patient with course 1 authorized and given."""
     world = gate(app, factory)
     return Treated(world, give_course(app, world, clock, doses=doses))
+
+
+def more_treated_patients(app, world: Gate, clock, count: int) -> list[PatientRef]:
+    """`count` more patients of the gate's prescriber, each given course 1."""
+    refs = []
+    for _ in range(count):
+        ref = enroll_patient(app, world.prescriber)
+        authorize(app, ref, world.prescriber)
+        give_course(app, world, clock, patient=ref)
+        refs.append(ref)
+    return refs
 
 
 def stored_state(app, patient_id: int) -> dict[str, MonitoringStatus]:

@@ -1,0 +1,114 @@
+"""Reading a results CSV file (from a lab or a clinic's spreadsheet) into rows for the results
+service: UTF-8 with or without a byte-order mark, any line endings, the header's columns in
+any order. Every problem names its row (the header is row 1, as in a spreadsheet) and field."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from rems.common.csvsafe import csv_lines
+from rems.common.errors import ValidationFailed
+from rems.monitoring.validation import MAX_RESULTS
+
+#: Largest file accepted by default (a full batch of MAX_RESULTS rows fits well within it);
+#: the REMS_RESULTS_UPLOAD_MAX_BYTES setting changes it.
+MAX_BYTES = 1024 * 1024
+PATIENT_COLUMNS = ("patient_id", "date_of_birth")
+RESULT_COLUMNS = ("test", "collected_on", "value", "unit", "abnormal")
+REQUIRED = ("test", "collected_on")
+TEMPLATE_ROWS = (
+    ("P0000000000X", "1980-01-31", "cbc", "2026-11-20", "5.1", "10^9/L", "no"),
+    ("P0000000000X", "1980-01-31", "tsh", "2026-11-20", "2.4", "mIU/L", "no"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CsvRow:
+    """One data row: its spreadsheet row number and its cells by column name."""
+
+    number: int
+    cells: dict[str, str]
+
+    @property
+    def key(self) -> str:
+        """How messages name the row."""
+        return f"row {self.number}"
+
+
+def columns(many_patients: bool) -> tuple[str, ...]:
+    """The columns a file has: the patient's two first when it covers many patients."""
+    return (*PATIENT_COLUMNS, *RESULT_COLUMNS) if many_patients else RESULT_COLUMNS
+
+
+def template_lines(many_patients: bool):
+    """The template CSV, line by line (a header and two example rows)."""
+    rows = TEMPLATE_ROWS if many_patients else tuple(row[2:] for row in TEMPLATE_ROWS)
+    return csv_lines(columns(many_patients), rows)
+
+
+def read_rows(
+    content: bytes, *, many_patients: bool, max_bytes: int = MAX_BYTES
+) -> tuple[list[CsvRow], dict]:
+    """The file's readable data rows, and the problems of the others by "row N.columns".
+    ValidationFailed when the file as a whole cannot be read."""
+    text = _decode(content, max_bytes)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = _header(next(reader, None), many_patients)
+    rows: list[CsvRow] = []
+    errors: dict[str, list[str]] = {}
+    for number, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines, e.g. at the end of a spreadsheet export
+        if len(cells) > len(header):
+            errors[f"row {number}.columns"] = [
+                f"This row has {len(cells)} cells; the header has {len(header)} columns."
+            ]
+            continue
+        rows.append(CsvRow(number, dict(zip(header, [*cells, *[""] * len(header)], strict=False))))
+    if not rows and not errors:
+        raise ValidationFailed.single("file", "The file has a header but no results.")
+    if len(rows) > MAX_RESULTS:
+        raise ValidationFailed.single("file", f"Send at most {MAX_RESULTS} results per file.")
+    return rows, errors
+
+
+def _decode(content: bytes, max_bytes: int) -> str:
+    """The file as text: UTF-8, a byte-order mark dropped; empty, too big or other encodings
+    are refused."""
+    if not content or not content.strip():
+        raise ValidationFailed.single("file", "The file is empty.")
+    if len(content) > max_bytes:
+        raise ValidationFailed.single(
+            "file", f"The file is larger than {max_bytes // 1024} KB; split it into batches."
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed.single(
+            "file", "The file is not UTF-8 text. Save it as CSV UTF-8 and upload it again."
+        ) from None
+    if "\x00" in text:
+        raise ValidationFailed.single("file", "The file contains NUL characters: not a CSV.")
+    return text
+
+
+def _header(cells: list[str] | None, many_patients: bool) -> list[str]:
+    """The header's column names (any order, any case); unknown or missing ones refused."""
+    names = [cell.strip().lower() for cell in cells or []]
+    expected = columns(many_patients)
+    errors = []
+    unknown = [name for name in names if name not in expected]
+    if unknown:
+        errors.append(f"Unknown column(s): {', '.join(repr(n[:40]) for n in unknown)}.")
+    needed = [*PATIENT_COLUMNS, *REQUIRED] if many_patients else list(REQUIRED)
+    missing = [name for name in needed if name not in names]
+    if missing:
+        errors.append(f"Missing column(s): {', '.join(missing)}.")
+    if len(set(names)) != len(names):
+        errors.append("A column appears twice.")
+    if errors:
+        errors.append(f"The header is row 1; the columns are: {', '.join(expected)}.")
+        raise ValidationFailed({"row 1.header": errors})
+    return names
