@@ -9,9 +9,13 @@ import subprocess
 import sys
 from types import ModuleType
 
-from bench import foundation, gate, harness, report
+from bench import foundation, gate, harness, monitoring, report
 
-SCENARIOS: dict[str, ModuleType] = {foundation.NAME: foundation, gate.NAME: gate}
+SCENARIOS: dict[str, ModuleType] = {
+    foundation.NAME: foundation,
+    gate.NAME: gate,
+    monitoring.NAME: monitoring,
+}
 DATABASES = ("sqlite", "postgresql")
 
 
@@ -127,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     gate.SIZES = args.patients
     if args.worker_class == "gthread":
         harness.GUNICORN_OPTIONS[:] = ["-k", "gthread", "--threads", str(args.worker_threads)]
+    monitoring.SIZES = args.patients
     _preamble(options)
     rows: list[report.Row] = []
     ok = True

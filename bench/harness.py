@@ -231,12 +231,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, workers: int = 2, label: str = "app") -> Iterator[Server]:
-    """gunicorn (sync workers) on a free loopback port, up once /api/v1/ping answers."""
+def running_server(
+    database_url: str, workers: int = 2, label: str = "app", app: str = "wsgi:app"
+) -> Iterator[Server]:
+    """gunicorn (sync workers) serving `app` on a free loopback port, up once /api/v1/ping
+    answers."""
     port = free_port()
     log_path = run_dir() / f"gunicorn-{label}-{port}.log"
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), *GUNICORN_OPTIONS]
-    command += ["-b", f"{LOOPBACK}:{port}", *_private_control_socket(), "wsgi:app"]
+    command += ["-b", f"{LOOPBACK}:{port}", *_private_control_socket(), app]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=app_env(database_url), stdin=subprocess.DEVNULL,

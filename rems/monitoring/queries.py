@@ -34,27 +34,42 @@ def dose_dates(session: Session, patient_id: int) -> list[date]:
 
 def schedule_facts(session: Session, patient: Patient) -> rules.ScheduleFacts:
     """The schedule's facts for one patient, from the records."""
+    return schedule_facts_for(session, [patient])[patient.id]
+
+
+def schedule_facts_for(session: Session, patients: list[Patient]) -> dict[int, rules.ScheduleFacts]:
+    """The schedule's facts of several patients, by patient id: their results and waivers in
+    one query each; the doses from `dose_dates`, the one place that knows them."""
     program = _program()
     monitored = rules.monitored_tests(program)
-    codes = [t.code for t in monitored]
-    results = session.execute(
-        sa.select(LabResult.id, LabResult.test_code, LabResult.collected_on).where(
-            LabResult.patient_id == patient.id, LabResult.test_code.in_(codes)
+    ids = [patient.id for patient in patients]
+    results: dict[int, list[rules.ResultFact]] = {pid: [] for pid in ids}
+    rows = session.execute(
+        sa.select(LabResult.patient_id, LabResult.id, LabResult.test_code, LabResult.collected_on)
+        .where(LabResult.patient_id.in_(ids))
+        .where(LabResult.test_code.in_([t.code for t in monitored]))
+    )
+    for patient_id, *fact in rows:
+        results[patient_id].append(rules.ResultFact(*fact))
+    waivers: dict[int, list[rules.WaiverFact]] = {pid: [] for pid in ids}
+    rows = session.execute(
+        sa.select(
+            MonitoringWaiver.patient_id, MonitoringWaiver.test_code, MonitoringWaiver.due_on
+        ).where(MonitoringWaiver.patient_id.in_(ids))
+    )
+    for patient_id, *fact in rows:
+        waivers[patient_id].append(rules.WaiverFact(*fact))
+    return {
+        patient.id: rules.ScheduleFacts(
+            tests=monitored,
+            months_after_last_dose=program.monitoring.months_after_last_dose,
+            doses=tuple(dose_dates(session, patient.id)),
+            closed_on=patient.closed_on,
+            results=tuple(results[patient.id]),
+            waivers=tuple(waivers[patient.id]),
         )
-    )
-    waivers = session.execute(
-        sa.select(MonitoringWaiver.test_code, MonitoringWaiver.due_on).where(
-            MonitoringWaiver.patient_id == patient.id
-        )
-    )
-    return rules.ScheduleFacts(
-        tests=monitored,
-        months_after_last_dose=program.monitoring.months_after_last_dose,
-        doses=tuple(dose_dates(session, patient.id)),
-        closed_on=patient.closed_on,
-        results=tuple(rules.ResultFact(*row) for row in results),
-        waivers=tuple(rules.WaiverFact(*row) for row in waivers),
-    )
+        for patient in patients
+    }
 
 
 def patient_schedule(session: Session, patient: Patient, today: date) -> list[rules.Item]:
@@ -85,30 +100,32 @@ def overdue_tests(session: Session, patient_id: int, today: date) -> list[Overdu
     return [OverdueTest(code, program.test(code).name, due, end) for code, due, end in rows]
 
 
-def stored_items(session: Session, patient_id: int, today: date) -> list[rules.Item]:
-    """The patient's unresolved items, from the stored state, with their state today."""
+def open_items_today(session: Session, patient_id: int, today: date) -> tuple[list, date | None]:
+    """The patient's unresolved items whose window has opened (due or overdue today), from the
+    stored state in one query; and the last day of monitoring (None before the first dose)."""
     tests = {t.code: t for t in rules.monitored_tests(_program())}
-    rows = session.scalars(
-        sa.select(MonitoringStatus).where(MonitoringStatus.patient_id == patient_id)
-    )
+    rows = session.execute(
+        sa.select(
+            MonitoringStatus.test_code, MonitoringStatus.anchor_on, MonitoringStatus.open_items,
+            MonitoringStatus.ends_on,
+        ).where(MonitoringStatus.patient_id == patient_id)
+    ).all()  # fmt: skip
     items: list[rules.Item] = []
-    for row in rows:
-        test = tests.get(row.test_code)
-        if test is not None:
-            ks = rules.parse_ranges(row.open_items)
-            items += [rules.state_on(i, today) for i in rules.open_items(test, row.anchor_on, ks)]
-    return items
+    for code, anchor, ranges, _ in rows:
+        test = tests.get(code)
+        if test is None:
+            continue
+        for item in rules.open_items(test, anchor, rules.parse_ranges(ranges)):
+            if item.window_start > today:
+                break  # later items open later still: upcoming
+            items.append(rules.state_on(item, today))
+    return items, max((row.ends_on for row in rows), default=None)
 
 
 def summary(session: Session, patient_id: int, today: date) -> dict:
     """The API's monitoring summary: compliant, how many items are due and overdue, which."""
-    items = stored_items(session, patient_id, today)
+    items, ends_on = open_items_today(session, patient_id, today)
     overdue = [i for i in items if i.state == rules.ItemState.OVERDUE]
-    ends_on = session.scalar(
-        sa.select(sa.func.max(MonitoringStatus.ends_on)).where(
-            MonitoringStatus.patient_id == patient_id
-        )
-    )
     return {
         "compliant": not overdue,
         "monitoring_ends_on": ends_on.isoformat() if ends_on else None,

@@ -22,8 +22,8 @@ from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.monitoring import rules
 from rems.monitoring.models import LabResult, ResultAmendment
-from rems.monitoring.queries import schedule_facts
-from rems.monitoring.services import refresh_patient
+from rems.monitoring.queries import schedule_facts_for
+from rems.monitoring.services import refresh_patient, refresh_patients
 from rems.monitoring.validation import CheckedResult, check_result
 from rems.patients.models import Patient
 from rems.patients.queries import visible_prescriber_ids
@@ -99,8 +99,7 @@ def record_results(
     for result in stored:
         record_event(session, "result.recorded", actor=actor, entity=result,
                      new=_values(result) | {"source": source, "batch_id": batch_id})  # fmt: skip
-    for patient_id in sorted({r.patient_id for r in stored}):
-        refresh_patient(session, patient_id, today=today)
+    refresh_patients(session, sorted({r.patient_id for r in stored}), today=today)
     return Recorded(stored, planned)
 
 
@@ -178,8 +177,10 @@ def _with_items(session, planned: list[PlannedRow], today: date) -> list[Planned
         if not p.duplicate:
             by_patient.setdefault(p.row.patient.id, []).append(index)
     satisfied: dict[int, rules.Item] = {}
-    for indexes in by_patient.values():
-        facts = schedule_facts(session, planned[indexes[0]].row.patient)
+    patients = [planned[indexes[0]].row.patient for indexes in by_patient.values()]
+    all_facts = schedule_facts_for(session, patients)
+    for patient_id, indexes in by_patient.items():
+        facts = all_facts[patient_id]
         added = tuple(
             rules.ResultFact(-1 - i, planned[i].result.test_code, planned[i].result.collected_on)
             for i in indexes

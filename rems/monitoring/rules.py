@@ -13,10 +13,11 @@ waivers and today in; every item of every monitored test with its window and sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from rems.program.model import Program, add_months
 
@@ -135,12 +136,18 @@ def state_on(item: Item, today: date) -> Item:
 
 def items_of_test(test: MonitoredTest, anchor: date, end: date) -> list[Item]:
     """The open items of one test from `anchor` to `end`, before results and waivers."""
+    return list(_items_of_test(test, anchor, end))
+
+
+@lru_cache(maxsize=8192)
+def _items_of_test(test: MonitoredTest, anchor: date, end: date) -> tuple[Item, ...]:
+    """items_of_test, remembered: many patients share a first dose and an end."""
     items, previous, k = [], anchor, 1
     while (due := add_months(anchor, k * test.every_months)) <= end:
         window_end = due + timedelta(days=test.grace_days)
         items.append(Item(test.code, k, due, previous + timedelta(days=1), window_end))
         previous, k = due, k + 1
-    return items
+    return tuple(items)
 
 
 def _resolve_test(test: MonitoredTest, anchor: date, end: date, facts: ScheduleFacts) -> list[Item]:
@@ -157,14 +164,20 @@ def _resolve_test(test: MonitoredTest, anchor: date, end: date, facts: ScheduleF
         (r for r in facts.results if r.test_code == test.code),
         key=lambda r: (r.collected_on, r.id),
     )
+    start = 0
     for result in results:
-        _satisfy_first_open(items, result)
+        while start < len(items) and items[start].window_end < result.collected_on:
+            start += 1  # windows end in order, and results come oldest first
+        _satisfy_first_open(items, start, result)
     return items
 
 
-def _satisfy_first_open(items: list[Item], result: ResultFact) -> None:
-    """The earliest open item whose window holds the result becomes satisfied by it."""
-    for index, item in enumerate(items):
+def _satisfy_first_open(items: list[Item], start: int, result: ResultFact) -> None:
+    """The earliest open item (from `start`) whose window holds the result is satisfied by it."""
+    for index in range(start, len(items)):
+        item = items[index]
+        if item.window_start > result.collected_on:
+            return  # this window and every later one open after the result
         if item.state is None and item.contains(result.collected_on):
             items[index] = replace(item, state=ItemState.SATISFIED, result_id=result.id)
             return
@@ -180,15 +193,14 @@ def compliant(items: Iterable[Item]) -> bool:
     return all(item.state != ItemState.OVERDUE for item in items)
 
 
-def open_items(test: MonitoredTest, anchor: date, ks: Iterable[int]) -> list[Item]:
-    """Items number `ks` of a test, rebuilt from the anchor (unresolved: state None)."""
-    items = []
+def open_items(test: MonitoredTest, anchor: date, ks: Iterable[int]) -> Iterator[Item]:
+    """Items number `ks` of a test, rebuilt from the anchor (unresolved: state None), lazily
+    and in the order of `ks`."""
     for k in ks:
         due = add_months(anchor, k * test.every_months)
         previous = add_months(anchor, (k - 1) * test.every_months)
         window_end = due + timedelta(days=test.grace_days)
-        items.append(Item(test.code, k, due, previous + timedelta(days=1), window_end))
-    return items
+        yield Item(test.code, k, due, previous + timedelta(days=1), window_end)
 
 
 def format_ranges(numbers: Iterable[int]) -> str:
@@ -212,10 +224,8 @@ def _run_text(run: list[int]) -> str:
     return str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}"
 
 
-def parse_ranges(text: str) -> list[int]:
-    """The numbers of a format_ranges text."""
-    numbers: list[int] = []
+def parse_ranges(text: str) -> Iterator[int]:
+    """The numbers of a format_ranges text, in order, lazily."""
     for part in filter(None, (text or "").split(",")):
         first, _, last = part.partition("-")
-        numbers += range(int(first), int(last or first) + 1)
-    return numbers
+        yield from range(int(first), int(last or first) + 1)

@@ -29,7 +29,7 @@ from rems.common.clock import utcnow
 from rems.common.errors import Collector, StateConflict
 from rems.monitoring import rules
 from rems.monitoring.models import MonitoringStatus, MonitoringWaiver
-from rems.monitoring.queries import schedule_facts
+from rems.monitoring.queries import schedule_facts, schedule_facts_for
 from rems.patients.models import Patient
 
 #: The columns refresh_patient computes (everything but the key).
@@ -44,15 +44,32 @@ def refresh_patient(session: Session, patient_id: int, *, today: date) -> bool:
     """Recompute the patient's stored monitoring state from the facts, in the caller's
     transaction; True when anything changed. The stored state does not depend on `today`
     (due and overdue are read against the date); it is taken for the callers' symmetry."""
-    patient = session.get(Patient, patient_id)
-    facts = schedule_facts(session, patient)
-    wanted = computed_state(patient, facts)
-    existing = {
-        row.test_code: row
-        for row in session.scalars(
-            sa.select(MonitoringStatus).where(MonitoringStatus.patient_id == patient_id)
-        )
-    }
+    return refresh_patients(session, [patient_id], today=today) > 0
+
+
+def refresh_patients(session: Session, patient_ids: list[int], *, today: date) -> int:
+    """refresh_patient for several patients, their facts read together; how many changed."""
+    if not patient_ids:
+        return 0
+    patients = list(session.scalars(sa.select(Patient).where(Patient.id.in_(patient_ids))))
+    facts = schedule_facts_for(session, patients)
+    existing: dict[int, dict[str, MonitoringStatus]] = {pid: {} for pid in patient_ids}
+    rows = session.scalars(
+        sa.select(MonitoringStatus).where(MonitoringStatus.patient_id.in_(patient_ids))
+    )
+    for row in rows:
+        existing[row.patient_id][row.test_code] = row
+    changed = 0
+    for patient in patients:
+        wanted = computed_state(patient, facts[patient.id])
+        changed += _store_state(session, patient.id, existing[patient.id], wanted)
+    if changed:
+        session.flush()
+    return changed
+
+
+def _store_state(session, patient_id: int, existing: dict, wanted: dict) -> bool:
+    """Make the patient's stored rows what was computed; whether anything changed."""
     changed = False
     for code, row in existing.items():
         if code not in wanted:
@@ -67,8 +84,6 @@ def refresh_patient(session: Session, patient_id: int, *, today: date) -> bool:
             for name, value in values.items():
                 setattr(row, name, value)
             changed = True
-    if changed:
-        session.flush()
     return changed
 
 
@@ -107,7 +122,7 @@ def _count(items: list[rules.Item], state: rules.ItemState) -> int:
 def rebuild(session: Session, patient_ids: list[int], *, today: date) -> int:
     """Recompute these patients' state from the facts; how many were wrong and are corrected.
     The caller commits (the CLI does so every few hundred patients)."""
-    return sum(refresh_patient(session, patient_id, today=today) for patient_id in patient_ids)
+    return refresh_patients(session, patient_ids, today=today)
 
 
 def waive_item(

@@ -197,5 +197,5 @@ def test_stored_ranges_rebuild_the_same_items():
     full = items_of_test(CBC, FIRST_DOSE, schedule_end(COURSE_1, MONTHS))
     ks = [1, 2, 3, 5, 7, 8, 48]
     assert format_ranges(ks) == "1-3,5,7-8,48"
-    assert parse_ranges("1-3,5,7-8,48") == ks and parse_ranges("") == []
-    assert open_items(CBC, FIRST_DOSE, ks) == [i for i in full if i.k in ks]
+    assert list(parse_ranges("1-3,5,7-8,48")) == ks and list(parse_ranges("")) == []
+    assert list(open_items(CBC, FIRST_DOSE, ks)) == [i for i in full if i.k in ks]
