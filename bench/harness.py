@@ -31,7 +31,8 @@ USER_AGENT = "rems-bench/1"
 POSTGRES_ADMIN_URL = os.environ.get(
     "REMS_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-POSTGRES_BENCH_DB = "rems_bench"
+#: The database the bench creates and drops; another name lets two benches run side by side.
+POSTGRES_BENCH_DB = os.environ.get("REMS_BENCH_POSTGRES_DB", "rems_bench")
 #: Cheap argon2 so creating and signing in bench users is fast; no measured request hashes.
 CHEAP_HASHING = {"REMS_ARGON2_TIME_COST": "1", "REMS_ARGON2_MEMORY_KIB": "8192"}
 #: One token sends thousands of requests a second, a tenth of the gate's naming no patient: the

@@ -25,8 +25,10 @@ import statistics
 import time
 from collections.abc import Iterator
 
-from bench import harness
-from bench.harness import Options, Result, Row, Script, Server, Variant
+from bench import harness, load, report
+from bench.harness import Options, Server
+from bench.load import Result, Script, Variant
+from bench.report import Row
 
 NAME = "monitoring"
 MEASUREMENTS = ("worklist", "patient", "batch")
@@ -54,7 +56,7 @@ def _run_size(kind: str, size: int, options: Options, only: set[str] | None) -> 
             print(f"  [{kind}] {label}: server up at {server.base_url}; log: {server.log_path}")
             harness.warm_up(server, "/api/v1/ping")
             ping = _load(server, "/api/v1/ping", options, name=f"ping (floor) {label}")
-            print(harness.describe(kind, ping))
+            print(report.describe(kind, ping))
             yield Row(kind, ping, ping)
             if only is None or "worklist" in only:
                 result = measure_worklist(server, options, kind, size, seeded)
@@ -73,7 +75,7 @@ def _run_size(kind: str, size: int, options: Options, only: set[str] | None) -> 
 
 
 def _keep(kind: str, size: int, name: str, result: Result, ping: Result, server: Server) -> Row:
-    print(harness.describe(kind, result))
+    print(report.describe(kind, result))
     if result.failed:
         print(f"  [{kind}] server log ({server.log_path}), last lines:")
         print("    " + server.log_tail().replace("\n", "\n    "))
@@ -82,7 +84,7 @@ def _keep(kind: str, size: int, name: str, result: Result, ping: Result, server:
 
 
 def _load(server: Server, path: str, options: Options, script=None, *, name: str) -> Result:
-    return harness.run_wrk(
+    return load.run_wrk(
         server.url(path), options.duration, options.connections, options.threads, script,
         name=name,
     )  # fmt: skip
