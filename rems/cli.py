@@ -151,9 +151,10 @@ def backup(output: Path | None):
 
 
 def install(app: Flask) -> None:
-    """Attach the command group, with the demo data's command in it."""
+    """Attach the command group, with the demo data's and rebuild-monitoring's commands in it."""
     from rems.demo.command import demo
-    from rems.monitoring import cli as monitoring_cli  # noqa: F401
+    from rems.monitoring.cli import rebuild_monitoring
 
     rems_cli.add_command(demo)
+    rems_cli.add_command(rebuild_monitoring)
     app.cli.add_command(rems_cli)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
+from flask.cli import with_appcontext
 
-from rems.cli import rems_cli
 from rems.common.clock import today
 from rems.common.transactions import writing
 from rems.extensions import db
@@ -15,7 +15,8 @@ from rems.patients.models import Patient
 BATCH = 500
 
 
-@rems_cli.command("rebuild-monitoring")
+@click.command("rebuild-monitoring")
+@with_appcontext
 def rebuild_monitoring():
     """Recompute every patient's monitoring state from doses, results, waivers and closings,
     and report how many stored states were wrong and are now corrected."""
