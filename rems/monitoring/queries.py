@@ -14,6 +14,7 @@ from rems.infusions.models import Infusion
 from rems.monitoring import rules
 from rems.monitoring.models import LabResult, MonitoringStatus, MonitoringWaiver, ResultAmendment
 from rems.patients.models import Patient
+from rems.prior_treatment.models import PriorDose
 
 
 def _program():
@@ -22,22 +23,23 @@ def _program():
 
 
 def dose_dates(session: Session, patient_id: int) -> list[date]:
-    """Every day the patient was given a dose, oldest first: all courses, closed ones too."""
+    """Every day the patient was given a dose, oldest first: all courses, closed ones and prior
+    (historical) ones too."""
     return dose_dates_for(session, [patient_id])[patient_id]
 
 
 def dose_dates_for(session: Session, patient_ids: list[int]) -> dict[int, list[date]]:
-    """dose_dates of several patients in one query, by patient id. The one place that knows
-    where doses are recorded: a new kind of dose belongs here."""
+    """dose_dates of several patients in two queries, by patient id: the infusions recorded
+    here and the prior (historical) doses entered from the records of earlier treatment. The
+    one place that knows where doses are recorded: a new kind of dose belongs here."""
     found: dict[int, list[date]] = {patient_id: [] for patient_id in patient_ids}
-    rows = session.execute(
-        sa.select(Infusion.patient_id, Infusion.administered_on)
-        .where(Infusion.patient_id.in_(patient_ids))
-        .order_by(Infusion.patient_id, Infusion.administered_on)
-    )
-    for patient_id, day in rows:
-        found[patient_id].append(day)
-    return found
+    for model, day in ((Infusion, Infusion.administered_on), (PriorDose, PriorDose.given_on)):
+        rows = session.execute(
+            sa.select(model.patient_id, day).where(model.patient_id.in_(patient_ids))
+        )
+        for patient_id, given in rows:
+            found[patient_id].append(given)
+    return {patient_id: sorted(days) for patient_id, days in found.items()}
 
 
 def schedule_facts(session: Session, patient: Patient) -> rules.ScheduleFacts:

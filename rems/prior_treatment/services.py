@@ -20,6 +20,7 @@ from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.courses.models import Course, CourseStatus
 from rems.courses.services import courses_of
+from rems.monitoring.services import refresh_patient
 from rems.patients.models import Patient, PatientStatus
 from rems.prescribers.models import Prescriber
 from rems.prior_treatment.models import PriorDose
@@ -136,4 +137,5 @@ def store_prior_course(
              "status": course.status.value, "source_document": summary},
     )  # fmt: skip
     session.flush()
+    refresh_patient(session, patient.id, today=utcnow().date())  # prior doses count too
     return course

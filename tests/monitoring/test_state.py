@@ -3,6 +3,8 @@ gate's MONITORING_OVERDUE warning; rebuilt from the facts by `flask rems rebuild
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from rems.auth.models import User
@@ -129,3 +131,31 @@ def test_rebuild_recomputes_from_the_facts_and_reports_corrections(app, factory,
     assert stored_state(app, patient_id)["tsh"].open_items == "1-16"
     again = runner.invoke(args=["rems", "rebuild-monitoring"])
     assert "corrected the stored monitoring state of 0." in again.output
+
+
+def test_prior_doses_count_for_the_schedule(app, factory, clock):
+    from datetime import date
+
+    from rems.prior_treatment.models import PriorDose
+    from rems.prior_treatment.services import next_prior, store_prior_course
+
+    world = gate(app, factory, with_course=False)
+    first = date(2025, 3, 3)
+    days = {f"dose_{n}": first + timedelta(days=n - 1) for n in range(1, 6)}
+    with app.app_context(), writing():
+        patient = db.session.get(Patient, world.patient.id)
+        actor = db.session.get(User, world.prescriber.user.id)
+        nxt, sources = next_prior(db.session, patient), dict.fromkeys(days, "Clinic letter")
+        store_prior_course(db.session, patient, actor, nxt, days, sources, _signature(actor))
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PriorDose)) == 5
+        assert dose_dates(db.session, world.patient.id) == sorted(days.values())
+    cbc = stored_state(app, world.patient.id)["cbc"]
+    assert cbc.anchor_on == first and cbc.ends_on == add_months(first + timedelta(days=4), 48)
+
+
+def _signature(actor) -> int:
+    from rems.auth.signatures import sign
+    from tests.factories import PASSWORD
+
+    return sign(db.session, actor, password=PASSWORD, meaning="test", content={}).id
