@@ -235,7 +235,7 @@ def free_port() -> int:
 def running_server(
     database_url: str, workers: int = 2, label: str = "app", app: str = "wsgi:app"
 ) -> Iterator[Server]:
-    """gunicorn (sync workers) serving `app` on a free loopback port, up once /api/v1/ping
+    """gunicorn serving `app` on a free loopback port, up once /api/v1/ping
     answers."""
     port = free_port()
     log_path = run_dir() / f"gunicorn-{label}-{port}.log"
