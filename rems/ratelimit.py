@@ -9,6 +9,11 @@ server behind the proxy count together. Limits (each a setting):
   ID, whoever asks. Once spent, the gate refuses with 429 before deciding anything, so guessing a
   patient's date of birth costs an attacker hours, and stores nothing while refused;
 * REMS_REGISTRATION_LIMIT: self-registration attempts per client address.
+
+"memory://" is served by `SweptMemoryStorage`: limits' MemoryStorage starts a timer thread
+(10 ms) to drop expired keys whenever none is alive, which under load is nearly every request
+and costs as much CPU as the request itself. Expired windows are already ignored when read, so
+the sweep is only housekeeping: here it runs inline, at most once a second.
 """
 
 from __future__ import annotations
@@ -20,7 +25,26 @@ import time
 from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
 from limits import parse
+from limits.storage import MemoryStorage
 from werkzeug.exceptions import TooManyRequests
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """The in-process store, its expired keys swept inline at most every SWEEP_SECONDS."""
+
+    STORAGE_SCHEME = ["rems-memory"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.next_sweep = time.monotonic() + self.SWEEP_SECONDS
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the timer thread per expiry
+        now = time.monotonic()
+        if now >= self.next_sweep:
+            self.next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()
+
 
 limiter = Limiter(key_func=lambda: f"addr:{request.remote_addr}", key_prefix="rems")
 NOT_FOUND_KEY = "patient-not-found"
@@ -32,6 +56,9 @@ def install(app: Flask, api_bp: Blueprint) -> None:
     if not getattr(api_bp, "rems_rate_limited", False):  # once per process: the blueprint is
         limiter.limit(api_limit, key_func=caller_key)(api_bp)  # shared by every app
         api_bp.rems_rate_limited = True
+    store = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if store.startswith("memory://"):
+        app.config["RATELIMIT_STORAGE_URI"] = "rems-memory://" + store.removeprefix("memory://")
     limiter.init_app(app)
 
 
