@@ -57,6 +57,8 @@ class Config:
     #: max_connections. Connections are checked before use (pre-ping) and renewed after 30 min.
     REMS_DB_POOL_SIZE = _env_int("REMS_DB_POOL_SIZE", 4)
     REMS_DB_MAX_OVERFLOW = _env_int("REMS_DB_MAX_OVERFLOW", 4)
+    #: The longest period a report or an export may cover, in days (an assessment at 7 years fits).
+    REMS_REPORT_MAX_DAYS = _env_int("REMS_REPORT_MAX_DAYS", 3660)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

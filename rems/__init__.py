@@ -144,13 +144,15 @@ def _register_blueprints(app: Flask) -> None:
     from rems.patients.views import bp as patients_bp
     from rems.prescribers.views import bp as prescribers_bp
     from rems.prior_treatment.views import bp as prior_treatment_bp
+    from rems.reports.assessment_views import bp as reports_bp
     from rems.sites.views import bp as sites_bp
     from rems.web.views import bp as web_bp
 
     blueprints = (
         web_bp, auth_bp, registration_bp, admin_bp, audit_bp, certification_bp, prescribers_bp,
         sites_bp, patients_bp, documents_bp, courses_bp, authorizations_bp, infusions_bp,
-        notifications_bp, adverse_events_bp, prior_treatment_bp, monitoring_bp, api_bp,
+        notifications_bp, adverse_events_bp, prior_treatment_bp, monitoring_bp, reports_bp,
+        api_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -151,10 +151,13 @@ def backup(output: Path | None):
 
 
 def install(app: Flask) -> None:
-    """Attach the command group, with the demo data's and rebuild-monitoring's commands in it."""
+    """Attach the command group, with the demo data's, rebuild-monitoring's and the report
+    export's commands."""
     from rems.demo.command import demo
     from rems.monitoring.cli import rebuild_monitoring
+    from rems.reports.cli import export_report
 
     rems_cli.add_command(demo)
     rems_cli.add_command(rebuild_monitoring)
+    rems_cli.add_command(export_report)
     app.cli.add_command(rems_cli)

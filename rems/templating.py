@@ -30,6 +30,7 @@ NAVIGATION = (
     ("certification.queue", "Certification"),
     ("admin.user_list", "Users"),
     ("notifications.outbox", "Outbox"),
+    ("reports.catalogue", "Reports"),
     ("audit.event_list", "Audit trail"),
     ("auth.account", "Account"),
 )

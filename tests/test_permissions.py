@@ -116,6 +116,12 @@ EXPECTED: dict[str, object] = {
     "prior_treatment.import_upload": ADMIN,
     "prior_treatment.import_confirm": ADMIN,
     "prior_treatment.import_template": ADMIN,
+    "reports.catalogue": READERS,
+    "reports.view_report": READERS,
+    "reports.export": READERS,
+    "reports.assessment": READERS,
+    "reports.assessment_print": READERS,
+    "reports.assessment_pdf": READERS,
 }
 #: Values for URL parameters: ids that do not exist, so allowed roles see 404, not 403.
 URL_VALUES = {
@@ -139,6 +145,7 @@ URL_VALUES = {
     "infusion_id": 999999,
     "event_id": 999999,
     "result_id": 999999,
+    "name": "no-such-report",
 }
 #: Where one endpoint's parameter of the same name has another type.
 URL_OVERRIDES = {"api.sites.site_lookup": {"site_id": "S00000000000"}}

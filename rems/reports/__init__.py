@@ -1,0 +1,1 @@
+"""Reports for auditors and administrators: the catalogue, exports and the REMS assessment."""

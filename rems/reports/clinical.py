@@ -1,0 +1,142 @@
+"""Clinical reports: infusions per site with their checklist compliance and reactions, and
+adverse events by category and seriousness with the time from the last dose."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+
+from rems.infusions.models import Infusion, Reaction
+from rems.monitoring.models import AdverseEvent
+from rems.patients.models import Patient
+from rems.reports.framework import Column, Filters, Report
+from rems.reports.sqlfn import days_between, minutes_between, percent
+
+
+def _count_when(condition):
+    """How many rows meet `condition`."""
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def infusion_compliance(dialect: str) -> dict[str, sa.ColumnElement]:
+    """Aggregates over infusions: count, premedication and observation kept, reactions."""
+    dosing = current_app.extensions["rems_program"].dosing
+    minutes = dosing.observation_minutes
+    observed = minutes_between(Infusion.infusion_ended_at, Infusion.observation_ended_at, dialect)
+    premedicated = sa.and_(
+        sa.or_(Infusion.dose_number > dosing.premedication_doses,
+               Infusion.corticosteroid_premedication),
+        sa.or_(Infusion.dose_number != dosing.antiviral_from_dose, Infusion.antiviral_prophylaxis),
+    )  # fmt: skip
+    total = sa.func.count(Infusion.id)
+    return {
+        "infusions": total,
+        "premedicated": _count_when(premedicated),
+        "premedication_rate": percent(_count_when(premedicated), total),
+        "observed": _count_when(observed >= minutes - 0.001),
+        "observation_rate": percent(_count_when(observed >= minutes - 0.001), total),
+        "reactions": _count_when(Infusion.reaction != Reaction.NONE.value),
+        "serious_reactions": _count_when(Infusion.reaction == Reaction.SERIOUS.value),
+    }
+
+
+def _infusions(filters: Filters, dialect: str) -> sa.Select:
+    """Per infusion site: infusions given in the period and how the checklist was kept."""
+    from rems.sites.models import Site
+
+    figures = infusion_compliance(dialect)
+    statement = (
+        sa.select(
+            Site.site_code.label("site"),
+            Site.name.label("site_name"),
+            *(value.label(key) for key, value in figures.items()),
+        )
+        .join(Infusion, Infusion.site_id == Site.id)
+        .where(Infusion.administered_on.between(filters.date_from, filters.date_to))
+        .group_by(Site.site_code, Site.name)
+    )
+    if filters.site_id is not None:
+        statement = statement.where(Site.id == filters.site_id)
+    if filters.state is not None:
+        statement = statement.where(Site.state == filters.state)
+    return statement
+
+
+INFUSIONS = Report(
+    name="infusions",
+    title="Infusions per site: premedication, observation, reactions",
+    summary="Doses given in the period at each infusion site. Premedicated: corticosteroids "
+    "and antiviral prophylaxis given for every dose the program file requires them for; "
+    "observed: the program's full observation period after the infusion ended.",
+    columns=(
+        Column("site", "Site ID"),
+        Column("site_name", "Infusion site"),
+        Column("infusions", "Infusions", "number"),
+        Column("premedicated", "Premedicated", "number"),
+        Column("premedication_rate", "Premedicated (%)", "percent"),
+        Column("observed", "Observed the full period", "number"),
+        Column("observation_rate", "Observed (%)", "percent"),
+        Column("reactions", "Reactions", "number"),
+        Column("serious_reactions", "Serious reactions", "number"),
+    ),
+    query=_infusions,
+    filters=frozenset({"period", "site", "state"}),
+    default_sort="site",
+    period_of="given on",
+)
+
+
+def last_dose_before(dialect: str):
+    """The patient's last dose on or before the event's onset (a correlated subquery)."""
+    return (
+        sa.select(sa.func.max(Infusion.administered_on))
+        .where(Infusion.patient_id == AdverseEvent.patient_id)
+        .where(Infusion.administered_on <= AdverseEvent.onset_on)
+        .scalar_subquery()
+    )
+
+
+def _events(filters: Filters, dialect: str) -> sa.Select:
+    """Adverse events with onset in the period, by category and seriousness."""
+    last_dose = last_dose_before(dialect)
+    days = days_between(last_dose, AdverseEvent.onset_on, dialect)
+    serious = sa.case((AdverseEvent.serious, "serious"), else_="not serious").label("seriousness")
+    statement = (
+        sa.select(
+            AdverseEvent.category.label("category"),
+            serious,
+            sa.func.count().label("events"),
+            sa.func.count(last_dose).label("after_a_dose"),
+            sa.func.min(days).label("min_days"),
+            sa.func.round(sa.func.avg(days), 1).label("mean_days"),
+            sa.func.max(days).label("max_days"),
+        )
+        .join(Patient, Patient.id == AdverseEvent.patient_id)
+        .where(AdverseEvent.onset_on.between(filters.date_from, filters.date_to))
+        .group_by(AdverseEvent.category, serious)
+    )
+    if filters.prescriber_id is not None:
+        statement = statement.where(Patient.prescriber_id == filters.prescriber_id)
+    return statement
+
+
+ADVERSE_EVENTS = Report(
+    name="adverse-events",
+    title="Adverse events by category and seriousness",
+    summary="Adverse events with onset in the period, with the days from the patient's last "
+    "dose before onset (fewest, mean, most) for those that followed a dose.",
+    columns=(
+        Column("category", "Category"),
+        Column("seriousness", "Seriousness"),
+        Column("events", "Events", "number"),
+        Column("after_a_dose", "After a dose", "number"),
+        Column("min_days", "Days from last dose: fewest", "number"),
+        Column("mean_days", "mean", "number"),
+        Column("max_days", "most", "number"),
+    ),
+    query=_events,
+    filters=frozenset({"period", "prescriber"}),
+    default_sort="events",
+    default_descending=True,
+    period_of="onset on",
+)

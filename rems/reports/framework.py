@@ -1,0 +1,121 @@
+"""The report framework: a report is a Core query, its columns and the filters it accepts.
+
+One page template, one CSV writer and one XLSX writer serve every report; each report only
+says what it selects. Reports read, never write (exports record their audit event themselves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a report: its key in the query, its heading, and how de-identification
+    treats it."""
+
+    key: str
+    label: str
+    #: text, number, date, datetime, flag or percent: how the page and the XLSX show the value.
+    kind: str = "text"
+    #: A direct identifier of a patient (name, date of birth, contact): left out when de-identified.
+    identifier: bool = False
+    #: The REMS patient ID: replaced by a keyed hash, stable within one export, when de-identified.
+    patient_key: bool = False
+    #: A date of the patient's care: moved by the patient's one offset when de-identified.
+    patient_date: bool = False
+    #: An age in years: capped at 89 when de-identified.
+    age: bool = False
+    sortable: bool = True
+    #: (endpoint, URL parameter): the page links each value to that record's own page.
+    link: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a report is narrowed to. Every field has been checked (see `rems.reports.filters`)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    prescriber: str | None = None  # NPI as given
+    prescriber_id: int | None = None
+    site: str | None = None  # site ID as given
+    site_id: int | None = None
+    state: str | None = None
+    status: str | None = None
+    party: str | None = None
+    within_days: int | None = None
+    sort: str | None = None
+    descending: bool = False
+    today: date | None = None
+
+    def described(self) -> dict[str, str]:
+        """The filters that were set, as text, for the page, the file and the audit trail."""
+        shown = {
+            "from": self.date_from,
+            "to": self.date_to,
+            "prescriber": self.prescriber,
+            "site": self.site,
+            "state": self.state,
+            "status": self.status,
+            "party": self.party,
+            "within_days": self.within_days,
+            "sort": (f"{self.sort} {'desc' if self.descending else 'asc'}" if self.sort else None),
+        }
+        return {key: str(value) for key, value in shown.items() if value not in (None, "")}
+
+
+#: Builds a report's select() from its filters and the database dialect's name.
+QueryBuilder = Callable[[Filters, str], sa.Select]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A report: a query, its columns, and which filters it accepts."""
+
+    name: str
+    title: str
+    summary: str
+    columns: tuple[Column, ...]
+    query: QueryBuilder
+    #: Among: period, prescriber, site, state, status, party, within_days.
+    filters: frozenset[str]
+    default_sort: str
+    default_descending: bool = False
+    statuses: tuple[str, ...] = ()
+    status_label: str = "Status"
+    #: What the period applies to, said on the page ("decided on", "enrolled on" …).
+    period_of: str = ""
+    #: Rows are about patients (the de-identified export is meaningful).
+    about_patients: bool = False
+
+    def column(self, key: str) -> Column | None:
+        """The column with this key."""
+        return next((c for c in self.columns if c.key == key), None)
+
+    @property
+    def sort_keys(self) -> tuple[str, ...]:
+        """Columns the page may sort by."""
+        return tuple(c.key for c in self.columns if c.sortable)
+
+
+def ordered(report: Report, filters: Filters, dialect: str) -> sa.Select:
+    """The report's query with its sort applied (the first column breaks ties)."""
+    statement = report.query(filters, dialect)
+    key = filters.sort or report.default_sort
+    descending = filters.descending if filters.sort else report.default_descending
+    column = statement.selected_columns[key]
+    order = [column.desc() if descending else column.asc()]
+    first = statement.selected_columns[report.columns[0].key]
+    if key != report.columns[0].key:
+        order.append(first.asc())
+    return statement.order_by(*order)
+
+
+def count_of(statement: sa.Select) -> sa.Select:
+    """How many rows a report's query gives."""
+    return sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())

@@ -1,0 +1,132 @@
+"""The gate's proof for an assessment: dispensings without a valid authorization, which must
+be 0, with every check that establishes it and the count each check found.
+
+A dose reaches a patient only as an infusion recorded against an authorization, and an
+authorization exists only when the gate granted it. So the proof checks, for the period: every
+dose given has its authorization, was given within its validity, at its receiving site and
+within its number of doses; every authorization has the granted decision that issued it; and
+the pharmacy, the prescriber and the patient were certified and enrolled, by their recorded
+history, at the moment it was issued.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from rems.audit.models import StatusChange
+from rems.authorizations.models import Authorization, AuthorizationDecision
+from rems.infusions.models import Infusion
+from rems.reports.sqlfn import within
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: what it looks for, how, and how many it found (0 is the pass)."""
+
+    title: str
+    method: str
+    found: int
+
+
+@dataclass(frozen=True)
+class Proof:
+    """Every check of the period, the doses and authorizations they covered, and the total."""
+
+    checks: tuple[Check, ...]
+    doses_checked: int
+    authorizations_checked: int
+
+    @property
+    def total(self) -> int:
+        """Dispensings without a valid authorization: the sum of every check's findings."""
+        return sum(check.found for check in self.checks)
+
+
+def _status_when(entity_type: str, entity_id, moment):
+    """A record's status at `moment` by its history (a correlated subquery)."""
+    return (
+        sa.select(StatusChange.to_status)
+        .where(StatusChange.entity_type == entity_type, StatusChange.entity_id == entity_id)
+        .where(StatusChange.changed_at <= moment)
+        .order_by(StatusChange.changed_at.desc(), StatusChange.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _dose_checks(given) -> list[tuple[str, str, sa.ColumnElement]]:
+    """(title, method, condition that marks a bad dose) for doses given."""
+    later = aliased(Infusion)
+    rank = (
+        sa.select(sa.func.count())
+        .where(later.authorization_id == Infusion.authorization_id, later.id <= Infusion.id)
+        .scalar_subquery()
+    )
+    return [
+        ("Doses given with no authorization on record",
+         "Each infusion's authorization number looked up among the stored authorizations.",
+         Authorization.id.is_(None)),
+        ("Doses given outside the authorization's validity",
+         "Each infusion's date compared with its authorization's first and last valid day.",
+         sa.or_(given < Authorization.valid_from, given > Authorization.valid_until)),
+        ("Doses given at a site other than the authorization's receiving site",
+         "Each infusion's site compared with the site the authorization was issued for.",
+         Infusion.site_id != Authorization.infusion_site_id),
+        ("Doses given beyond the number authorized",
+         "Infusions under each authorization counted in order and compared with its doses.",
+         rank > Authorization.doses),
+    ]  # fmt: skip
+
+
+def _authorization_checks() -> list[tuple[str, str, sa.ColumnElement]]:
+    """(title, method, condition that marks a bad authorization) for authorizations issued."""
+    granted = sa.exists().where(
+        AuthorizationDecision.authorization_id == Authorization.id,
+        AuthorizationDecision.outcome == "authorized",
+    )
+    moment = Authorization.issued_at
+    return [
+        ("Authorizations without the granted decision that issued them",
+         "Each authorization looked up among the gate's stored decisions.", ~granted),
+        ("Authorizations issued while the pharmacy was not certified",
+         "The pharmacy's status history read at the moment of issue.",
+         sa.func.coalesce(_status_when("site", Authorization.pharmacy_site_id, moment), "")
+         != "certified"),
+        ("Authorizations issued while the prescriber was not certified",
+         "The prescriber's status history read at the moment of issue.",
+         sa.func.coalesce(_status_when("prescriber", Authorization.prescriber_id, moment), "")
+         != "certified"),
+        ("Authorizations issued while the patient was not enrolled",
+         "The patient's status history read at the moment of issue.",
+         sa.func.coalesce(_status_when("patient", Authorization.patient_id, moment), "")
+         != "enrolled"),
+    ]  # fmt: skip
+
+
+def prove(session: Session, date_from: date, date_to: date) -> Proof:
+    """Run every check over the doses given and the authorizations issued in the period."""
+    given = Infusion.administered_on
+    doses = (
+        sa.select(sa.func.count())
+        .select_from(Infusion)
+        .outerjoin(Authorization, Authorization.id == Infusion.authorization_id)
+        .where(given.between(date_from, date_to))
+    )
+    issued = (
+        sa.select(sa.func.count())
+        .select_from(Authorization)
+        .where(within(Authorization.issued_at, date_from, date_to))
+    )
+    checks = [
+        Check(title, method, session.scalar(doses.where(condition)))
+        for title, method, condition in _dose_checks(given)
+    ]
+    checks += [
+        Check(title, method, session.scalar(issued.where(condition)))
+        for title, method, condition in _authorization_checks()
+    ]
+    return Proof(tuple(checks), session.scalar(doses), session.scalar(issued))

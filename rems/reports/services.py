@@ -1,0 +1,80 @@
+"""The one write reports make: every export is an audit event (who, which report, filters,
+options, how many rows, the SHA-256 of the file, and whether it was sent whole).
+
+The file is streamed, so its hash and row count are known only at its end: the event is
+written then, in a short transaction of its own that the caller commits. A download cut off
+midway is recorded too, as incomplete, with what had been sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+
+from sqlalchemy.orm import Session
+
+from rems.audit.trail import record_event
+from rems.auth.models import User
+from rems.reports.exporting import Export
+from rems.reports.exports import EXPORTED
+
+
+def record_export(
+    session: Session,
+    export: Export,
+    *,
+    actor: User | None,
+    sha256: str,
+    completed: bool,
+    actor_label: str | None = None,
+) -> None:
+    """Queue the export's audit event in the session's transaction."""
+    filters = export.filters.described()
+    record_event(
+        session, EXPORTED, actor=actor, actor_label=actor_label, entity_type="report",
+        entity_id=export.report.name,
+        new={
+            "format": export.fmt,
+            "filters": filters,
+            "filters_text": "; ".join(f"{k}={v}" for k, v in filters.items()) or "none",
+            "deidentified": export.deidentified,
+            "options": export.options,
+            "rows": export.rows,
+            "sha256": sha256,
+            "completed": completed,
+            "outcome": "complete" if completed else "cut off",
+            "filename": export.filename,
+        },
+    )  # fmt: skip
+
+
+def hashed(chunks: Iterator[bytes], on_end: Callable[[str, bool], None]) -> Iterator[bytes]:
+    """Pass the chunks through, hashing them; at the end (or when cut off) call
+    `on_end(sha256, completed)` once."""
+    digest = hashlib.sha256()
+    completed = False
+    try:
+        for chunk in chunks:
+            digest.update(chunk)
+            yield chunk
+        completed = True
+    finally:
+        on_end(digest.hexdigest(), completed)
+
+
+def record_assessment_download(
+    session: Session, pdf: bytes, period: dict[str, str], *, actor: User
+) -> str:
+    """Queue the audit event of an assessment PDF download; return the file's name."""
+    filename = f"rems-assessment-{period['from']}-to-{period['to']}.pdf"
+    record_event(
+        session, EXPORTED, actor=actor, entity_type="report", entity_id="assessment",
+        new={
+            "format": "pdf", "filters": period,
+            "filters_text": f"from={period['from']}; to={period['to']}",
+            "deidentified": False, "options": "aggregate figures only", "rows": None,
+            "sha256": hashlib.sha256(pdf).hexdigest(), "completed": True, "outcome": "complete",
+            "filename": filename,
+        },
+    )  # fmt: skip
+    return filename

@@ -1,0 +1,79 @@
+"""SQL expressions that SQLite and PostgreSQL spell differently: days, months, ages, hours,
+the elements of a JSON array. Each takes the dialect's name."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+
+def day_of(timestamp, dialect: str):
+    """The UTC calendar day of a timestamp, as YYYY-MM-DD text."""
+    if dialect == "postgresql":
+        return sa.func.to_char(sa.func.timezone("UTC", timestamp), "YYYY-MM-DD")
+    return sa.func.strftime("%Y-%m-%d", timestamp)
+
+
+def month_of(value, dialect: str, *, is_timestamp: bool = True):
+    """The month of a timestamp (UTC) or a date, as YYYY-MM text."""
+    if dialect == "postgresql":
+        moment = sa.func.timezone("UTC", value) if is_timestamp else value
+        return sa.func.to_char(moment, "YYYY-MM")
+    return sa.func.strftime("%Y-%m", value)
+
+
+def days_between(earlier, later, dialect: str):
+    """Whole days from one date to another."""
+    if dialect == "postgresql":
+        return later - earlier
+    return sa.cast(sa.func.julianday(later) - sa.func.julianday(earlier), sa.Integer)
+
+
+def minutes_between(earlier, later, dialect: str):
+    """Minutes from one timestamp to another."""
+    if dialect == "postgresql":
+        return sa.extract("epoch", later - earlier) / 60
+    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 1440
+
+
+def age_on(birth, day, dialect: str):
+    """Age in whole years on `day` (a date or timestamp) of someone born on `birth`."""
+    if dialect == "postgresql":
+        return sa.cast(sa.extract("year", sa.func.age(sa.cast(day, sa.Date), birth)), sa.Integer)
+    years = sa.cast(sa.func.strftime("%Y", day), sa.Integer) - sa.cast(
+        sa.func.strftime("%Y", birth), sa.Integer
+    )
+    before_birthday = sa.func.strftime("%m-%d", day) < sa.func.strftime("%m-%d", birth)
+    return years - sa.cast(before_birthday, sa.Integer)
+
+
+def json_elements(column, dialect: str):
+    """A table of a JSON array column's elements, one row each, with a `value` column."""
+    if dialect == "postgresql":
+        return sa.func.json_array_elements(column).table_valued("value")
+    return sa.func.json_each(column).table_valued("value")
+
+
+def json_field(element, key: str, dialect: str):
+    """A text field of a JSON object taken from `json_elements`."""
+    if dialect == "postgresql":
+        return element.op("->>")(key)
+    return sa.func.json_extract(element, f"$.{key}")
+
+
+def start_of(day: date) -> datetime:
+    """Midnight UTC at the start of `day`."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def within(timestamp, first: date, last: date):
+    """A timestamp on or after the first day (UTC) and before the day after the last."""
+    return sa.and_(timestamp >= start_of(first), timestamp < start_of(last + timedelta(days=1)))
+
+
+def percent(part, whole):
+    """part / whole as a percentage with one decimal (NUMERIC on both databases), or null
+    when there is nothing to divide."""
+    share = sa.cast(part, sa.Numeric) * 100 / sa.cast(whole, sa.Numeric)
+    return sa.case((whole > 0, sa.func.round(share, 1)), else_=None)

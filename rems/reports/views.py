@@ -1,0 +1,119 @@
+"""Report pages for auditors and administrators: the catalogue, each report with its filters,
+sorting and pages, and its export as CSV or XLSX (identified or de-identified)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
+
+from rems.auth.models import Role
+from rems.auth.permissions import current_actor, roles
+from rems.common.clock import today, utcnow
+from rems.common.errors import ValidationFailed
+from rems.common.transactions import writing
+from rems.extensions import db
+from rems.reports.catalogue import SECTIONS, report_named
+from rems.reports.exporting import FORMATS, WRITERS, Export
+from rems.reports.filters import parse_filters
+from rems.reports.framework import Filters, Report
+from rems.reports.queries import all_rows, report_page
+from rems.reports.services import hashed, record_export
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+READERS = (Role.ADMIN, Role.AUDITOR)
+
+
+@bp.get("")
+@roles(*READERS)
+def catalogue():
+    """Every report, by section."""
+    return render_template("reports/catalogue.html", sections=SECTIONS)
+
+
+def _report_or_404(name: str) -> Report:
+    """The named report; an unknown name is a 404."""
+    report = report_named(name)
+    if report is None:
+        abort(404)
+    return report
+
+
+def read_filters(report: Report) -> Filters:
+    """The report's filters from the query string (ValidationFailed names bad fields)."""
+    return parse_filters(
+        db.session, report, request.args, today=today(),
+        max_days=current_app.config["REMS_REPORT_MAX_DAYS"],
+    )  # fmt: skip
+
+
+@bp.get("/<name>")
+@roles(*READERS)
+def view_report(name: str):
+    """The report's rows for its filters, sorted and paged; bad filters are shown on the form."""
+    report = _report_or_404(name)
+    try:
+        filters = read_filters(report)
+    except ValidationFailed as failure:
+        return _page(report, None, None, failure.errors), 400
+    number = request.args.get("page", "1")
+    page = report_page(
+        db.session, report, filters, int(number) if number.isdigit() else 1,
+        current_app.config["REMS_PAGE_SIZE"],
+    )  # fmt: skip
+    return _page(report, filters, page, {})
+
+
+def _page(report: Report, filters: Filters | None, page, errors: dict):
+    """The report page; the form shows the period in force when none was given."""
+    args = {k: v for k, v in request.args.to_dict().items() if k != "page"}
+    if filters is not None and filters.date_from is not None:
+        args = {"from": filters.date_from.isoformat(), "to": filters.date_to.isoformat()} | args
+    return render_template(
+        "reports/report.html", report=report, filters=filters, page=page, errors=errors,
+        args=args,
+    )  # fmt: skip
+
+
+@bp.get("/<name>/export")
+@roles(*READERS)
+def export(name: str):
+    """The report as a file, streamed; the export is recorded in the audit trail at its end.
+    Bad filters or format give the page with the errors, never a file."""
+    report = _report_or_404(name)
+    fmt = request.args.get("format", "csv")
+    try:
+        filters = read_filters(report)
+        if fmt not in FORMATS:
+            raise ValidationFailed.single("format", "Choose csv or xlsx.")
+    except ValidationFailed as failure:
+        return _page(report, None, None, failure.errors), 400
+    job = Export(
+        report, filters, fmt, request.args.get("deidentified") in ("1", "on", "yes", "true"),
+        generated_at=utcnow(), generated_by=current_actor().username,
+    )  # fmt: skip
+    chunks = hashed(WRITERS[fmt](job, all_rows(db.session, report, filters)), _recorder(job))
+    return Response(
+        stream_with_context(chunks),
+        mimetype=FORMATS[fmt].split(";")[0],
+        headers={"Content-Disposition": f'attachment; filename="{job.filename}"'},
+    )
+
+
+def _recorder(job: Export):
+    """What to do when the file ends: record the export in a short write of its own."""
+    actor = current_actor()
+
+    def on_end(sha256: str, completed: bool) -> None:
+        db.session.rollback()  # end the read before taking the write lock
+        with writing():
+            record_export(db.session, job, actor=actor, sha256=sha256, completed=completed)
+            db.session.commit()
+
+    return on_end
