@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from rems.cli import _fail, rems_cli
 from rems.common.clock import today, utcnow
 from rems.common.errors import ValidationFailed
 from rems.common.transactions import writing
@@ -26,7 +26,7 @@ FILTER_NAMES = ("prescriber", "site", "state", "status", "party", "within_days")
 ACTOR_LABEL = "cli:export"
 
 
-@rems_cli.command("export")
+@click.command("export")
 @click.argument("report_name", metavar="REPORT")
 @click.option("--from", "date_from", default="", help="First day of the period (YYYY-MM-DD).")
 @click.option("--to", "date_to", default="", help="Last day of the period (YYYY-MM-DD).")
@@ -35,6 +35,7 @@ ACTOR_LABEL = "cli:export"
 @click.option("--filter", "extra", multiple=True, metavar="NAME=VALUE",
               help=f"Narrow further: {', '.join(FILTER_NAMES)}.")  # fmt: skip
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
 def export_report(report_name, date_from, date_to, fmt, deidentified, extra, output):
     """Export a report (see /reports for the names) to a CSV or XLSX file."""
     report = report_named(report_name)
@@ -53,6 +54,14 @@ def export_report(report_name, date_from, date_to, fmt, deidentified, extra, out
     job = Export(report, filters, fmt, deidentified, utcnow(), ACTOR_LABEL)
     _write(job, all_rows(db.session, report, filters), output, total or 0)
     click.echo(f"Exported {job.rows} row(s) of {report.name} to {output}.")
+
+
+def _fail(failure: ValidationFailed) -> None:
+    """Print the refusal field by field and exit non-zero; no file was written."""
+    for field, messages in failure.errors.items():
+        for message in messages:
+            click.echo(f"Error: {field}: {message}", err=True)
+    raise SystemExit(1)
 
 
 def _pairs(extra: Iterable[str]) -> dict[str, str]:
