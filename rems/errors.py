@@ -9,6 +9,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from rems.audit.asof import AsOfInFuture, AsOfUnreadable
 from rems.auth.guard import ApiAuthError
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.extensions import db
@@ -105,6 +106,8 @@ def install(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(ApiAuthError, lambda e: api_error(401, str(e)))
+    app.register_error_handler(AsOfUnreadable, lambda e: _as_of_error(400, e))
+    app.register_error_handler(AsOfInFuture, lambda e: _as_of_error(422, e))
     app.register_error_handler(
         ValidationFailed,
         lambda e: _rollback_then(api_error(422, "Some fields are not valid.", e.errors)),
@@ -113,6 +116,11 @@ def install(app: Flask) -> None:
     app.register_error_handler(sqlalchemy.exc.OperationalError, _database_down)
     if not app.testing:
         app.register_error_handler(Exception, _unexpected)
+
+
+def _as_of_error(status: int, error: Exception):
+    """An API lookup's ?as_of= that is unreadable (400) or in the future (422)."""
+    return api_error(status, str(error), {"as_of": [str(error)]})
 
 
 def _rollback_then(response):

@@ -103,3 +103,18 @@ BAD_BODY = Answer("Malformed JSON, or a body not sent as 'Content-Type: applicat
 UNAUTHORIZED = Answer("Missing, invalid or revoked token, or a token in the query string.")
 SITE_STAFF_ONLY = Answer("The token's user is not site staff.")
 DATABASE_DOWN = Answer("The database is unreachable; nothing was stored.")
+
+#: ?as_of= on the lookups: the answer as of a past moment, from the recorded history.
+AS_OF = Param(
+    "as_of", "query",
+    "Answer as of a past moment, from the recorded status history: a date (YYYY-MM-DD, the end "
+    "of that UTC day) or an ISO 8601 time with its zone. Not in the future.",
+    {
+        "type": "string",
+        "format": "rems-as-of",
+        "pattern": r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$",
+        "description": "A past date, e.g. 2026-11-24, or time, e.g. 2026-11-24T13:00:00Z.",
+    },
+    required=False,
+)  # fmt: skip
+AS_OF_UNREADABLE = Answer("as_of is not a date, or a time without its zone.")

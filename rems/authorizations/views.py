@@ -20,6 +20,7 @@ from flask import (
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles, signed_in
 from rems.authorizations import forms
+from rems.authorizations.decided_on import decided_on
 from rems.authorizations.deciding import request_authorization
 from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.authorizations.queries import authorization_for, live_for_pharmacy
@@ -119,6 +120,7 @@ def decision(decision_id: str):
     return render_template(
         "authorizations/decision.html", decision=stored, body=stored.response or {},
         authorization=granted, action_by=forms.ACTION_BY, next_step=forms.NEXT_STEP,
+        facts=decided_on(db.session, stored),
     )  # fmt: skip
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from rems.audit.asof import StatusAt, status_at
 from rems.audit.models import StatusChange
 from rems.auth.models import Role, User
 from rems.certification.models import AssessmentAttempt, CertificationSubmission, CertStatus
 from rems.certification.rules import effective_status
 from rems.prescribers.models import Prescriber
 from rems.sites.models import Site
+
+LAPSING = (CertStatus.CERTIFIED.value, CertStatus.SUSPENDED.value)
+LAPSED = "The certification period ended on {}."
 
 
 def party_of(session: Session, user: User) -> Prescriber | Site | None:
@@ -29,6 +34,17 @@ def status_today(party: Prescriber | Site | None, today: date) -> CertStatus | N
     if party is None:
         return None
     return effective_status(party.status, party.expires_on, today)
+
+
+def certification_at(session: Session, party: Prescriber | Site, moment: datetime) -> StatusAt:
+    """The party's certification status at `moment`, from its recorded history. A period that
+    had ended by then reads as expired even if the daily job recorded it later: periods only
+    ever move later, so a last day before `moment` today was a last day before it then."""
+    found = status_at(session, party, moment, initial=CertStatus.DRAFT.value)
+    lapsed_on = party.expires_on
+    if found.status in LAPSING and lapsed_on is not None and lapsed_on < moment.date():
+        return replace(found, status=CertStatus.EXPIRED.value, reason=LAPSED.format(lapsed_on))
+    return found
 
 
 def may_act_for_role(session: Session, user: User, today: date) -> bool:

@@ -3,8 +3,11 @@ Auditors read every page; only administrators post."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from rems.audit.asof import answer_as_of
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
 from rems.certification import admin_queries as reads
@@ -16,10 +19,10 @@ from rems.certification.forms import (
     QueueFilterForm,
 )
 from rems.certification.models import CertificationSubmission
-from rems.certification.queries import review_queue_statement
+from rems.certification.queries import certification_at, review_queue_statement
 from rems.certification.rules import Transition
 from rems.certification.services import apply_transition, decide_submission, submission_party
-from rems.common.clock import today
+from rems.common.clock import today, utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
 from rems.common.pagination import paginate
@@ -156,11 +159,14 @@ def _party_page(record: Prescriber | Site, posted: ActionForm | None = None, sta
     if posted is not None and posted.action in forms:
         forms[posted.action] = posted
     template = "prescriber" if isinstance(record, Prescriber) else "site"
+    as_of = answer_as_of(
+        request.args.get("as_of"), utcnow(), partial(certification_at, db.session, record)
+    )
     return render_template(
         f"certification/{template}.html", party=record, forms=forms,
         party_segment=f"{template}s", warning_days=reads.warning_days(),
-        field_labels=FIELD_LABELS, **facts,
-    ), status  # fmt: skip
+        field_labels=FIELD_LABELS, as_of=as_of, **facts,
+    ), 400 if as_of and as_of.problem else status  # fmt: skip
 
 
 def _party_url(record: Prescriber | Site) -> str:

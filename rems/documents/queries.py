@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,17 +30,23 @@ def current_versions_today(session: Session, today: date) -> dict[str, DocumentV
     return {code: session.get(DocumentVersion, f.id) if f else None for code, f in facts.items()}
 
 
-def patient_missing_documents(session: Session, patient: Patient, today: date) -> list[str]:
-    """The required documents whose current version this patient has not acknowledged."""
+def patient_missing_documents(
+    session: Session, patient: Patient, today: date, acknowledged_by: datetime | None = None
+) -> list[str]:
+    """The required documents whose current version this patient has not acknowledged (by
+    `acknowledged_by`, when asking about a past moment)."""
     program = current_app.extensions["rems_program"]
     required = [d.code for d in program.required_documents()]
     current = current_versions(version_facts(session), required, today)
-    rows = session.execute(
+    statement = (
         sa.select(Acknowledgment.document_version_id, Document.code)
         .join(DocumentVersion, DocumentVersion.id == Acknowledgment.document_version_id)
         .join(Document, Document.id == DocumentVersion.document_id)
         .where(Acknowledgment.patient_id == patient.id)
-    ).all()
+    )
+    if acknowledged_by is not None:
+        statement = statement.where(Acknowledgment.acknowledged_at <= acknowledged_by)
+    rows = session.execute(statement).all()
     return missing_acknowledgments(
         current, [r.document_version_id for r in rows],
         reacknowledge_on_new_version=program.reacknowledge_on_new_version,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from rems.audit.asof import StatusAt, status_at
 from rems.audit.models import AuditEvent
 from rems.auth.models import Role, User
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
-from rems.patients.models import Patient
+from rems.patients.models import Patient, PatientStatus
 from rems.patients.rules import same_person_key
 from rems.prescribers.models import Prescriber, PrescriberDelegate
 
@@ -116,6 +119,11 @@ def flagged_duplicates() -> sa.Select:
         .where(Patient.possible_duplicate_of_id.is_not(None))
         .order_by(Patient.created_at.desc())
     )
+
+
+def enrollment_at(session: Session, patient: Patient, moment: datetime) -> StatusAt:
+    """The patient's enrollment status at `moment`, from the recorded status history."""
+    return status_at(session, patient, moment, initial=PatientStatus.PENDING.value)
 
 
 def patient_history(session: Session, patient: Patient) -> list[AuditEvent]:

@@ -52,3 +52,11 @@ class PatientLookup(Shape):
     )
     courses: list[PatientCourse] = Field(description="Treatment courses, first course first.")
     monitoring: MonitoringSummary
+    as_of: datetime | None = Field(
+        None,
+        description="With ?as_of=: the moment answered for; every field is as recorded "
+        "by then (acknowledgments made, documents missing, courses authorized and their doses).",
+    )
+    status_since: datetime | None = Field(
+        None, description="With ?as_of=: when that status began, by the recorded history."
+    )

@@ -4,14 +4,16 @@ signatures, the patient's page with acknowledgments and lifecycle, and flagged d
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 
+from rems.audit.asof import answer_as_of
 from rems.auth.models import Role, User
 from rems.auth.permissions import current_actor, roles, signed_in
-from rems.common.clock import today
+from rems.common.clock import today, utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
 from rems.common.pagination import paginate, seek_page
@@ -21,6 +23,7 @@ from rems.extensions import db
 from rems.monitoring.presenters import patient_monitoring
 from rems.patients import forms, lifecycle, presenters, queries, services
 from rems.patients.models import Patient, PatientStatus
+from rems.patients.queries import enrollment_at
 from rems.prescribers.models import Prescriber
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -145,10 +148,13 @@ def _patient_page(patient: Patient, posted: tuple[str, object] | None = None, st
     if posted is not None:
         action_forms[posted[0]] = posted[1]
     monitoring = patient_monitoring(db.session, patient, current_actor(), today())
+    as_of = answer_as_of(
+        request.args.get("as_of"), utcnow(), partial(enrollment_at, db.session, patient)
+    )
     return render_template(
         "patients/detail.html", forms=action_forms, method_labels=forms.METHOD_LABELS,
-        monitoring=monitoring, **facts,
-    ), status  # fmt: skip
+        monitoring=monitoring, as_of=as_of, **facts,
+    ), 400 if as_of and as_of.problem else status  # fmt: skip
 
 
 @bp.route("/<patient_id>/patient-signature", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ the document calls valid may be rejected as invalid ("valid request rejected")."
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import schemathesis
@@ -59,6 +59,10 @@ schemathesis.openapi.format(
 )
 for _format, _prefix in (("site-id", "S"), ("patient-id", "P"), ("authorization", "A")):
     schemathesis.openapi.format(f"rems-{_format}", _identifiers(_prefix))
+#: ?as_of=: a past day (a future one is refused by design, 422, as documented).
+schemathesis.openapi.format(
+    "rems-as-of", st.dates(date(2000, 1, 1), date(2026, 11, 20)).map(date.isoformat)
+)
 #: A fresh Idempotency-Key for each generated request: a key reused with another body is
 #: refused by design (422, as documented), which test_idempotency_key_* pin.
 KEYS = itertools.count()
