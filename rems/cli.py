@@ -162,12 +162,4 @@ def install(app: Flask) -> None:
     rems_cli.add_command(rebuild_monitoring)
     rems_cli.add_command(export_report)
     rems_cli.add_command(notify_expiring_certifications)
-    from rems.demo.command import demo
-    from rems.monitoring.cli import rebuild_monitoring
-    from rems.reports.cli import export_report
-
-    rems_cli.add_command(demo)
-    rems_cli.add_command(rebuild_monitoring)
-    rems_cli.add_command(export_report)
-    rems_cli.add_command(notify_expiring_certifications)
     app.cli.add_command(rems_cli)

@@ -22,6 +22,7 @@ from rems.common.clock import today, utcnow
 from rems.documents.queries import acknowledgments_of, patient_missing_documents
 from rems.errors import api_error
 from rems.extensions import db
+from rems.monitoring.asof import summary_as_of
 from rems.monitoring.queries import summary as monitoring_summary
 from rems.patients.asof import patient_as_of
 from rems.patients.models import Patient
@@ -87,6 +88,7 @@ def _as_of(patient: Patient, moment: datetime):
         "acknowledgments": _acknowledgments(then["acknowledgments"]),
         "documents_missing": then["documents_missing"],
         "courses": then["courses"],
+        "monitoring": summary_as_of(db.session, patient, moment),
         "as_of": _utc(moment),
         "status_since": _utc(then["status_since"]) if then["status_since"] else None,
     }

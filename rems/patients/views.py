@@ -20,6 +20,7 @@ from rems.common.pagination import paginate, seek_page
 from rems.documents import services as documents
 from rems.documents.models import DocumentVersion
 from rems.extensions import db
+from rems.monitoring.asof import summary_as_of
 from rems.monitoring.presenters import patient_monitoring
 from rems.patients import forms, lifecycle, presenters, queries, services
 from rems.patients.models import Patient, PatientStatus
@@ -151,9 +152,12 @@ def _patient_page(patient: Patient, posted: tuple[str, object] | None = None, st
     as_of = answer_as_of(
         request.args.get("as_of"), utcnow(), partial(enrollment_at, db.session, patient)
     )
+    then = None
+    if as_of is not None and as_of.answer is not None and as_of.answer.status is not None:
+        then = summary_as_of(db.session, patient, as_of.answer.moment)
     return render_template(
         "patients/detail.html", forms=action_forms, method_labels=forms.METHOD_LABELS,
-        monitoring=monitoring, as_of=as_of, **facts,
+        monitoring=monitoring, as_of=as_of, monitoring_then=then, **facts,
     ), 400 if as_of and as_of.problem else status  # fmt: skip
 
 

@@ -49,6 +49,8 @@ class Assessment:
     gate_proof: gateproof.Proof | None = None
     infusions: dict[str, Any] = field(default_factory=dict)
     adverse_events: list[dict[str, Any]] = field(default_factory=list)
+    monitoring_by_test: list[dict[str, Any]] = field(default_factory=list)
+    monitoring_by_month: list[dict[str, Any]] = field(default_factory=list)
 
 
 def assess(session: Session, date_from: date, date_to: date, today: date) -> Assessment:
@@ -68,6 +70,7 @@ def assess(session: Session, date_from: date, date_to: date, today: date) -> Ass
         session, ADVERSE_EVENTS.query(filters, dialect).order_by(sa.text("category"))
     )
     result.guide = _guide(session, date_from, date_to)
+    result.monitoring_by_test, result.monitoring_by_month = _monitoring(session, today, dialect)
     return result
 
 
@@ -220,3 +223,23 @@ def _infusions(session: Session, filters: Filters, dialect: str) -> dict[str, An
 
 
 COUNTS = ("infusions", "premedicated", "observed", "reactions", "serious_reactions")
+
+
+def _monitoring(session: Session, today: date, dialect: str):
+    """Compliance today (no overdue item) per test, and per month monitoring began."""
+    from rems.monitoring.models import MonitoringStatus
+    from rems.reports.monitoring import compliance_figures
+
+    figures = compliance_figures(today)
+    by_test = sa.select(
+        MonitoringStatus.test_code.label("test"),
+        *(value.label(key) for key, value in figures.items()),
+    ).group_by(MonitoringStatus.test_code)
+    month = month_of(MonitoringStatus.anchor_on, dialect, is_timestamp=False).label("month")
+    by_month = sa.select(
+        month, *(figures[key].label(key) for key in ("patients", "overdue", "compliance"))
+    ).group_by(month)
+    return (
+        _rows(session, by_test.order_by(sa.text("test"))),
+        _rows(session, by_month.order_by(sa.text("month"))),
+    )

@@ -35,6 +35,11 @@ def _charts(result: Assessment) -> dict[str, str | None]:
         "denials": charts.bars_chart(
             [d["code"] for d in result.denials], [d["denials"] for d in result.denials], "Denials"
         ),
+        "monitoring": charts.bars_chart(
+            [m["test"] for m in result.monitoring_by_test],
+            [float(m["compliance"] or 0) for m in result.monitoring_by_test],
+            "Patients compliant (%)",
+        ),
         "adverse_events": charts.bars_chart(
             [f"{e['category']} ({e['seriousness']})" for e in result.adverse_events],
             [e["events"] for e in result.adverse_events], "Events",

@@ -8,6 +8,7 @@ from rems.reports.enrollments import ACKNOWLEDGMENTS, ENROLLMENTS
 from rems.reports.exports import exports_report
 from rems.reports.framework import Report
 from rems.reports.gate import AUTHORIZATIONS, DECISION_LIST, DECISIONS, DENIALS
+from rems.reports.monitoring import COMPLIANCE, MONITORING, OVERDUE
 
 #: (section heading, reports in it)
 _SECTIONS: tuple[tuple[str, tuple[Report, ...]], ...] = (
@@ -15,6 +16,7 @@ _SECTIONS: tuple[tuple[str, tuple[Report, ...]], ...] = (
     ("Enrollment", (ENROLLMENTS, ACKNOWLEDGMENTS)),
     ("The gate", (DECISIONS, DECISION_LIST, DENIALS, AUTHORIZATIONS)),
     ("Infusions and safety", (INFUSIONS, ADVERSE_EVENTS)),
+    ("Monitoring", (MONITORING, OVERDUE, COMPLIANCE)),
 )
 _NAMES = tuple(r.name for _, reports in _SECTIONS for r in reports)
 EXPORTS = exports_report(_NAMES)

@@ -77,3 +77,10 @@ def percent(part, whole):
     when there is nothing to divide."""
     share = sa.cast(part, sa.Numeric) * 100 / sa.cast(whole, sa.Numeric)
     return sa.case((whole > 0, sa.func.round(share, 1)), else_=None)
+
+
+def day_after(day, dialect: str):
+    """The day after a date, as YYYY-MM-DD text."""
+    if dialect == "postgresql":
+        return sa.func.to_char(day + 1, "YYYY-MM-DD")
+    return sa.func.date(day, "+1 day")

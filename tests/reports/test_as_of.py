@@ -170,3 +170,22 @@ def test_api_refuses_a_future_or_unreadable_as_of(history, factory, client, aske
         assert response.status_code == status, path
         error = response.get_json()["error"]
         assert "as_of" in error["details"] and (code is None or error["code"] == code)
+
+
+def test_monitoring_as_of_is_the_schedule_from_what_was_recorded_then(app, factory, clock):
+    from tests.monitoring.helpers import treated_patient
+
+    treated = treated_patient(app, factory, clock)
+    last_dose = treated.doses[-1].isoformat()
+    clock.advance(days=100)  # no result recorded since: monthly tests are overdue now
+    token = factory.token(factory.user(Role.AUDITOR))
+    client = app.test_client()
+    path = f"/api/v1/patients/{treated.world.patient.rems_id}"
+    now = _api(client, token, path).get_json()["monitoring"]
+    then = _api(client, token, path, as_of=last_dose).get_json()["monitoring"]
+    assert now["items_overdue"] > 0 and not now["compliant"]
+    assert then["compliant"] and then["items_overdue"] == 0
+    assert then["monitoring_ends_on"] == now["monitoring_ends_on"]
+    reader = factory.signed_in(factory.user(Role.AUDITOR))
+    page = _text(reader.get(path.replace("/api/v1", ""), query_string={"as_of": last_dose}))
+    assert "Monitoring then: compliant" in page

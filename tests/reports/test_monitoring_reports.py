@@ -1,0 +1,84 @@
+"""Monitoring reports on hand-made data: two patients of one prescriber given course 1 on the
+same days; 100 days on, with no result recorded, the monthly tests are overdue for both."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from rems.auth.models import Role
+from rems.program.model import add_months
+from tests.monitoring.helpers import more_treated_patients, treated_patient
+from tests.reports.test_catalogue import cells, show
+
+
+@pytest.fixture
+def treated(app, factory, clock):
+    first = treated_patient(app, factory, clock)
+    more_treated_patients(app, first.world, clock, 1)
+    return first
+
+
+def _overdue_tests(app, first_dose, today) -> set[str]:
+    """Tests whose first item (due every N months from the first dose) is past its grace."""
+    program = app.extensions["rems_program"]
+    return {
+        t.code
+        for t in program.monitored_tests()
+        if add_months(first_dose, t.monitoring.every_months)
+        + timedelta(days=t.monitoring.grace_days)
+        < today
+    }
+
+
+def test_states_overdue_list_and_compliance(app, factory, clock, treated):
+    auditor = factory.signed_in(factory.user(Role.AUDITOR))
+    tests = {t.code for t in app.extensions["rems_program"].monitored_tests()}
+    rows = cells(show(auditor, "monitoring")[1])
+    assert len(rows) == 2 * len(tests)
+    assert {r[3] for r in rows} <= {"upcoming", "due"}
+    assert cells(show(auditor, "monitoring-overdue")[1]) == []
+    clock.advance(days=100)
+    auditor = factory.signed_in(factory.user(Role.AUDITOR))  # sessions end on the moved clock
+    overdue = cells(show(auditor, "monitoring-overdue")[1])
+    monthly = _overdue_tests(app, treated.first_dose, clock.now().date())
+    assert "cbc" in monthly and "skin_exam" not in monthly
+    assert sorted({r[5] for r in overdue}) == sorted(monthly) and len(overdue) == 2 * len(monthly)
+    states = cells(show(auditor, "monitoring", status="overdue")[1])
+    assert len(states) == len(overdue)
+    compliance = {r[2]: r[3:6] for r in cells(show(auditor, "monitoring-compliance")[1])}
+    for code in tests:
+        assert compliance[code] == (["2", "2", "0.0"] if code in monthly else ["2", "0", "100.0"])
+
+
+def test_the_monitoring_export_is_deidentified_too(app, factory, clock, treated):
+    clock.advance(days=100)
+    auditor = factory.signed_in(factory.user(Role.AUDITOR))
+    text = (
+        auditor.get("/reports/monitoring-overdue/export", query_string={"deidentified": "1"})
+        .get_data()
+        .decode("utf-8-sig")
+    )
+    assert treated.world.patient.rems_id not in text and "Last name" not in text
+    assert "# End of export:" in text
+
+
+def test_the_assessment_shows_monitoring_compliance_by_test_and_over_time(
+    app, factory, clock, treated
+):
+    clock.advance(days=100)
+    auditor = factory.signed_in(factory.user(Role.AUDITOR))
+    page = auditor.get("/reports/assessment").get_data(as_text=True)
+    text = " ".join(page.replace("<", " <").split())
+    assert "Monitoring compliance by test and over time" in page
+    overdue = _overdue_tests(app, treated.first_dose, clock.now().date())
+    assert "cbc" in overdue
+    month = treated.first_dose.strftime("%Y-%m")
+    total = 2 * len(app.extensions["rems_program"].monitored_tests())
+    import re
+
+    plain = re.sub(r"<[^>]+>", " ", text)
+    plain = " ".join(plain.split())
+    assert "cbc 2 2 0.0%" in plain
+    assert f"{month} {total} {2 * len(overdue)}" in plain
