@@ -71,6 +71,19 @@ def write_phase(session: Session) -> Iterator[None]:
         yield
 
 
+def read_without_transaction(session: Session) -> None:
+    """On PostgreSQL, let a safe-method request read on an autocommit connection: no BEGIN
+    before its first statement and no ROLLBACK after its last (two round trips saved). Each
+    statement still sees what was committed before it began, as inside a READ COMMITTED
+    transaction. A read that goes on to write ends the read first (`session.rollback()`), and
+    its write transaction takes a connection of its own, with the pool's default isolation.
+    SQLite keeps its deferred BEGIN (it needs one to read consistently in WAL mode)."""
+    real = session() if isinstance(session, scoped_session) else session
+    if real.in_transaction() or real.get_bind().dialect.name != "postgresql":
+        return
+    real.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def configure_sqlite(busy_timeout_ms: int) -> None:
     """Set the busy timeout every new SQLite connection gets."""
     global _busy_timeout_ms
