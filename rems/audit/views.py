@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 
+from rems.audit.export import export_chunks
 from rems.audit.forms import EventFilterForm
 from rems.audit.models import AuditEvent
-from rems.audit.queries import EXPORT_HEADER, entity_types, events_statement, export_rows
+from rems.audit.queries import entity_types, events_statement
 from rems.audit.verify import verify_chain
 from rems.auth.models import Role
 from rems.auth.permissions import roles
 from rems.common.clock import utcnow
-from rems.common.csvsafe import csv_chunks
 from rems.common.forms import options
 from rems.common.pagination import seek_page
 from rems.extensions import db
@@ -51,9 +51,8 @@ def event_export():
     """The filtered trail as CSV (formula-safe), streamed so a long trail does not fill memory."""
     filters = _filter_form().to_filter()
     filename = f"rems-audit-{utcnow():%Y%m%dT%H%M%SZ}.csv"
-    rows = export_rows(db.session, filters)
     return Response(
-        stream_with_context(csv_chunks(EXPORT_HEADER, rows)),
+        stream_with_context(export_chunks(db.session, filters)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
