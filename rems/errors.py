@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
 from typing import Any
 
 import sqlalchemy.exc
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from rems.audit.asof import AsOfInFuture, AsOfUnreadable
 from rems.auth.guard import ApiAuthError
-from rems.common.errors import StateConflict, ValidationFailed
+from rems.common.errors import OutcomeUnknown, StateConflict, ValidationFailed
+from rems.common.transactions import SAFE_METHODS
 from rems.extensions import db
 from rems.ratelimit import RateLimited, retry_after
 
@@ -37,6 +41,28 @@ API_MESSAGES = {
     500: "Something went wrong on our side; nothing was stored.",
     503: "The database is not reachable right now; try again shortly.",
 }
+OUTCOME_UNKNOWN = (
+    "The database connection broke while the change was being saved: it may or may not be "
+    "stored. Retry with the same Idempotency-Key to get the stored answer, or read the record "
+    "before trying again."
+)
+PAGE_UNKNOWN = (
+    "The connection to the database broke while your change was being saved: it may or may "
+    "not be stored. Look at the record before you submit it again."
+)
+STORED_API = (
+    "The change is stored, but the answer could not be built (the database connection was "
+    "lost). Read the record to see it; do not send the change again without its "
+    "Idempotency-Key."
+)
+STORED_PAGE = (
+    "Your change is saved, but the next page could not be shown because the connection to "
+    "the database was lost. Reload in a moment to see it; do not submit it again."
+)
+LAST_RESORT = (
+    "Something went wrong on our side; a change sent with this request may or may not be "
+    "stored. Retry with the same Idempotency-Key, or read the record before trying again."
+)
 
 
 def api_error(status: int, message: str, details: dict[str, Any] | None = None, code=None):
@@ -84,21 +110,54 @@ def _csrf_error(error: CSRFError):
 
 
 def _database_down(error: sqlalchemy.exc.OperationalError):
-    """The database cannot be reached (or stayed locked): 503, and nothing was stored."""
+    """The database cannot be reached (or stayed locked): 503, and nothing was stored — unless
+    the request had already committed, which the answer then says."""
     current_app.logger.error("database unavailable: %s", error)
-    db.session.rollback()
+    _quiet_rollback()
+    if _committed():
+        return _stored_but_unanswered(503)
     if _is_api():
         return api_error(503, API_MESSAGES[503])
     return render_template("errors/generic.html", status=503, error=error), 503
 
 
+def _outcome_unknown(error: OutcomeUnknown):
+    """The commit itself failed on a lost connection: say that the outcome is unknown."""
+    current_app.logger.error("connection lost during commit: %s", error)
+    if _is_api():
+        return api_error(503, OUTCOME_UNKNOWN, code="outcome_unknown")
+    return render_template("errors/generic.html", status=503, message=PAGE_UNKNOWN), 503
+
+
 def _unexpected(error: Exception):
     """An unexpected failure: log it, roll back, show a 500."""
     current_app.logger.exception("unexpected error", exc_info=error)
-    db.session.rollback()
+    _quiet_rollback()
+    if _committed():
+        return _stored_but_unanswered(500)
     if _is_api():
         return api_error(500, API_MESSAGES[500])
     return render_template("errors/500.html", status=500), 500
+
+
+def _committed() -> bool:
+    """Whether this writing request had committed its change before the failure."""
+    return request.method not in SAFE_METHODS and g.get("rems_committed", False)
+
+
+def _stored_but_unanswered(status: int):
+    """The change is on record but the answer could not be built: never say it failed."""
+    if _is_api():
+        return api_error(status, STORED_API, code="stored_answer_unavailable")
+    return render_template("errors/generic.html", status=status, message=STORED_PAGE), status
+
+
+def _quiet_rollback() -> None:
+    """Roll back; on a connection that is already gone, just drop it."""
+    try:
+        db.session.rollback()
+    except sqlalchemy.exc.DBAPIError:
+        db.session.close()
 
 
 def install(app: Flask) -> None:
@@ -114,8 +173,43 @@ def install(app: Flask) -> None:
     )
     app.register_error_handler(StateConflict, lambda e: _rollback_then(api_error(409, str(e))))
     app.register_error_handler(sqlalchemy.exc.OperationalError, _database_down)
+    app.register_error_handler(OutcomeUnknown, _outcome_unknown)
+    app.teardown_appcontext(_end_session)  # runs before Flask-SQLAlchemy's own teardown
     if not app.testing:
         app.register_error_handler(Exception, _unexpected)
+        app.wsgi_app = JsonErrorsUnderApi(app.wsgi_app)
+
+
+def _end_session(_error: BaseException | None) -> None:
+    """End the request's session. The answer is decided by now; a connection that died since
+    (its rollback fails) is dropped and logged, never turned into an error page in its place."""
+    try:
+        db.session.remove()
+    except sqlalchemy.exc.DBAPIError as error:
+        current_app.logger.warning("end-of-request rollback failed: %s", error)
+        db.session.remove()  # the broken connection is invalidated: this closes cleanly
+
+
+class JsonErrorsUnderApi:
+    """Last resort: anything escaping the app under /api is answered in the API's error shape
+    (the WSGI server would send an HTML page). Whether a write was stored is then unknown."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not (path == "/api" or path.startswith("/api/")):
+            return self.wsgi_app(environ, start_response)
+        try:
+            return self.wsgi_app(environ, start_response)
+        except Exception:
+            logging.getLogger("rems").exception("unhandled error under /api")
+            body = json.dumps({"error": {"code": "internal_error", "message": LAST_RESORT}})
+            body = body.encode()
+            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info())
+            return [body]
 
 
 def _as_of_error(status: int, error: Exception):

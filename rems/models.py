@@ -1,5 +1,6 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
+from rems.api.models import IdempotentRequest
 from rems.audit.models import AuditEvent, StatusChange
 from rems.auth.models import ApiToken, LoginAttempt, Role, Signature, User
 from rems.authorizations.models import Authorization, AuthorizationDecision
@@ -34,6 +35,7 @@ __all__ = [
     "Course",
     "Document",
     "DocumentVersion",
+    "IdempotentRequest",
     "Infusion",
     "LabResult",
     "LoginAttempt",

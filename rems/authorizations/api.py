@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, request
 
 from rems import ratelimit
+from rems.api.idempotency import answer_once
 from rems.api.operations import (
     BAD_BODY,
     DATABASE_DOWN,
@@ -34,7 +35,7 @@ from rems.authorizations.schemas import (
 from rems.authorizations.services import reverse_authorization
 from rems.common.clock import today
 from rems.common.errors import ValidationFailed
-from rems.common.transactions import writing
+from rems.common.transactions import commit_answer, writing
 from rems.courses.settling import needs_settling, settle_authorization
 from rems.extensions import db
 from rems.infusions.schemas import InfusionRecord, InfusionRecorded
@@ -59,6 +60,15 @@ IDEMPOTENCY_KEY = Param(
     "key for every new request. Keys are per user.",
     {"type": "string", "minLength": 1, "maxLength": 200},
     required=False,
+)
+WRITE_UNAVAILABLE = Answer(
+    "`service_unavailable`: the database is unreachable and nothing was stored. "
+    "`outcome_unknown`: the connection broke during the commit, so the change may or may not "
+    "be stored; retry with the same Idempotency-Key to get the stored answer."
+)
+KEY_REFUSED = (
+    " The Idempotency-Key is longer than 200 characters, or it was used before with another "
+    "body or on another authorization."
 )
 REPLAYED = {
     "Idempotent-Replayed": {
@@ -93,7 +103,7 @@ REPLAYED = {
             "than 200 characters, or it was used before with another body; `details` maps "
             "each field to its messages. Nothing was recorded."
         ),
-        503: DATABASE_DOWN,
+        503: WRITE_UNAVAILABLE,
     },
 )
 def authorization_request():
@@ -109,7 +119,7 @@ def authorization_request():
             db.session, current_identity(), body, today=today(), idempotency_key=key
         )
         answer = presenters.decision_response(outcome)
-        db.session.commit()
+        commit_answer()
         if any(reason["code"] == "PATIENT_NOT_FOUND" for reason in outcome.decision.reasons):
             ratelimit.note_patient_not_found(caller, body["patient_id"])
     except sa.exc.IntegrityError as error:
@@ -165,28 +175,34 @@ def authorization_read(number: str):
     "The holding pharmacy takes an authorization back",
     description="Only before any dose is given; the doses return to the course.",
     body=Reversal,
-    params=(NUMBER,),
+    params=(NUMBER, IDEMPOTENCY_KEY),
     answers={
-        200: Answer("Reversed.", AuthorizationShape),
+        200: Answer("Reversed.", AuthorizationShape, REPLAYED),
         400: BAD_BODY,
         401: UNAUTHORIZED,
         403: SITE_STAFF_ONLY,
         404: Answer(NOT_YOURS + " Only the holding pharmacy may reverse."),
         409: Answer("A dose was already given, or the authorization is not live."),
-        422: Answer("The reason is missing or not valid, or an unknown field was sent."),
-        503: DATABASE_DOWN,
+        422: Answer(
+            "The reason is missing or not valid, or an unknown field was sent." + KEY_REFUSED
+        ),
+        503: WRITE_UNAVAILABLE,
     },
 )
 def authorization_reversal(number: str):
-    """The holding pharmacy reverses an authorization before any dose is given."""
+    """The holding pharmacy reverses an authorization before any dose is given. The answer is
+    built before the commit; with an Idempotency-Key a retry gets it again."""
     authorization = _visible_or_404(number)
     if authorization.pharmacy_site_id != current_actor().site_id:
         abort(404)
     body = parse_body(Reversal)
-    reverse_authorization(db.session, authorization, current_actor(), reason=body["reason"],
-                          today=today())  # fmt: skip
-    db.session.commit()
-    return jsonify(presenters.authorization_body(authorization))
+
+    def reverse():
+        reverse_authorization(db.session, authorization, current_actor(), reason=body["reason"],
+                              today=today())  # fmt: skip
+        return presenters.authorization_body(authorization), 200
+
+    return answer_once(f"reversal {authorization.number}", body, reverse)
 
 
 @bp.post("/authorizations/<number>/infusions")
@@ -195,9 +211,9 @@ def authorization_reversal(number: str):
     "recordInfusion",
     "The receiving infusion site records one dose",
     body=InfusionRecord,
-    params=(NUMBER,),
+    params=(NUMBER, IDEMPOTENCY_KEY),
     answers={
-        201: Answer("The dose is recorded.", InfusionRecorded),
+        201: Answer("The dose is recorded.", InfusionRecorded, REPLAYED),
         400: BAD_BODY,
         401: UNAUTHORIZED,
         403: SITE_STAFF_ONLY,
@@ -207,20 +223,24 @@ def authorization_reversal(number: str):
             "A required check is missing or a field is not valid (premedication on doses 1–3, "
             "observation under 120 minutes, a date outside the validity window or not after "
             "the previous dose, dose 1 after first_dose_by or under 12 months after the prior "
-            "course); `details` maps each field to its messages."
+            "course); `details` maps each field to its messages." + KEY_REFUSED
         ),
-        503: DATABASE_DOWN,
+        503: WRITE_UNAVAILABLE,
     },
 )
 def infusion_record(number: str):
-    """The receiving infusion site records one dose given under the authorization."""
+    """The receiving infusion site records one dose given under the authorization. The answer
+    is built before the commit; with an Idempotency-Key a retry gets it again."""
     authorization = _visible_or_404(number)
     if authorization.infusion_site_id != current_actor().site_id:
         abort(404)
     body = parse_body(InfusionRecord)
-    recorded = record_infusion(db.session, authorization, current_actor(), body, today=today())
-    db.session.commit()
-    return jsonify(presenters.infusion_body(recorded)), 201
+
+    def infuse():
+        recorded = record_infusion(db.session, authorization, current_actor(), body, today=today())
+        return presenters.infusion_body(recorded), 201
+
+    return answer_once(f"infusion {authorization.number}", body, infuse)
 
 
 def _visible_or_404(number: str) -> Authorization:

@@ -20,6 +20,11 @@ class StateConflict(Exception):
     """The record is not in a state that allows this change (HTTP 409)."""
 
 
+class OutcomeUnknown(Exception):
+    """The database connection broke during the commit: the change may or may not be stored
+    (HTTP 503 saying exactly that; a retry with the same Idempotency-Key tells which)."""
+
+
 class Collector:
     """Gathers field errors so that a form reports every problem at once."""
 

@@ -28,6 +28,9 @@ import sqlalchemy as sa
 from flask import g, has_request_context, request
 from sqlalchemy.orm import Session, scoped_session
 
+from rems.common.errors import OutcomeUnknown
+from rems.extensions import db
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _force_immediate: ContextVar[bool] = ContextVar("rems_force_immediate", default=False)
 _force_deferred: ContextVar[bool] = ContextVar("rems_force_deferred", default=False)
@@ -205,3 +208,16 @@ def _release_lock_file(info: dict) -> None:
     fd, path = taken
     getattr(_held, "paths", set()).discard(path)
     os.close(fd)  # closing releases the flock
+
+
+def commit_answer() -> None:
+    """Commit the request's change, its answer already built (nothing is read after the commit).
+    A connection lost during the commit leaves the outcome unknown: never report it as a plain
+    failure, since the server may have committed before the connection broke."""
+    try:
+        db.session.commit()
+    except sa.exc.DBAPIError as error:
+        db.session.rollback()
+        if not error.connection_invalidated:
+            raise  # refused by the database (a lock, a constraint): nothing was stored
+        raise OutcomeUnknown(str(error)) from error
