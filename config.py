@@ -77,6 +77,13 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "lemtrada-rems@localhost")
     #: The app's public address, used to make links in mailed messages absolute.
     REMS_BASE_URL = os.environ.get("REMS_BASE_URL") or None
+    #: The bearer token Prometheus scrapes /metrics with; unset, /metrics answers 404.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    #: /api/v1/health: a dependency slower than this reads "degraded", one silent this long
+    #: "down"; the rate-limit store and mail relay are re-checked at most this often.
+    REMS_HEALTH_SLOW_MS = _env_int("REMS_HEALTH_SLOW_MS", 500)
+    REMS_HEALTH_TIMEOUT_SECONDS = 1.0
+    REMS_HEALTH_CACHE_SECONDS = _env_int("REMS_HEALTH_CACHE_SECONDS", 10)
 
 
 class DevelopmentConfig(Config):
@@ -107,6 +114,7 @@ class TestingConfig(Config):
     REMS_PATIENT_NOT_FOUND_LIMIT = os.environ.get("REMS_PATIENT_NOT_FOUND_LIMIT", "10 per hour")
     #: Self-registration attempts per client address.
     REMS_REGISTRATION_LIMIT = os.environ.get("REMS_REGISTRATION_LIMIT", "10 per hour")
+    REMS_HEALTH_CACHE_SECONDS = 0  # tests change the relay between requests
 
 
 class ProductionConfig(Config):

@@ -32,9 +32,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from rems import cli, errors, ratelimit, templating
     from rems.api.core import bp as api_bp
     from rems.auth import guard
+    from rems.observability import metrics
 
     ratelimit.install(app, api_bp)  # before the guard: a refused request costs no database work
     guard.install(app)
+    metrics.install(app)
     errors.install(app)
     templating.install(app)
     cli.install(app)

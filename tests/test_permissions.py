@@ -24,6 +24,7 @@ EXPECTED: dict[str, object] = {
     "api.ping": PUBLIC,
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
+    "metrics.metrics": PUBLIC,
     "web.dashboard": ALL,
     "auth.sign_out": ALL,
     "auth.account": ALL,

@@ -4,7 +4,6 @@ rems.api.v1."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 
 from rems.api.openapi import openapi_document
@@ -12,7 +11,7 @@ from rems.api.operations import UNAUTHORIZED, Answer, operation
 from rems.api.schemas import Health, Me, Ping
 from rems.auth.permissions import current_identity, public, signed_in
 from rems.errors import api_error
-from rems.extensions import db
+from rems.observability.health import health_report
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -29,20 +28,20 @@ def ping():
 @public
 @operation(
     "health",
-    "Readiness, including the database",
+    "Readiness: the database, the rate-limit store and the mail relay",
     answers={
-        200: Answer("The app and its database answer.", Health),
-        503: Answer("The database is unreachable."),
+        200: Answer("The gate can decide (the database answers).", Health),
+        503: Answer("The database is down; `details` gives every dependency's state."),
     },
 )
 def health():
-    """Readiness: 200 when the database answers, 503 when it does not."""
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        db.session.rollback()
-        return api_error(503, "The database is not reachable.", {"database": ["unreachable"]})
-    return {"status": "ok", "database": "ok"}
+    """Readiness for operators: each dependency's state; 503 only when the database is down
+    (then the gate cannot decide)."""
+    report, status = health_report()
+    if status == 503:
+        details = {name: [state] for name, state in report.items() if name != "status"}
+        return api_error(503, "The database is not reachable.", details)
+    return report
 
 
 @bp.get("/openapi.json")

@@ -32,10 +32,14 @@ class Ping(Shape):
 
 
 class Health(Shape):
-    """The app and its database answer."""
+    """Each dependency is `ok`, `degraded` (answered, but slowly), `down` or `not configured`.
+    `status` is `degraded` when any of them is degraded or down; the answer is 503 only when
+    the database is down."""
 
-    status: Literal["ok"]
-    database: Literal["ok"]
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "degraded"]
+    rate_limit_store: Literal["ok", "degraded", "down", "not configured"]
+    mail_relay: Literal["ok", "degraded", "down", "not configured"]
 
 
 class Me(Shape):

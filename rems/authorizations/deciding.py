@@ -36,6 +36,7 @@ from rems.common.transactions import reading, write_phase
 from rems.courses.models import Course
 from rems.courses.settling import settle_course_and_grants
 from rems.db import canonical_json
+from rems.observability import metrics
 
 AUTHORIZATION_PREFIX = "A"
 DECISION_PREFIX = "D"
@@ -95,6 +96,7 @@ def request_authorization(
             decision = DispenseDecision((RACE_LOST,), decision.warnings)
         stored = _store(session, requester, request, decision, gathered, course, idempotency_key,
                         digest)  # fmt: skip
+    metrics.note_decision(session, stored.outcome, stored.reasons)
     return Outcome(stored)
 
 

@@ -60,7 +60,7 @@ def record_infusion(
         raise ValidationFailed(errors)
     previous = course.last_dose_on
     delayed = previous is not None and record["administered_on"] > previous + timedelta(days=1)
-    _take_dose(session, authorization, course, record["administered_on"])
+    _take_dose(session, authorization, course, record["administered_on"], dose_number)
     infusion = _store(session, authorization, course, actor, record, dose_number, delayed)
     refresh_patient(session, course.patient_id, today=today)
     warnings = (
@@ -117,8 +117,9 @@ def _prior_last_dose(session: Session, course: Course) -> date | None:
     return max((c.last_dose_on for c in earlier), default=None)
 
 
-def _take_dose(session: Session, authorization: Authorization, course: Course, day: date) -> None:
-    """One dose moves from held to given, in conditional UPDATEs that re-check the counts."""
+def _take_dose(session: Session, authorization, course: Course, day: date, dose_number: int):
+    """One dose moves from held to given, in conditional UPDATEs that re-check the counts (and
+    that this is still the course's dose `dose_number`, the one the rules were checked for)."""
     auth_table, course_table = Authorization.__table__, Course.__table__
     taken = session.execute(
         auth_table.update()
@@ -131,13 +132,19 @@ def _take_dose(session: Session, authorization: Authorization, course: Course, d
     )
     if taken.rowcount != 1:
         raise StateConflict("The authorization has no dose left.")
-    session.execute(
+    counted = session.execute(
         course_table.update()
         .where(course_table.c.id == course.id, course_table.c.doses_held > 0)
+        .where(course_table.c.doses_given == dose_number - 1)
         .values(
             doses_given=course_table.c.doses_given + 1, doses_held=course_table.c.doses_held - 1
         )
     )
+    if counted.rowcount != 1:  # another dose of the course was recorded meanwhile
+        raise StateConflict(
+            "Another dose of this course was recorded at the same moment: read the "
+            "authorization, then record this dose again if it is still to be recorded."
+        )
     session.refresh(authorization)
     session.refresh(course)
     _after_dose(authorization, course, day)

@@ -29,7 +29,8 @@ def test_ping_needs_no_token_and_no_database(client):
 
 
 def test_health_reports_the_database(client):
-    assert client.get("/api/v1/health").get_json() == {"status": "ok", "database": "ok"}
+    body = client.get("/api/v1/health").get_json()
+    assert body["status"] == "ok" and body["database"] == "ok"  # more: tests/observability
 
 
 def test_health_is_503_when_the_database_is_unreachable():

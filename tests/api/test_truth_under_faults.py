@@ -140,17 +140,26 @@ def test_a_connection_lost_during_the_commit_is_reported_as_unknown_and_a_retry_
     world = gate(app, factory)
     path = f"/api/v1/authorizations/{_authorized(client, world)}/infusions"
 
+    committing = []
+
+    def note(_session):  # the request's own commit, not the token's last-use write
+        committing.append(True)
+
     def strike(connection):
-        if outage.armed:
+        if outage.armed and committing:
             outage.kill(connection.connection.dbapi_connection)
 
+    sa.event.listen(Session, "before_commit", note)
     with app.app_context():
         sa.event.listen(db.engine, "commit", strike)
     key = {"Idempotency-Key": "dose-1"}
     record = infusion(clock.now().date() + timedelta(days=2))
     outage.armed = True
-    lost = _post(client, world.nurse_token, path, record, **key)
-    outage.over()
+    try:
+        lost = _post(client, world.nurse_token, path, record, **key)
+    finally:
+        outage.over()
+        sa.event.remove(Session, "before_commit", note)
     assert lost.status_code == 503
     error = lost.get_json()["error"]
     assert error["code"] == "outcome_unknown" and "may or may not be stored" in error["message"]

@@ -1,0 +1,1 @@
+"""What operators watch: the health report behind /api/v1/health and the /metrics endpoint."""

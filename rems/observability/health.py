@@ -1,0 +1,115 @@
+"""Readiness for operators: the database, the rate-limit store and the mail relay, each "ok",
+"degraded" (answered, but slower than REMS_HEALTH_SLOW_MS), "down" (no answer within
+REMS_HEALTH_TIMEOUT_SECONDS) or "not configured". Only a database that is down makes the whole
+service down: without it the gate cannot decide. The remote checks are cached briefly per
+process, so a busy health endpoint never hammers the relay or the store."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+
+from rems.extensions import db
+
+OK, DEGRADED, DOWN, NOT_CONFIGURED = "ok", "degraded", "down", "not configured"
+_CACHE_KEY = "rems_health_cache"
+
+
+def health_report() -> tuple[dict[str, str], int]:
+    """The report and its status code: 503 only when the database is down."""
+    checks = {
+        "database": _timed("database", _ping_database),
+        "rate_limit_store": _cached("rate_limit_store", _check_rate_limit_store),
+        "mail_relay": _cached("mail_relay", _check_mail_relay),
+    }
+    if checks["database"] == DOWN:
+        overall = DOWN
+    elif any(state in (DEGRADED, DOWN) for state in checks.values()):
+        overall = DEGRADED
+    else:
+        overall = OK
+    return {"status": overall, **checks}, 503 if overall == DOWN else 200
+
+
+def _timed(name: str, check: Callable[[], None]) -> str:
+    """Run one check: ok, degraded when slow, down when it fails."""
+    started = time.perf_counter()
+    try:
+        check()
+    except Exception as error:  # every failure of a dependency reads as "down"
+        current_app.logger.warning("health check of the %s failed: %s", name, error)
+        return DOWN
+    slow_ms = current_app.config.get("REMS_HEALTH_SLOW_MS", 500)
+    return DEGRADED if (time.perf_counter() - started) * 1000 > slow_ms else OK
+
+
+def _cached(name: str, check: Callable[[], str]) -> str:
+    """A remote check's state, re-checked at most every REMS_HEALTH_CACHE_SECONDS."""
+    cache = current_app.extensions.setdefault(_CACHE_KEY, {})
+    ttl = current_app.config.get("REMS_HEALTH_CACHE_SECONDS", 10)
+    now = time.monotonic()
+    if name in cache and now - cache[name][0] < ttl:
+        return cache[name][1]
+    state = check()
+    cache[name] = (now, state)
+    return state
+
+
+def _ping_database() -> None:
+    """One round trip; a dead connection is rolled back so the request can end cleanly."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    finally:
+        try:
+            db.session.rollback()
+        except sa.exc.DBAPIError:
+            db.session.close()
+
+
+def _check_rate_limit_store() -> str:
+    """Redis answers PING; a per-process memory store is "not configured" (nothing shared)."""
+    uri = current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    scheme = urlsplit(uri).scheme
+    if scheme in ("memory", "rems-memory"):  # rems.ratelimit's swept in-process store
+        return NOT_CONFIGURED
+    if scheme in ("redis", "rediss", "unix"):
+        return _timed("rate-limit store", lambda: _redis_ping(uri))
+    parts = urlsplit(uri)
+    return _timed("rate-limit store", lambda: _connect(parts.hostname or "", parts.port or 0))
+
+
+def _redis_ping(uri: str) -> None:
+    """PING the Redis store with the configured timeout."""
+    import redis
+
+    timeout = _timeout()
+    client = redis.Redis.from_url(uri, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def _check_mail_relay() -> str:
+    """The SMTP relay accepts a TCP connection (nothing is sent)."""
+    host = current_app.config.get("MAIL_SERVER")
+    if not host:
+        return NOT_CONFIGURED
+    port = int(current_app.config.get("MAIL_PORT") or 25)
+    return _timed("mail relay", lambda: _connect(host, port))
+
+
+def _connect(host: str, port: int) -> None:
+    """Open and close one TCP connection."""
+    with socket.create_connection((host, port), timeout=_timeout()):
+        pass
+
+
+def _timeout() -> float:
+    """Seconds a remote check may take before it reads as down."""
+    return float(current_app.config.get("REMS_HEALTH_TIMEOUT_SECONDS", 1.0))
