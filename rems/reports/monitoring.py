@@ -65,7 +65,8 @@ MONITORING = Report(
     name="monitoring",
     title="Monitoring: every patient's state per test",
     summary="Each patient's standing on each monitored test today: overdue, due, upcoming or "
-    "complete; items in the schedule, satisfied and waived; the next due date.",
+    "complete; items in the schedule, satisfied and waived; the next due date. Unsorted, "
+    "patients come in the order they were enrolled.",
     columns=(
         Column("patient_id", "REMS patient ID", patient_key=True),
         Column("prescriber_npi", "Prescriber NPI"),
@@ -82,6 +83,7 @@ MONITORING = Report(
     query=_states,
     filters=frozenset({"prescriber", "state", "status"}),
     default_sort="patient_id",
+    default_order=lambda: (M.patient_id, M.test_code),
     statuses=STATES,
     status_label="State today",
     about_patients=True,
