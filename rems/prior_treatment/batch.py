@@ -250,8 +250,9 @@ def _doses(number: int) -> int:
 
 
 def store_batch(
-    session: Session, plans: list[PlannedCourse], actor: User, *, password: str, data: bytes
-) -> tuple[int, int, int]:
+    session: Session, plans: list[PlannedCourse], actor: User, *, password: str, data: bytes,
+    today: date,
+) -> tuple[int, int, int]:  # fmt: skip
     """Sign the batch once, then store every course: (patients, courses, doses)."""
     content = {
         "file_sha256": hashlib.sha256(data).hexdigest(),
@@ -261,6 +262,7 @@ def store_batch(
     signature = sign(session, actor, password=password, meaning=BATCH_MEANING, content=content)
     for plan in plans:
         services.store_prior_course(
-            session, plan.patient, actor, plan.nxt, plan.doses, plan.sources, signature.id
-        )
+            session, plan.patient, actor, plan.nxt, plan.doses, plan.sources, signature.id,
+            today=today,
+        )  # fmt: skip
     return len({p.patient.id for p in plans}), len(plans), sum(len(p.doses) for p in plans)

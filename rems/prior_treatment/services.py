@@ -97,14 +97,17 @@ def record_prior_course(
         "doses": sorted(prior.doses.values()), "source_document": prior.source_document.strip(),
     })  # fmt: skip
     sources = dict.fromkeys(prior.doses, prior.source_document.strip())
-    return store_prior_course(session, patient, actor, nxt, prior.doses, sources, signature.id)
+    return store_prior_course(
+        session, patient, actor, nxt, prior.doses, sources, signature.id, today=today
+    )
 
 
 def store_prior_course(
     session: Session, patient: Patient, actor: User, nxt: NextPrior,
-    doses: Mapping[str, date], sources: Mapping[str, str], signature_id: int,
+    doses: Mapping[str, date], sources: Mapping[str, str], signature_id: int, *, today: date,
 ) -> Course:  # fmt: skip
-    """The historical course, its doses in date order, its history row and audit event."""
+    """The historical course, its doses in date order, its history row and audit event; the
+    patient's monitoring state takes the doses in, in the same transaction."""
     days = sorted(doses.values())
     summary = "; ".join(dict.fromkeys(sources[k] for k in sorted(doses, key=doses.get)))[:300]
     complete = len(days) == nxt.doses_allowed
@@ -137,5 +140,5 @@ def store_prior_course(
              "status": course.status.value, "source_document": summary},
     )  # fmt: skip
     session.flush()
-    refresh_patient(session, patient.id, today=utcnow().date())  # prior doses count too
+    refresh_patient(session, patient.id, today=today)
     return course

@@ -115,10 +115,12 @@ def import_confirm():
         flash("Upload the file again: the preview was lost.", "error")
         return redirect(url_for(".import_upload"))
     try:
-        plans = batch.plan_batch(db.session, batch.read_rows(data), today())
+        day = today()
+        plans = batch.plan_batch(db.session, batch.read_rows(data), day)
         counts = batch.store_batch(
-            db.session, plans, current_actor(), password=confirm.password.data or "", data=data
-        )
+            db.session, plans, current_actor(), password=confirm.password.data or "", data=data,
+            today=day,
+        )  # fmt: skip
     except batch.BatchRefused:
         db.session.rollback()
         return _preview(forms.UploadForm(formdata=None), data)

@@ -112,3 +112,17 @@ def test_only_the_prescriber_of_record_before_any_course_here(app, factory):
     )
     other = certified_prescriber(app, factory, world.admin, "Other")
     assert factory.signed_in(other.user).get(path).status_code == 404
+
+
+def test_prior_doses_start_the_monitoring_schedule(app, factory):
+    world = gate(app, factory, with_course=False)
+    doctor = factory.signed_in(world.prescriber.user)
+    post_form(doctor, f"/patients/{world.patient.rems_id}/prior-treatment", prior_values())
+    with app.app_context():
+        from rems.monitoring.queries import dose_dates, summary
+
+        assert dose_dates(db.session, world.patient.id)[0] == date(2025, 12, 1)
+        overview = summary(db.session, world.patient.id, date(2026, 11, 24))
+        assert overview["monitoring_ends_on"] == "2029-12-05"
+        overdue = {(i["test"], i["item"]) for i in overview["overdue_items"]}
+        assert ("cbc", 1) in overdue and overview["compliant"] is False
