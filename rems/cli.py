@@ -152,14 +152,16 @@ def backup(output: Path | None):
 
 def install(app: Flask) -> None:
     """Attach the command group, with the demo data's, rebuild-monitoring's, the report
-    export's and the expiry notices' commands."""
+    export's, the expiry notices' and the monitoring reminders' commands."""
     from rems.certification.cli import notify_expiring_certifications
     from rems.demo.command import demo
     from rems.monitoring.cli import rebuild_monitoring
+    from rems.reminders.cli import send_reminders
     from rems.reports.cli import export_report
 
     rems_cli.add_command(demo)
     rems_cli.add_command(rebuild_monitoring)
     rems_cli.add_command(export_report)
     rems_cli.add_command(notify_expiring_certifications)
+    rems_cli.add_command(send_reminders)
     app.cli.add_command(rems_cli)

@@ -19,6 +19,7 @@ from rems.notifications.models import Notification
 from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber, PrescriberDelegate
 from rems.prior_treatment.models import PriorDose
+from rems.reminders.models import MonitoringReminder
 from rems.sites.models import Site
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Infusion",
     "LabResult",
     "LoginAttempt",
+    "MonitoringReminder",
     "MonitoringStatus",
     "MonitoringWaiver",
     "Notification",

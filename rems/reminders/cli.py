@@ -1,0 +1,46 @@
+"""`flask rems send-reminders`: the daily monitoring digests, mailed when a relay is set."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from rems.common.clock import today, utcnow
+from rems.common.transactions import writing
+from rems.extensions import db
+from rems.reminders.services import candidates, new_reminders, send_digest
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders():
+    """Queue one digest per prescriber of the monitoring items that became due or overdue
+    (never an item twice in the same state), then mail the outbox if MAIL_SERVER is set."""
+    day = today()
+    found = list(candidates(db.session, day))
+    db.session.rollback()
+    digests = items = 0
+    for prescriber_id, reminders in found:
+        with writing():
+            fresh = new_reminders(db.session, reminders)
+            if send_digest(db.session, prescriber_id, fresh, day):
+                digests, items = digests + 1, items + len(fresh)
+            db.session.commit()
+    click.echo(f"Queued {digests} digest(s) telling of {items} item(s).")
+    _deliver()
+
+
+def _deliver() -> None:
+    """Mail what the outbox holds, or say that it waits there."""
+    from rems.notifications.delivery import deliver_queued
+
+    if not current_app.config.get("MAIL_SERVER"):
+        click.echo("No MAIL_SERVER configured: the digests wait in the outbox.")
+        return
+    with writing():
+        try:
+            sent, failed = deliver_queued(db.session, current_app.config, now=utcnow())
+        except OSError as failure:
+            raise click.ClickException(f"the mail relay could not be reached: {failure}") from None
+    click.echo(f"Sent {sent} message(s); {failed} failed and will be tried again.")

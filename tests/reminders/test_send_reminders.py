@@ -1,0 +1,134 @@
+"""`flask rems send-reminders` end to end: one digest per prescriber over a real SMTP server,
+nothing new on a second run, an item again only when its state changes."""
+
+from __future__ import annotations
+
+import socket
+from datetime import date, timedelta
+from email import message_from_bytes
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from rems.auth.models import User
+from rems.common.transactions import writing
+from rems.extensions import db
+from rems.notifications.models import Notification
+from rems.patients.models import Patient
+from rems.prior_treatment.services import PriorCourse, record_prior_course
+from rems.reminders.models import MonitoringReminder
+from tests.authorizations.helpers import gate
+from tests.factories import PASSWORD
+from tests.patients.helpers import certified_prescriber, enroll_patient
+
+
+class _Inbox:
+    """Collects what the SMTP server receives."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free loopback port, for this test only."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+def treated(app, world, patient, first: date) -> None:
+    """A prior course 1 of five doses from `first`: the patient's 48 months start then."""
+    with app.app_context(), writing():
+        record_prior_course(
+            db.session, db.session.get(Patient, patient.id),
+            db.session.get(User, world.prescriber.user.id),
+            PriorCourse({f"dose_{n}": first + timedelta(days=n) for n in range(5)}, "Chart"),
+            password=PASSWORD, today=date(2026, 11, 24),
+        )  # fmt: skip
+        db.session.commit()
+
+
+def reminders(app) -> set[tuple]:
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(
+                MonitoringReminder.test_code, MonitoringReminder.item, MonitoringReminder.state
+            )
+        )
+        return set(rows.all())
+
+
+def test_one_digest_a_day_over_smtp_and_never_an_item_twice(
+    app, factory, runner, clock, smtp_server
+):
+    port, inbox = smtp_server
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    world = gate(app, factory, with_course=False)
+    certified_prescriber(app, factory, world.admin, "Idle")  # no patients: no digest
+    treated(app, world, world.patient, date(2026, 10, 1))
+    treated(app, world, enroll_patient(app, world.prescriber), date(2026, 10, 1))
+
+    first = runner.invoke(args=["rems", "send-reminders"])
+    assert first.exit_code == 0, first.output
+    assert "Queued 1 digest(s) telling of 18 item(s)." in first.output
+    assert "Sent 1 message(s)" in first.output
+    assert len(inbox.received) == 1
+    mail = message_from_bytes(inbox.received[0].content)
+    assert mail["Subject"] == "Monitoring: 6 item(s) overdue, 12 due"
+    body = mail.get_payload()
+    assert f"- {world.patient.rems_id}: CBC with differential: overdue (due 2026-11-01)" in body
+    assert "Skin exam" in body and "Pat" not in body  # REMS IDs, never names
+    assert ("cbc", 1, "overdue") in reminders(app) and ("cbc", 2, "due") in reminders(app)
+
+    again = runner.invoke(args=["rems", "send-reminders"])
+    assert "Queued 0 digest(s) telling of 0 item(s)." in again.output
+    assert "Sent 0 message(s)" in again.output and len(inbox.received) == 1
+
+    clock.advance(days=15)  # 2026-12-09: monthly item 2 is past its grace, item 3 is open
+    later = runner.invoke(args=["rems", "send-reminders"])
+    assert "Queued 1 digest(s) telling of 12 item(s)." in later.output
+    assert len(inbox.received) == 2
+    second = message_from_bytes(inbox.received[1].content).get_payload()
+    assert "overdue (due 2026-12-01)" in second and ": due (due 2027-01-01)" in second
+    assert "2026-11-01" not in second and "Skin exam" not in second
+
+
+def test_without_a_relay_the_digest_waits_in_the_outbox(app, factory, runner):
+    world = gate(app, factory, with_course=False)
+    treated(app, world, world.patient, date(2026, 10, 1))
+    result = runner.invoke(args=["rems", "send-reminders"])
+    assert "Queued 1 digest(s)" in result.output
+    assert "No MAIL_SERVER configured: the digests wait in the outbox." in result.output
+    with app.app_context():
+        digest = db.session.scalar(sa.select(Notification))
+        assert digest.state == "queued" and digest.recipient_id == world.prescriber.user.id
+    outbox = factory.signed_in(world.admin).get("/admin/outbox").get_data(as_text=True)
+    assert "Monitoring: 3 item(s) overdue, 6 due" in outbox
+
+
+def test_a_closed_record_is_not_reminded(app, factory, runner):
+    world = gate(app, factory, with_course=False)
+    treated(app, world, world.patient, date(2026, 10, 1))
+    with app.app_context(), writing():
+        from rems.patients import lifecycle
+
+        patient = db.session.get(Patient, world.patient.id)
+        actor = db.session.get(User, world.prescriber.user.id)
+        lifecycle.close(
+            db.session, patient, actor, close_reason="lost_to_follow_up",
+            closed_on=date(2026, 11, 20), note="Moved away", today=date(2026, 11, 24),
+        )  # fmt: skip
+        db.session.commit()
+    result = runner.invoke(args=["rems", "send-reminders"])
+    assert "Queued 0 digest(s)" in result.output
