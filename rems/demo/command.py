@@ -17,6 +17,7 @@ from rems.common.transactions import writing
 from rems.demo import status
 from rems.demo.accounts import DEMO_PASSWORD, ensure_demo_users
 from rems.demo.gate import ensure_demo_gate
+from rems.demo.monitoring import ensure_demo_monitoring
 from rems.demo.parties import ensure_demo_parties
 from rems.demo.patients import ensure_demo_patients
 from rems.extensions import db
@@ -43,6 +44,7 @@ def demo(reset: bool, yes: bool):
         ensure_demo_parties(db.session, today())
         notes = ensure_demo_patients(db.session, today())
         notes += ensure_demo_gate(db.session, today())
+        notes += ensure_demo_monitoring(db.session, today())
         db.session.commit()
     made_now = {user.username for user in status.demo_accounts(db.session)} - before
     _print_state(made_now, notes)

@@ -43,7 +43,7 @@ def ensure_demo_patients(session: Session, today: date) -> list[str]:
     admin = users.find_user(session, "admin")
     for code in GUIDE_TEXT:
         _publish(session, admin, code, "2025-01", today - timedelta(days=400))
-    lines = [_enroll(session, row, today) for row in PATIENTS]
+    lines = [enroll_demo(session, row, today) for row in PATIENTS]
     newest = _publish(session, admin, "medication_guide", "2026-10", today - timedelta(days=5))
     first = session.scalar(sa.select(Patient).order_by(Patient.id).limit(1))
     acknowledge(session, first, newest, witness=users.find_user(session, "nurse.lee"),
@@ -63,7 +63,7 @@ def _publish(session: Session, admin, code: str, label: str, effective_on: date)
     )  # fmt: skip
 
 
-def _enroll(session: Session, row: tuple, today: date) -> str:
+def enroll_demo(session: Session, row: tuple, today: date) -> str:
     """One demo patient taken to its state through the services."""
     first, last, born, sex, pregnant, doctor, preparer, outcome = row
     doctor_user = users.find_user(session, doctor)
