@@ -26,51 +26,46 @@ SERIOUS_HELP = (
 SERIOUSNESS = (("", "Choose"), ("yes", "Serious"), ("no", "Not serious"))
 
 
-def event_form(program: Program, *, reaction_only: bool = False) -> FlaskForm:
+class AdverseEventForm(FlaskForm):
+    """One adverse event of the patient; the categories come from the program file."""
+
+    category = SelectField("Category", validate_choice=False,
+                           description="The program's adverse-event categories.")  # fmt: skip
+    onset_on = LenientDateField(
+        "Onset date", description="The day the event began (YYYY-MM-DD); not in the future."
+    )
+    serious = SelectField(
+        "Seriousness", choices=options(SERIOUSNESS), validate_choice=False, description=SERIOUS_HELP
+    )
+    outcome = SelectField(
+        "Outcome",
+        choices=options([("", "Choose the outcome"), *OUTCOMES.items()]),
+        validate_choice=False,
+        description="As known today. Choose Unknown when it is not known yet.",
+    )
+    reporter = StringField(
+        "Reported by",
+        validators=[Length(max=REPORTER_MAX)],
+        description="Name and role of who reported the event: the patient, a nurse, "
+        "another physician…",
+    )
+    description = TextAreaField(
+        "What happened",
+        validators=[Length(max=DESCRIPTION_MAX)],
+        description="Symptoms, tests, treatment given. Optional.",
+    )
+
+
+def event_form(program: Program, *, reaction_only: bool = False) -> AdverseEventForm:
     """The report form; an infusion site's form offers the infusion-reaction category only."""
     categories = [
         (c.code, c.label)
         for c in program.adverse_events.categories
         if not reaction_only or c.code == INFUSION_REACTION
     ]
-
-    class AdverseEventForm(FlaskForm):
-        """One adverse event of the patient."""
-
-        category = SelectField(
-            "Category",
-            choices=options([("", "Choose a category"), *categories]),
-            validate_choice=False,
-            description="The program's adverse-event categories.",
-        )
-        onset_on = LenientDateField(
-            "Onset date", description="The day the event began (YYYY-MM-DD); not in the future."
-        )
-        serious = SelectField(
-            "Seriousness",
-            choices=options(SERIOUSNESS),
-            validate_choice=False,
-            description=SERIOUS_HELP,
-        )
-        outcome = SelectField(
-            "Outcome",
-            choices=options([("", "Choose the outcome"), *OUTCOMES.items()]),
-            validate_choice=False,
-            description="As known today. Choose Unknown when it is not known yet.",
-        )
-        reporter = StringField(
-            "Reported by",
-            validators=[Length(max=REPORTER_MAX)],
-            description="Name and role of who reported the event: the patient, a nurse, "
-            "another physician…",
-        )
-        description = TextAreaField(
-            "What happened",
-            validators=[Length(max=DESCRIPTION_MAX)],
-            description="Symptoms, tests, treatment given. Optional.",
-        )
-
-    return AdverseEventForm()
+    form = AdverseEventForm()
+    form.category.choices = options([("", "Choose a category"), *categories])
+    return form
 
 
 def report_of(form: FlaskForm) -> Report:

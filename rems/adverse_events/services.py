@@ -38,30 +38,29 @@ def report_event(
     infusion: Infusion | None = None,
 ) -> AdverseEvent:
     """Check the report against the program's categories and dates, then store it."""
+    problems = report_problems(report, _context(patient, infusion, today))
+    if problems:
+        raise ValidationFailed(problems)
+    event = AdverseEvent(
+        patient_id=patient.id, category=report.category, onset_on=report.onset_on,
+        serious=bool(report.serious), outcome=report.outcome, reporter=report.reporter.strip(),
+        description=report.description.strip() or None,
+        infusion_id=infusion.id if infusion is not None else None,
+        reported_at=utcnow(), reported_by_id=actor.id,
+    )  # fmt: skip
+    _store(session, event, actor, asdict(report) | {"reporter": event.reporter})
+    return event
+
+
+def _context(patient: Patient, infusion: Infusion | None, today: date) -> ReportContext:
+    """What a report of this patient (and infusion) is checked against."""
     program = current_app.extensions["rems_program"]
-    context = ReportContext(
+    return ReportContext(
         categories=[c.code for c in program.adverse_events.categories],
         today=today,
         born=patient.date_of_birth,
         infusion_on=infusion.administered_on if infusion is not None else None,
     )
-    problems = report_problems(report, context)
-    if problems:
-        raise ValidationFailed(problems)
-    event = AdverseEvent(
-        patient_id=patient.id,
-        category=report.category,
-        onset_on=report.onset_on,
-        serious=bool(report.serious),
-        outcome=report.outcome,
-        reporter=report.reporter.strip(),
-        description=report.description.strip() or None,
-        infusion_id=infusion.id if infusion is not None else None,
-        reported_at=utcnow(),
-        reported_by_id=actor.id,
-    )
-    _store(session, event, actor, asdict(report) | {"reporter": event.reporter})
-    return event
 
 
 def record_serious_reaction(

@@ -66,16 +66,7 @@ class PlannedCourse:
 
 def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     """The file's rows as (row number, column → text); BatchRefused when it cannot be read."""
-    if not data.strip():
-        raise BatchRefused([RowError(None, "file", "The file is empty.")])
-    if len(data) > MAX_BYTES:
-        raise BatchRefused([RowError(None, "file", f"The file is over {MAX_BYTES // 1024} KB.")])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        message = "The file is not UTF-8 text: save it from the spreadsheet as CSV UTF-8."
-        raise BatchRefused([RowError(None, "file", message)]) from None
-    lines = list(csv.reader(io.StringIO(text, newline="")))
+    lines = list(csv.reader(io.StringIO(_text(data), newline="")))
     header = [cell.strip().lower() for cell in lines[0]]
     _check_header(header)
     rows, errors = [], []
@@ -83,19 +74,11 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(header):
-            errors.append(
-                RowError(number, "row", f"{len(cells)} columns; the header has {len(header)}.")
-            )
+            message = f"{len(cells)} columns; the header has {len(header)}."
+            errors.append(RowError(number, "row", message))
             continue
-        rows.append(
-            (
-                number,
-                {
-                    name: (cells[i].strip() if i < len(cells) else "")
-                    for i, name in enumerate(header)
-                },
-            )
-        )
+        cells = [cell.strip() for cell in cells] + [""] * (len(header) - len(cells))
+        rows.append((number, dict(zip(header, cells, strict=True))))
     if errors:
         raise BatchRefused(errors)
     if not rows:
@@ -103,6 +86,19 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     if len(rows) > MAX_ROWS:
         raise BatchRefused([RowError(None, "file", f"At most {MAX_ROWS} rows in one file.")])
     return rows
+
+
+def _text(data: bytes) -> str:
+    """The file as text: not empty, not too big, UTF-8 (a byte-order mark is fine)."""
+    if not data.strip():
+        raise BatchRefused([RowError(None, "file", "The file is empty.")])
+    if len(data) > MAX_BYTES:
+        raise BatchRefused([RowError(None, "file", f"The file is over {MAX_BYTES // 1024} KB.")])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        message = "The file is not UTF-8 text: save it from the spreadsheet as CSV UTF-8."
+        raise BatchRefused([RowError(None, "file", message)]) from None
 
 
 def _check_header(header: list[str]) -> None:
@@ -218,28 +214,29 @@ def _plan_patient(
         courses.setdefault(row.course, []).append(row)
     plans, after = [], nxt.after
     for expected, number in enumerate(sorted(courses), start=nxt.number):
-        first = courses[number][0]
         if number != expected:
-            errors.append(
-                RowError(
-                    first.number, "course", f"The patient's next prior course is course {expected}."
-                )
-            )
+            message = f"The patient's next prior course is course {expected}."
+            errors.append(RowError(courses[number][0].number, "course", message))
             return plans
-        allowed = _doses(number)
-        plan = PlannedCourse(patient, services.NextPrior(number, allowed, after))
-        for row in courses[number]:
-            if message := dose_date_problem(
-                row.given_on, today=today, born=patient.date_of_birth, after=after
-            ):
-                errors.append(RowError(row.number, "given_on", message))
-            plan.doses[f"row {row.number}"] = row.given_on
-            plan.sources[f"row {row.number}"] = row.source
-        for message in course_problems(list(plan.doses.values()), allowed, number):
-            errors.append(RowError(first.number, "given_on", message))
+        plan = _plan_course(patient, number, courses[number], after, today, errors)
         after = max(plan.doses.values())
         plans.append(plan)
     return plans
+
+
+def _plan_course(patient, number: int, rows: list[_Row], after, today, errors) -> PlannedCourse:
+    """One prior course of the file: each date after the previous course, the dates together."""
+    allowed = _doses(number)
+    plan = PlannedCourse(patient, services.NextPrior(number, allowed, after))
+    for row in rows:
+        born = patient.date_of_birth
+        if message := dose_date_problem(row.given_on, today=today, born=born, after=after):
+            errors.append(RowError(row.number, "given_on", message))
+        plan.doses[f"row {row.number}"] = row.given_on
+        plan.sources[f"row {row.number}"] = row.source
+    for message in course_problems(list(plan.doses.values()), allowed, number):
+        errors.append(RowError(rows[0].number, "given_on", message))
+    return plan
 
 
 def _doses(number: int) -> int:

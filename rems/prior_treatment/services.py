@@ -104,27 +104,18 @@ def record_prior_course(
 
 def store_prior_course(
     session: Session, patient: Patient, actor: User, nxt: NextPrior,
-    doses: Mapping[str, date], sources: Mapping[str, str], signature_id: int, *, today: date,
+    doses: Mapping[str, date], sources: Mapping[str, str], signature_id: int, *,
+    today: date | None = None,
 ) -> Course:  # fmt: skip
     """The historical course, its doses in date order, its history row and audit event; the
     patient's monitoring state takes the doses in, in the same transaction."""
-    days = sorted(doses.values())
-    summary = "; ".join(dict.fromkeys(sources[k] for k in sorted(doses, key=doses.get)))[:300]
-    complete = len(days) == nxt.doses_allowed
-    course = Course(
-        patient_id=patient.id, number=nxt.number, doses_total=nxt.doses_allowed,
-        doses_given=len(days), doses_held=0, planned_start=days[0], first_dose_on=days[0],
-        last_dose_on=days[-1], prescriber_id=patient.prescriber_id, attestations={},
-        signature_id=signature_id, authorized_at=utcnow(), prepared_by_id=actor.id,
-        historical=True, source_document=summary,
-        status=CourseStatus.COMPLETED if complete else CourseStatus.CLOSED,
-    )  # fmt: skip
-    if not complete:
-        course.closed_at = utcnow()
-        course.closed_reason = f"Prior treatment: {len(days)} of {nxt.doses_allowed} doses given."
+    keys = sorted(doses, key=doses.get)
+    summary = "; ".join(dict.fromkeys(sources[k] for k in keys))[:300]
+    course = _historical_course(patient, actor, nxt, [doses[k] for k in keys], summary)
+    course.signature_id = signature_id
     session.add(course)
     session.flush()
-    for number, key in enumerate(sorted(doses, key=doses.get), start=1):
+    for number, key in enumerate(keys, start=1):
         session.add(PriorDose(
             course_id=course.id, patient_id=patient.id, dose_number=number, given_on=doses[key],
             source_document=sources[key], recorded_at=utcnow(), recorded_by_id=actor.id,
@@ -136,9 +127,26 @@ def store_prior_course(
     ))  # fmt: skip
     record_event(
         session, "course.prior_recorded", actor=actor, entity=course,
-        new={"patient": patient.rems_id, "number": nxt.number, "doses": days,
+        new={"patient": patient.rems_id, "number": nxt.number, "doses": sorted(doses.values()),
              "status": course.status.value, "source_document": summary},
     )  # fmt: skip
     session.flush()
-    refresh_patient(session, patient.id, today=today)
+    refresh_patient(session, patient.id, today=today or utcnow().date())
+    return course
+
+
+def _historical_course(patient, actor, nxt: NextPrior, days: list[date], summary: str) -> Course:
+    """The course row: completed, or closed when fewer doses than the program's were given."""
+    complete = len(days) == nxt.doses_allowed
+    course = Course(
+        patient_id=patient.id, number=nxt.number, doses_total=nxt.doses_allowed,
+        doses_given=len(days), doses_held=0, planned_start=days[0], first_dose_on=days[0],
+        last_dose_on=days[-1], prescriber_id=patient.prescriber_id, attestations={},
+        authorized_at=utcnow(), prepared_by_id=actor.id, historical=True,
+        source_document=summary,
+        status=CourseStatus.COMPLETED if complete else CourseStatus.CLOSED,
+    )  # fmt: skip
+    if not complete:
+        course.closed_at = utcnow()
+        course.closed_reason = f"Prior treatment: {len(days)} of {nxt.doses_allowed} doses given."
     return course
