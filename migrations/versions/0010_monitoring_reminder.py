@@ -1,7 +1,7 @@
 """Monitoring reminders: which items each digest told of, so none is repeated in a state.
 
-Revision ID: 0009_monitoring_reminder
-Revises: 0008_monitoring
+Revision ID: 0010_monitoring_reminder
+Revises: 0009_idempotency
 Create Date: 2026-11-29 02:10:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0009_monitoring_reminder"
-down_revision = "0008_monitoring"
+revision = "0010_monitoring_reminder"
+down_revision = "0009_idempotency"
 branch_labels = None
 depends_on = None
 
