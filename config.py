@@ -26,6 +26,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    #: Database errors never carry their bound values (password hashes, session tokens, patient
+    #: data) into messages and logs.
+    SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
     REMS_PROGRAM_FILE = os.environ.get("REMS_PROGRAM_FILE")  # None: the shipped lemtrada.toml
     #: Sessions end after this much inactivity and, whatever the activity, after the absolute limit.
     REMS_IDLE_TIMEOUT = timedelta(minutes=_env_int("REMS_IDLE_TIMEOUT_MINUTES", 15))

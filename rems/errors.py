@@ -16,7 +16,7 @@ from rems.audit.asof import AsOfInFuture, AsOfUnreadable
 from rems.auth.guard import ApiAuthError
 from rems.common.errors import OutcomeUnknown, StateConflict, ValidationFailed
 from rems.common.transactions import SAFE_METHODS
-from rems.extensions import db
+from rems.extensions import db, login_manager
 from rems.ratelimit import RateLimited, retry_after
 
 API_CODES = {
@@ -109,15 +109,28 @@ def _csrf_error(error: CSRFError):
     return page, 400
 
 
+def describe_database_error(error: sqlalchemy.exc.DBAPIError) -> str:
+    """What a log may say about a database error: its classes, SQLSTATE and the request id.
+    Never its message: drivers quote the offending values there ("Key (token_hash)=(…)")."""
+    original = getattr(error, "orig", None)
+    sqlstate = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return (
+        f"{type(error).__name__} ({type(original).__name__}, SQLSTATE {sqlstate or '-'}) "
+        f"in request {g.get('request_id', '-')} {request.method} {request.path}"
+    )
+
+
 def _database_down(error: sqlalchemy.exc.OperationalError):
     """The database cannot be reached (or stayed locked): 503, and nothing was stored — unless
-    the request had already committed, which the answer then says."""
-    current_app.logger.error("database unavailable: %s", error)
+    the request had already committed, which the answer then says. The page is drawn for an
+    anonymous visitor: asking the database who is signed in would fail again."""
+    current_app.logger.error("database unavailable: %s", describe_database_error(error))
     _quiet_rollback()
     if _committed():
         return _stored_but_unanswered(503)
     if _is_api():
         return api_error(503, API_MESSAGES[503])
+    g._login_user = login_manager.anonymous_user()
     return render_template("errors/generic.html", status=503, error=error), 503
 
 
@@ -130,8 +143,13 @@ def _outcome_unknown(error: OutcomeUnknown):
 
 
 def _unexpected(error: Exception):
-    """An unexpected failure: log it, roll back, show a 500."""
-    current_app.logger.exception("unexpected error", exc_info=error)
+    """An unexpected failure: log it (a database error by its class only), roll back, 500."""
+    if isinstance(error, sqlalchemy.exc.DBAPIError):
+        current_app.logger.error("database error: %s", describe_database_error(error))
+    else:
+        current_app.logger.exception(
+            "unexpected error in request %s", g.get("request_id", "-"), exc_info=error
+        )
     _quiet_rollback()
     if _committed():
         return _stored_but_unanswered(500)
