@@ -62,6 +62,9 @@ class Config:
     REMS_DB_MAX_OVERFLOW = _env_int("REMS_DB_MAX_OVERFLOW", 4)
     #: The longest period a report or an export may cover, in days (an assessment at 7 years fits).
     REMS_REPORT_MAX_DAYS = _env_int("REMS_REPORT_MAX_DAYS", 3660)
+    #: The audit anchor: an HMAC key the database never holds, and the file anchors go to.
+    AUDIT_ANCHOR_KEY = os.environ.get("AUDIT_ANCHOR_KEY")
+    AUDIT_ANCHOR_PATH = os.environ.get("AUDIT_ANCHOR_PATH")  # None: instance/audit-anchors
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,7 +11,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.engine import make_url
 
-from rems.audit.verify import verify_chain
 from rems.auth import tokens, users
 from rems.auth.models import Role
 from rems.common.clock import utcnow
@@ -76,21 +75,6 @@ def create_token(username, name):
     click.echo(plaintext)
 
 
-@rems_cli.command("audit-verify")
-def audit_verify():
-    """Re-hash the whole audit chain; name the first broken row."""
-    report = verify_chain(db.session)
-    if report.ok:
-        click.echo(f"Audit chain intact: {report.checked} events checked.")
-        return
-    click.echo(
-        f"Audit chain BROKEN at event seq {report.broken_seq} (id {report.broken_id}): "
-        f"{report.problem}. {report.checked} events before it are intact.",
-        err=True,
-    )
-    raise SystemExit(1)
-
-
 @rems_cli.command("expire-certifications")
 def expire_certifications():
     """Move prescribers and sites past their certification's last day to expired (daily job)."""
@@ -152,7 +136,8 @@ def backup(output: Path | None):
 
 def install(app: Flask) -> None:
     """Attach the command group, with the demo data's, rebuild-monitoring's, the report
-    export's, the expiry notices' and the monitoring reminders' commands."""
+    export's, the expiry notices', the monitoring reminders' and the audit trail's commands."""
+    from rems.audit.commands import COMMANDS as AUDIT_COMMANDS
     from rems.certification.cli import notify_expiring_certifications
     from rems.demo.command import demo
     from rems.monitoring.cli import rebuild_monitoring
@@ -164,4 +149,6 @@ def install(app: Flask) -> None:
     rems_cli.add_command(export_report)
     rems_cli.add_command(notify_expiring_certifications)
     rems_cli.add_command(send_reminders)
+    for command in AUDIT_COMMANDS:
+        rems_cli.add_command(command)
     app.cli.add_command(rems_cli)

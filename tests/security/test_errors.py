@@ -42,13 +42,10 @@ def served_app(database_url, clock):
 
 
 def _refuse_account_updates(app) -> None:
-    with app.app_context():
-        with db.engine.begin() as connection:
-            statements = (
-                REFUSE_POSTGRES if connection.dialect.name == "postgresql" else [REFUSE_SQLITE]
-            )
-            for statement in statements:
-                connection.exec_driver_sql(statement)
+    with app.app_context(), db.engine.begin() as connection:
+        statements = REFUSE_POSTGRES if connection.dialect.name == "postgresql" else [REFUSE_SQLITE]
+        for statement in statements:
+            connection.exec_driver_sql(statement)
 
 
 def test_a_database_error_is_logged_without_its_values(served_app, caplog):
@@ -68,17 +65,20 @@ def test_a_database_error_is_logged_without_its_values(served_app, caplog):
     logged = caplog.text
     assert not SECRET_LOOKING.search(logged), logged  # no argon2 hash, no session token
     assert new not in logged and "UPDATE" not in logged
-    assert "probe-4711" in logged and "IntegrityError" in logged or "InternalError" in logged
+    assert "probe-4711" in logged
+    assert "IntegrityError" in logged or "InternalError" in logged
 
 
 def test_the_engine_hides_bound_values_from_error_messages(served_app):
     Factory(served_app).user(Role.AUDITOR)
     _refuse_account_updates(served_app)
-    with served_app.app_context(), pytest.raises(sa.exc.DBAPIError) as failure:
-        with db.engine.begin() as connection:
-            connection.execute(
-                sa.text("UPDATE user_account SET password_hash = :h"), {"h": "$argon2id$secret"}
-            )
+    update = sa.text("UPDATE user_account SET password_hash = :h")
+    with (
+        served_app.app_context(),
+        pytest.raises(sa.exc.DBAPIError) as failure,
+        db.engine.begin() as connection,
+    ):
+        connection.execute(update, {"h": "$argon2id$secret"})
     assert "$argon2id$secret" not in str(failure.value)
 
 
