@@ -124,15 +124,19 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production: PostgreSQL, secure cookies; refuses to start without its secrets."""
+    """Production: PostgreSQL, secure cookies; refuses to start without its secrets and the
+    host names it answers to."""
 
     SESSION_COOKIE_SECURE = True
+    #: "__Host-": browsers keep it only when Secure, for the whole site, set by this very host.
+    SESSION_COOKIE_NAME = "__Host-rems_session"
     PREFERRED_URL_SCHEME = "https"
 
     @classmethod
     def check(cls) -> None:
         """Refuse to start when a required setting is missing."""
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        required = ("SECRET_KEY", "DATABASE_URL", "TRUSTED_HOSTS")
+        missing = [name for name in required if not os.environ.get(name)]
         if missing:
             raise RuntimeError(
                 "Production configuration refuses to start: set "

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import config_for
+from rems.common.requests import BoundedJSONRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +25,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder="static",
     )
+    app.request_class = BoundedJSONRequest
     _configure(app, overrides or {})
     _init_extensions(app)
     _load_program(app)
@@ -32,9 +34,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from rems import cli, errors, ratelimit, templating
     from rems.api.core import bp as api_bp
     from rems.auth import guard
+    from rems.common import nul_guard
     from rems.observability import metrics
 
     ratelimit.install(app, api_bp)  # before the guard: a refused request costs no database work
+    nul_guard.install(app)
     guard.install(app)
     metrics.install(app)
     errors.install(app)
@@ -50,6 +54,9 @@ def _configure(app: Flask, overrides: dict[str, Any]) -> None:
         if os.environ.get(name):
             key = "SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name
             app.config[key] = os.environ[name]
+    if os.environ.get("TRUSTED_HOSTS"):
+        hosts = os.environ["TRUSTED_HOSTS"].split(",")
+        app.config["TRUSTED_HOSTS"] = [host.strip() for host in hosts if host.strip()]
     app.config.update(overrides)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

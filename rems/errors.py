@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy.exc
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from rems.audit.asof import AsOfInFuture, AsOfUnreadable
 from rems.auth.guard import ApiAuthError
@@ -83,6 +83,8 @@ def _is_api() -> bool:
 def _http_error(error: HTTPException):
     """Every HTTP error: JSON under /api, an error page elsewhere."""
     status = error.code or 500
+    if isinstance(error, SecurityError):  # a Host outside TRUSTED_HOSTS: no URL can be built
+        return "This host name is not served here.", 400, {"Content-Type": "text/plain"}
     headers = {"Retry-After": str(retry_after(error))} if status == 429 else {}
     if _is_api():
         own = error.description if isinstance(error, RateLimited) else None

@@ -1,6 +1,7 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
 from rems.api.models import IdempotentRequest
+from rems.audit.access import RecordAccess
 from rems.audit.models import AuditEvent, StatusChange
 from rems.auth.models import ApiToken, LoginAttempt, Role, Signature, User
 from rems.authorizations.models import Authorization, AuthorizationDecision
@@ -48,6 +49,7 @@ __all__ = [
     "Prescriber",
     "PrescriberDelegate",
     "PriorDose",
+    "RecordAccess",
     "ResultAmendment",
     "Role",
     "Signature",

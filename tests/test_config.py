@@ -23,6 +23,7 @@ def test_production_app_uses_secure_cookies_and_postgresql(monkeypatch):
     monkeypatch.setenv("REMS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql://rems@db.internal/rems")
+    monkeypatch.setenv("TRUSTED_HOSTS", "rems.example.org")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True

@@ -4,7 +4,7 @@ rems.api.v1."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
 from rems.api.openapi import openapi_document
 from rems.api.operations import UNAUTHORIZED, Answer, operation
@@ -52,8 +52,9 @@ def health():
     answers={200: Answer("The OpenAPI 3.1 document.", schema={"type": "object"})},
 )
 def openapi():
-    """The OpenAPI 3.1 description of this API, generated from its routes."""
-    return jsonify(openapi_document(current_app, request.host_url.rstrip("/")))
+    """The OpenAPI 3.1 description of this API, generated from its routes. Its server URL is
+    relative: nothing from the request (a forged Host header) is reflected into it."""
+    return jsonify(openapi_document(current_app, ""))
 
 
 @bp.get("/me")

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from rems.audit.trail import record_event
-from rems.auth.models import Role, User
+from rems.auth.models import ApiToken, Role, User
 from rems.auth.passwords import hash_password, password_problems, verify_password
+from rems.auth.tokens import revoke_token
 from rems.common.clock import utcnow
 from rems.common.errors import Collector, StateConflict, ValidationFailed
 
@@ -130,6 +131,8 @@ def set_active(session: Session, user: User, active: bool, *, actor: User, reaso
     user.active = active
     user.deactivated_at = None if active else utcnow()
     user.session_token = new_session_token()
+    _revoke_live_tokens(session, user, actor, "account deactivated" if not active else
+                        "account reactivated: old tokens stay dead")  # fmt: skip
     record_event(
         session,
         "user.reactivated" if active else "user.deactivated",
@@ -139,6 +142,16 @@ def set_active(session: Session, user: User, active: bool, *, actor: User, reaso
         new={"active": active},
         reason=reason.strip(),
     )
+
+
+def _revoke_live_tokens(session: Session, user: User, actor: User, reason: str) -> None:
+    """Revoke the account's live API tokens: a reactivated account starts with none, so a
+    token copied before the deactivation never works again."""
+    live = session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    )
+    for token in live:
+        revoke_token(session, token, actor=actor, reason=reason)
 
 
 def _public_fields(user: User) -> dict:

@@ -16,6 +16,7 @@ from rems.api.operations import (
     identifier_schema,
     operation,
 )
+from rems.audit.access import note_read
 from rems.audit.asof import as_of_argument
 from rems.auth.permissions import current_actor, signed_in
 from rems.common.clock import today, utcnow
@@ -59,6 +60,7 @@ def patient_lookup(patient_id: str):
     patient = patient_for(db.session, current_actor(), patient_id)
     if patient is None:
         return api_error(404, NOT_FOUND)
+    note_read(current_actor(), "api", "patient", patient.rems_id)
     if moment is not None:
         return _as_of(patient, moment)
     return {

@@ -102,11 +102,10 @@ def prepare_enrollment(
     twins = possible_duplicates(session, cleaned["first_name"], cleaned["last_name"],
                                 cleaned["date_of_birth"])  # fmt: skip
     if twins and not confirm_not_duplicate:
-        ids = ", ".join(p.rems_id for p in twins)
-        errors = Collector()
-        errors.add("confirm_not_duplicate", f"A patient with this name and date of birth is "
-                   f"already enrolled ({ids}). Make sure this is a different person, then tick "
-                   "the box; the program will review the possible duplicate.")  # fmt: skip
+        errors = Collector()  # no REMS IDs: the twin may be another prescriber's patient
+        errors.add("confirm_not_duplicate", "A patient with this name and date of birth is "
+                   "already enrolled. Make sure this is a different person, then tick the box; "
+                   "the program will review the possible duplicate.")  # fmt: skip
         errors.raise_if_any()
     patient = Patient(
         rems_id=new_identifier(PATIENT_ID_PREFIX), prescriber_id=prescriber.id,

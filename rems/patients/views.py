@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 
+from rems.audit.access import note_read
 from rems.audit.asof import answer_as_of
 from rems.auth.models import Role, User
 from rems.auth.permissions import current_actor, roles, signed_in
@@ -24,7 +25,7 @@ from rems.monitoring.asof import summary_as_of
 from rems.monitoring.presenters import patient_monitoring
 from rems.patients import forms, lifecycle, presenters, queries, services
 from rems.patients.models import Patient, PatientStatus
-from rems.patients.queries import enrollment_at
+from rems.patients.queries import enrollment_at, visible_prescriber_ids
 from rems.prescribers.models import Prescriber
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -111,7 +112,7 @@ def _prepare(form: forms.EnrollPatientForm, prescribers: list[Prescriber]) -> tu
         if "confirm_not_duplicate" not in failure.errors:
             return None, []
         names = (values["first_name"] or "", values["last_name"] or "", values["date_of_birth"])
-        return None, queries.possible_duplicates(db.session, *names)
+        return None, _yours_or_none(queries.possible_duplicates(db.session, *names))
     except StateConflict as conflict:
         db.session.rollback()
         flash(str(conflict), "error")
@@ -120,6 +121,14 @@ def _prepare(form: forms.EnrollPatientForm, prescribers: list[Prescriber]) -> tu
     db.session.commit()
     flash(PREPARED.format(rems_id) + (FLAGGED if flagged else ""), "success")
     return _to_patient(rems_id), []
+
+
+def _yours_or_none(twins: list[Patient]) -> list[Patient | None]:
+    """Possible duplicates as the enrolling user may see them: their own team's patients, and
+    None for another prescriber's (that one exists is said; who, with what ID, is not)."""
+    allowed = visible_prescriber_ids(current_actor())
+    mine = None if allowed is None else set(db.session.scalars(allowed))
+    return [p if mine is None or p.prescriber_id in mine else None for p in twins]
 
 
 @bp.get("/duplicates")
@@ -135,7 +144,9 @@ def duplicates():
 @signed_in
 def patient_detail(patient_id: str):
     """The patient's page: enrollment, documents, courses, history and the viewer's actions."""
-    return _patient_page(_visible_or_404(patient_id))
+    patient = _visible_or_404(patient_id)
+    note_read(current_actor(), "page", "patient", patient.rems_id)
+    return _patient_page(patient)
 
 
 def _patient_page(patient: Patient, posted: tuple[str, object] | None = None, status: int = 200):

@@ -1,0 +1,63 @@
+"""The access log: who read a patient's record (page, API, export), kept apart from the
+hash-chained trail.
+
+HIPAA asks that reads of health data be logged. A read is not a change, and logging it must not
+make reads queue behind the audit chain's lock, so each read is one row in `record_access`,
+written at once in a short transaction of its own (the app's database role may only INSERT and
+SELECT it, like the trail).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g, has_request_context, request
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rems.common.clock import utcnow
+from rems.common.transactions import writing
+from rems.extensions import db
+
+CHANNELS = ("page", "api", "export")
+
+
+class RecordAccess(db.Model):
+    """One read of a regulated record by a person or system."""
+
+    __tablename__ = "record_access"
+    __table_args__ = (sa.Index("ix_record_access_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: UTC server time of the read.
+    accessed_at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    #: The reader's username at the time.
+    actor_label: Mapped[str] = mapped_column(sa.String(120))
+    #: How the record was read: page, api or export.
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    entity_type: Mapped[str] = mapped_column(sa.String(40))
+    #: The record's public identifier (a REMS patient ID), or a description of an export.
+    entity_id: Mapped[str] = mapped_column(sa.String(200))
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+
+
+def note_read(actor: Any, channel: str, entity_type: str, entity_id: str) -> None:
+    """Log one read now, in a transaction of its own (the request's stays untouched)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown access channel {channel!r}")
+    in_request = has_request_context()
+    values = {
+        "accessed_at": utcnow(),
+        "user_id": getattr(actor, "id", None),
+        "actor_label": getattr(actor, "username", None) or "system",
+        "channel": channel,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id)[:200],
+        "request_id": g.get("request_id") if in_request else None,
+        "ip": request.remote_addr if in_request else None,
+    }
+    with writing(), db.engine.begin() as connection:
+        connection.execute(sa.insert(RecordAccess.__table__).values(**values))

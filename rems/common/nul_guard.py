@@ -1,0 +1,45 @@
+"""NUL characters in web forms and query strings are refused before any view sees them.
+
+PostgreSQL cannot store a NUL in a text column (the driver raises, which was a 500 even on the
+sign-in page) and SQLite stores it silently. No field of this system has a use for one, so every
+web request carrying one gets a 400 page naming the field; the JSON API's parser refuses them
+field by field (422).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+
+NUL = "\x00"
+MESSAGE = (
+    "The field “{field}” contains a NUL character (an invisible control character, often "
+    "pasted by accident), which cannot be stored. Remove it and submit the form again."
+)
+
+
+def install(app: Flask) -> None:
+    """Check every web request's fields before the views run."""
+    app.before_request(_refuse_nul)
+
+
+def _refuse_nul():
+    """A 400 page naming the first field that carries a NUL character."""
+    if request.blueprint == "api":
+        return None
+    field = _first_field_with_nul()
+    if field is None:
+        return None
+    message = MESSAGE.format(field=field.replace(NUL, "") or "(unnamed)")
+    return render_template("errors/generic.html", status=400, message=message), 400
+
+
+def _first_field_with_nul() -> str | None:
+    """The name of the first query or form field (or uploaded file name) with a NUL."""
+    for source in (request.args, request.form):
+        for name, value in source.items(multi=True):
+            if NUL in name or NUL in value:
+                return name
+    for name, upload in request.files.items(multi=True):
+        if NUL in name or NUL in (upload.filename or ""):
+            return name
+    return None
