@@ -1,7 +1,7 @@
 """The access log: reads of patients' records, apart from the hash-chained audit trail.
 
-Revision ID: 0004_record_access
-Revises: 0003_first_dose_by
+Revision ID: 0005_record_access
+Revises: 0004_notifications
 Create Date: 2026-11-29 02:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_record_access'
-down_revision = '0003_first_dose_by'
+revision = '0005_record_access'
+down_revision = '0004_notifications'
 branch_labels = None
 depends_on = None
 
