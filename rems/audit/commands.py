@@ -4,15 +4,16 @@ the application's reach."""
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from rems.audit.anchor import AnchorError, anchor_path, anchor_problem, last_anchor, write_anchor
 from rems.audit.roles import RoleError, grant_app_role
 from rems.audit.verify import verify_chain
-from rems.cli import rems_cli
 from rems.extensions import db
 
 
-@rems_cli.command("audit-verify")
+@click.command("audit-verify")
+@with_appcontext
 def audit_verify():
     """Re-hash the whole audit chain, name the first broken row, check the last anchor."""
     report = verify_chain(db.session)
@@ -42,7 +43,8 @@ def audit_verify():
     )
 
 
-@rems_cli.command("audit-anchor")
+@click.command("audit-anchor")
+@with_appcontext
 def audit_anchor():
     """Append the audit chain's head, with its HMAC, to the anchor file (a scheduled job)."""
     try:
@@ -56,7 +58,8 @@ def audit_anchor():
     )
 
 
-@rems_cli.command("grant-app-role")
+@click.command("grant-app-role")
+@with_appcontext
 @click.argument("role")
 def grant_app_role_command(role: str):
     """PostgreSQL, run as the tables' owner after every migration: let ROLE (the app's login)
@@ -70,3 +73,7 @@ def grant_app_role_command(role: str):
     db.session.commit()
     click.echo(f"Granted {role} the app's privileges on {granted} tables; the audit trail and "
                "the access log are append-only for it.")  # fmt: skip
+
+
+#: Added to the `flask rems` group by rems.cli.
+COMMANDS = (audit_verify, audit_anchor, grant_app_role_command)
