@@ -1,7 +1,7 @@
 """The access log: reads of patients' records, apart from the hash-chained audit trail.
 
-Revision ID: 0005_record_access
-Revises: 0004_notifications
+Revision ID: 0007_record_access
+Revises: 0006_prior_treatment
 Create Date: 2026-11-29 02:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005_record_access'
-down_revision = '0004_notifications'
+revision = '0007_record_access'
+down_revision = '0006_prior_treatment'
 branch_labels = None
 depends_on = None
 
