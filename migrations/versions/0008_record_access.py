@@ -1,7 +1,7 @@
 """The access log: reads of patients' records, apart from the hash-chained audit trail.
 
-Revision ID: 0007_record_access
-Revises: 0006_prior_treatment
+Revision ID: 0008_record_access
+Revises: 0007_list_indexes
 Create Date: 2026-11-29 02:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007_record_access'
-down_revision = '0006_prior_treatment'
+revision = '0008_record_access'
+down_revision = '0007_list_indexes'
 branch_labels = None
 depends_on = None
 
