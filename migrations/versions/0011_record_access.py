@@ -1,7 +1,7 @@
 """The access log: reads of patients' records, apart from the hash-chained audit trail.
 
-Revision ID: 0010_record_access
-Revises: 0009_idempotency
+Revision ID: 0011_record_access
+Revises: 0010_monitoring_reminder
 Create Date: 2026-11-29 02:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010_record_access'
-down_revision = '0009_idempotency'
+revision = '0011_record_access'
+down_revision = '0010_monitoring_reminder'
 branch_labels = None
 depends_on = None
 
