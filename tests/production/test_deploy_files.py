@@ -19,6 +19,7 @@ DAILY_JOBS = {
     "notify-expiring-certifications",
     "deliver-notifications",
     "audit-anchor",
+    "send-reminders",
 }
 
 
