@@ -41,9 +41,11 @@ ALTER DEFAULT PRIVILEGES FOR ROLE rems_owner IN SCHEMA public
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO rems_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO rems_app;
 
--- The audit trail is append-only for the app.
+-- The audit trail and the access log are append-only for the app (as `flask rems grant-app-role`).
 SELECT 'REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_event FROM rems_app'
  WHERE to_regclass('public.audit_event') IS NOT NULL \gexec
+SELECT 'REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON record_access FROM rems_app'
+ WHERE to_regclass('public.record_access') IS NOT NULL \gexec
 -- Alembic's bookkeeping belongs to the owner alone.
 SELECT 'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM rems_app'
  WHERE to_regclass('public.alembic_version') IS NOT NULL \gexec

@@ -23,9 +23,12 @@ import sqlalchemy as sa
 os.environ["REMS_ENV"] = "testing"
 os.environ.pop("DATABASE_URL", None)
 
+from flask import request
+
 from rems import create_app, normalize_database_url
 from rems.common.clock import FrozenClock
 from rems.extensions import db as _db
+from tests import html_checks
 from tests.factories import Factory
 
 POSTGRES_ADMIN_URL = os.environ.get("REMS_TEST_POSTGRES_URL")
@@ -188,10 +191,19 @@ def app(database_url, clock):
     """The app on this test's database and frozen clock."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     app.extensions["rems_clock"] = clock
+    app.after_request(_check_html)
     yield app
     with app.app_context():
         _db.session.remove()
         _db.engine.dispose()
+
+
+def _check_html(response):
+    """Every page a test renders has unique ids and error summaries in page order."""
+    if response.mimetype == "text/html" and not response.is_streamed:
+        found = html_checks.problems(response.get_data(as_text=True))
+        assert not found, f"{request.path}: {'; '.join(found)}"
+    return response
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import Length
+from wtforms.validators import InputRequired, Length
 
 from rems.common.forms import options, state_options
 from rems.patients.models import PatientStatus
@@ -196,14 +196,26 @@ def acknowledgment_form(methods: Sequence[str]):
     return AcknowledgmentForm()
 
 
+def confirm_box(action: str, name: str) -> BooleanField:
+    """The confirmation a destructive change needs: a box ticked on purpose, checked here."""
+    return BooleanField(
+        f"Yes, {action}",
+        id=f"{name}-confirm",
+        validators=[InputRequired(f"Tick “Yes, {action}” to confirm.")],
+        description="This takes effect at once and cannot be undone from this page.",
+    )
+
+
 class DiscontinueForm(FlaskForm):
     """Stop treatment, with the reason."""
 
     reason = TextAreaField(
         "Reason for discontinuing",
+        id="discontinue-reason",
         validators=[Length(max=2000)],
         description="Kept in the status history. Monitoring continues after discontinuation.",
     )
+    confirm = confirm_box("discontinue treatment for this patient", "discontinue")
 
 
 class CloseForm(FlaskForm):
@@ -217,6 +229,7 @@ class CloseForm(FlaskForm):
         "Note (optional)", validators=[Length(max=2000)], description="Anything the program "
         "should know, e.g. how the loss to follow-up was established."
     )  # fmt: skip
+    confirm = confirm_box("close this patient's record for good", "close")
 
 
 def close_form(reasons: Sequence[str], **kwargs) -> CloseForm:
@@ -237,6 +250,7 @@ class TransferForm(FlaskForm):
         description="10 digits. The new prescriber must be certified today.",
     )
     reason = TextAreaField(
-        "Reason for the transfer", validators=[Length(max=2000)],
+        "Reason for the transfer", validators=[Length(max=2000)], id="transfer-reason",
         description="Kept in the record's history.",
     )  # fmt: skip
+    confirm = confirm_box("transfer this patient to that prescriber", "transfer")

@@ -21,25 +21,24 @@ SIGN_HELP = (
 def prior_course_form(doses_allowed: int) -> FlaskForm:
     """One date per dose of the course (`dose_1`…), the source document, the password."""
 
-    class PriorCourseForm(FlaskForm):
-        """A course given before this system."""
-
-        source_document = StringField(
-            "Source document",
-            validators=[Length(max=SOURCE_MAX + 50)],
-            description="The chart, infusion record or letter the dates come from, e.g. "
-            "“Infusion record, Lakeside Neurology, March 2024”.",
-        )
-        password = PasswordField(
-            "Your password, again, to sign", validators=[Length(max=256)], description=SIGN_HELP
-        )
-
+    fields = {}  # made in page order (doses, source, password): the error summary follows it
     for number in range(1, doses_allowed + 1):
         help_text = "The day the dose was given (YYYY-MM-DD)."
         if number > 1:
             help_text += " Leave empty if it was not given."
-        box = LenientDateField(f"Dose {number}", description=help_text)
-        setattr(PriorCourseForm, f"dose_{number}", box)
+        fields[f"dose_{number}"] = LenientDateField(f"Dose {number}", description=help_text)
+    fields["source_document"] = StringField(
+        "Source document",
+        validators=[Length(max=SOURCE_MAX + 50)],
+        description="The chart, infusion record or letter the dates come from, e.g. "
+        "“Infusion record, Lakeside Neurology, March 2024”.",
+    )
+    fields["password"] = PasswordField(
+        "Your password, again, to sign", validators=[Length(max=256)], description=SIGN_HELP
+    )
+    PriorCourseForm = type(
+        "PriorCourseForm", (FlaskForm,), {"__doc__": "A course given before this system.", **fields}
+    )
     return PriorCourseForm()
 
 

@@ -58,6 +58,7 @@ def _prescriber_enrolls(page: Page, app) -> None:
     _fill_prescriber_form(page, "1234567890")  # a typo: wrong check digit
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("not a valid NPI").first).to_be_visible()
+    expect(page.locator(".form-errors")).to_be_focused()  # the summary is read out first
     page.get_by_label("NPI", exact=True).fill(next_npi())
     page.get_by_role("button", name="Save draft").click()
     page.goto("/prescriber/enrollment/assessment")

@@ -51,11 +51,20 @@ def test_discontinue_needs_a_reason_and_says_monitoring_continues(app, factory, 
     patient = enroll_patient(app, ours.prescriber)
     browser = factory.signed_in(ours.prescriber.user)
     path = f"/patients/{patient.rems_id}"
-    refused = post_form(browser, f"{path}/discontinue", {"reason": " "}, form_page=path)
+    refused = post_form(
+        browser, f"{path}/discontinue", {"reason": " ", "confirm": "y"}, form_page=path
+    )
     assert refused.status_code == 422
     assert "Give the reason for discontinuing." in page_text(refused)
     assert patient_row(app, patient.id).status == PatientStatus.ENROLLED
-    done = post_form(browser, f"{path}/discontinue", {"reason": "Relapse"}, form_page=path)
+    unconfirmed = post_form(browser, f"{path}/discontinue", {"reason": "Relapse"}, form_page=path)
+    assert unconfirmed.status_code == 422
+    assert "Tick “Yes, discontinue treatment for this patient” to confirm." in page_text(
+        unconfirmed
+    )
+    assert patient_row(app, patient.id).status == PatientStatus.ENROLLED
+    confirmed = {"reason": "Relapse", "confirm": "y"}
+    done = post_form(browser, f"{path}/discontinue", confirmed, form_page=path)
     assert done.status_code == 302
     assert patient_row(app, patient.id).status == PatientStatus.DISCONTINUED
     assert "Monitoring continues" in page_text(browser.get(path))
@@ -68,7 +77,8 @@ def test_closing_with_a_future_date_is_refused(app, factory, admin):
     patient = prepare_patient(app, ours.prescriber)
     browser = factory.signed_in(ours.prescriber.user)
     path = f"/patients/{patient.rems_id}"
-    values = {"close_reason": "lost_to_follow_up", "closed_on": "2026-11-25", "note": ""}
+    values = {"close_reason": "lost_to_follow_up", "closed_on": "2026-11-25", "note": "",
+              "confirm": "y"}  # fmt: skip
     refused = post_form(browser, f"{path}/close", values, form_page=path)
     assert refused.status_code == 422
     assert "The closing date cannot be in the future." in page_text(refused)
@@ -86,7 +96,7 @@ def test_transfer_needs_a_certified_prescriber_and_moves_the_patient(app, factor
     patient = prepare_patient(app, ours.prescriber)
     browser = factory.signed_in(ours.prescriber.user)
     path = f"/patients/{patient.rems_id}"
-    values = {"npi": waiting.npi, "reason": "Patient moved"}
+    values = {"npi": waiting.npi, "reason": "Patient moved", "confirm": "y"}
     refused = post_form(browser, f"{path}/transfer", values, form_page=path)
     assert refused.status_code == 422
     assert "Choose a certified prescriber (by NPI)." in page_text(refused)
@@ -107,7 +117,22 @@ def test_an_administrator_transfers_and_stays_on_the_patient(app, factory, admin
     patient = prepare_patient(app, ours.prescriber)
     browser = factory.signed_in(admin)
     path = f"/patients/{patient.rems_id}"
-    values = {"npi": theirs.prescriber.npi, "reason": "Practice closed"}
+    values = {"npi": theirs.prescriber.npi, "reason": "Practice closed", "confirm": "y"}
     moved = post_form(browser, f"{path}/transfer", values, form_page=path)
     assert moved.headers["Location"] == path
     assert "Transferred to another prescriber" in page_text(browser.get(path))
+
+
+def test_destructive_changes_are_folded_away_until_opened(app, factory, admin):
+    ours = team(app, factory, admin)
+    patient = prepare_patient(app, ours.prescriber)
+    browser = factory.signed_in(ours.prescriber.user)
+    path = f"/patients/{patient.rems_id}"
+    page = browser.get(path).get_data(as_text=True)
+    assert page.count('<details class="danger-zone">') == 2  # close and transfer, both shut
+    assert 'id="transfer-reason"' in page and 'id="transfer-confirm"' in page
+    refused = post_form(browser, f"{path}/transfer", {"npi": "", "reason": ""}, form_page=path)
+    page = refused.get_data(as_text=True)
+    assert page.count('<details class="danger-zone" open>') == 1  # the one with the errors
+    assert 'form-errors" role="alert" tabindex="-1" autofocus' in page  # the summary takes focus
+    assert "Tick “Yes, transfer this patient to that prescriber” to confirm." in page_text(refused)
