@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 
+from rems.audit.access import note_read
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
 from rems.authorizations.forms import authorization_page, authorization_rows
@@ -15,10 +16,12 @@ from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
 from rems.common.pagination import paginate
+from rems.common.transactions import reading
 from rems.extensions import db
 from rems.infusions import forms
 from rems.infusions.models import Reaction
 from rems.infusions.services import record_infusion
+from rems.patients.models import Patient
 
 bp = Blueprint("infusions", __name__, url_prefix="/infusions")
 
@@ -63,8 +66,14 @@ def record(number: str):
     elif form.validate_on_submit() and (done := _record(authorization, form)):
         return done
     facts = authorization_page(db.session, authorization, current_actor(), today())
+    patient = db.session.get(Patient, facts["course"].patient_id) if facts["may_record"] else None
+    if patient is not None:  # the name and date of birth to check the patient against
+        db.session.rollback()  # a failed post's re-read must not hold the write lock…
+        with reading():  # …nor take it again while the read is logged
+            note_read(current_actor(), "page", "patient", patient.rems_id)
     return render_template(
-        "infusions/record.html", form=form, dose_number=facts["course"].doses_given + 1, **facts
+        "infusions/record.html", form=form, dose_number=facts["course"].doses_given + 1,
+        patient=patient, **facts,
     ), 422 if form.is_submitted() else 200  # fmt: skip
 
 

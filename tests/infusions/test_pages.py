@@ -8,11 +8,13 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from rems.audit.access import RecordAccess
 from rems.auth.models import Role
 from rems.courses.models import Course
 from rems.extensions import db
 from rems.infusions.models import Infusion
 from rems.monitoring.models import AdverseEvent
+from rems.patients.models import Patient
 from rems.sites.models import Site
 from tests.authorizations.helpers import gate, site_with_staff
 from tests.factories import csrf_token
@@ -75,6 +77,21 @@ def test_the_site_lists_its_authorizations_with_a_record_link(app, factory, worl
     assert "dose 1 of 5" in form
     assert "Required for doses 1–3" in form and "Required on dose 1" in form
     assert "At least 120 minutes after the infusion ends" in form and "read as UTC" in form
+
+
+def test_the_form_shows_whom_to_identify_next_to_the_identity_check(app, factory, world):
+    gate_, number = world
+    nurse = factory.signed_in(staff_of(app, factory, gate_.site_code))
+    form = nurse.get(f"/infusions/{number}/record").get_data(as_text=True)
+    with app.app_context():
+        patient = db.session.get(Patient, gate_.patient.id)
+        name, born = patient.name, patient.date_of_birth.isoformat()
+    check = form.index('name="identity_verified"')
+    identity = form[form.index('id="patient-identity"') : check]
+    assert name in identity and born in identity and gate_.patient.rems_id in identity
+    with app.app_context():
+        reads = db.session.scalars(sa.select(RecordAccess.entity_id)).all()
+    assert gate_.patient.rems_id in reads  # showing who the patient is is a read of the record
 
 
 def test_missing_premedication_on_dose_1_shows_on_its_field(app, factory, world):
