@@ -1,4 +1,5 @@
-"""The `flask rems …` commands: accounts, tokens, demo data, audit verification, backups."""
+"""The `flask rems …` commands: accounts (password resets, unlocks), tokens, demo data, audit
+verification, backups."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.engine import make_url
 
-from rems.auth import tokens, users
+from rems.auth import resets, tokens, users
 from rems.auth.models import Role
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
@@ -73,6 +74,60 @@ def create_token(username, name):
         db.session.commit()
     click.echo(f"API token for {owner.username} ({name}). It is shown only now; store it safely:")
     click.echo(plaintext)
+
+
+@rems_cli.command("reset-password")
+@click.argument("username")
+@click.option(
+    "--prompt", "typed", is_flag=True,
+    help="Type the temporary password (asked twice, hidden) instead of generating one.",
+)  # fmt: skip
+@click.option("--reason", default="", help="Recorded in the audit trail.")
+def reset_password(username, typed, reason):
+    """Reset USERNAME's password to a temporary one they must change at their next sign-in;
+    their sessions end and their failed sign-ins are cleared. A generated one is printed once."""
+    password = None
+    if typed:
+        password = click.prompt("Temporary password", hide_input=True, confirmation_prompt=True)
+    with writing():
+        user = _account(username)
+        try:
+            password = resets.reset_password(
+                db.session, user, actor=None, actor_label="cli:reset-password",
+                password=password, reason=reason,
+            )  # fmt: skip
+        except (ValidationFailed, StateConflict) as failure:
+            _fail(failure)
+        db.session.commit()
+    click.echo(f"The password of {user.username} is reset; their sessions have ended.")
+    if not typed:
+        click.echo("Temporary password, shown only now (they must change it at next sign-in):")
+        click.echo(password)
+
+
+@rems_cli.command("unlock-user")
+@click.argument("username")
+@click.option("--reason", default="", help="Recorded in the audit trail.")
+def unlock_user(username, reason):
+    """Clear USERNAME's failed sign-ins so that they can sign in at once (password unchanged)."""
+    with writing():
+        user = _account(username)
+        try:
+            cleared = resets.unlock(
+                db.session, user, actor=None, actor_label="cli:unlock-user", reason=reason
+            )
+        except StateConflict as failure:
+            _fail(failure)
+        db.session.commit()
+    click.echo(f"Unlocked {user.username}: {cleared} failed sign-in(s) no longer count.")
+
+
+def _account(username: str):
+    """The account with this username, or a refusal naming it."""
+    user = users.find_user(db.session, username)
+    if user is None:
+        _fail(ValidationFailed.single("username", f"No user named {username!r}."))
+    return user
 
 
 @rems_cli.command("expire-certifications")

@@ -39,7 +39,7 @@ NAVIGATION = (
 def _navigation() -> list[tuple[str, str]]:
     """The links whose routes the current user may open."""
     user = current_actor()
-    if user is None:
+    if user is None or user.must_change_password:  # nothing to go to before the new password
         return []
     views = current_app.view_functions
     return [

@@ -123,6 +123,8 @@ def test_backup(app, runner, tmp_path):
         "backup",
         "expire-certifications",
         "expire-authorizations",
+        "reset-password",
+        "unlock-user",
     ],
 )
 def test_every_command_has_help(runner, command):

@@ -32,7 +32,9 @@ def test_each_role_has_its_dashboard(factory, role):
 
 def test_navigation_shows_only_what_the_role_may_open(factory):
     auditor = factory.signed_in(factory.user(Role.AUDITOR)).get("/dashboard").get_data(as_text=True)
-    assert 'href="/audit/events"' in auditor and 'href="/admin/users"' not in auditor
+    assert 'href="/audit/events"' in auditor and 'href="/admin/users"' in auditor
+    accounts = factory.signed_in(factory.user(Role.AUDITOR)).get("/admin/users")
+    assert 'href="/admin/users/new"' not in accounts.get_data(as_text=True)  # sees, never acts
     admin = factory.signed_in(factory.user(Role.ADMIN)).get("/dashboard").get_data(as_text=True)
     assert 'href="/admin/users"' in admin
 
@@ -163,7 +165,7 @@ def test_error_pages_are_friendly(factory):
     browser = factory.signed_in(factory.user(Role.AUDITOR))
     missing = browser.get("/no-such-page")
     assert missing.status_code == 404 and "<html" in missing.get_data(as_text=True)
-    forbidden = browser.get("/admin/users")
+    forbidden = browser.get("/admin/users/new")
     assert forbidden.status_code == 403 and "dashboard" in forbidden.get_data(as_text=True).lower()
 
 

@@ -46,3 +46,13 @@ class UserFilterForm(FlaskForm):
     status = SelectField(
         "Status", choices=options([("", "All"), ("active", "Active"), ("inactive", "Deactivated")])
     )
+
+
+class AccountActionForm(FlaskForm):
+    """The confirmation of a password reset or an unlock; the reason is optional."""
+
+    reason = TextAreaField(
+        "Reason (optional)",
+        validators=[Length(max=2000)],
+        description="Recorded in the audit trail, e.g. how the person asked and was identified.",
+    )

@@ -1,12 +1,13 @@
-"""Administrators manage accounts: list, create, deactivate and reactivate."""
+"""Administrators manage accounts: list, create, deactivate and reactivate, reset a password,
+unlock. Auditors see the accounts and change nothing."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from rems.admin.forms import NewUserForm, ReasonForm, UserFilterForm
+from rems.admin.forms import AccountActionForm, NewUserForm, ReasonForm, UserFilterForm
 from rems.admin.queries import user_list_statement
-from rems.auth import tokens, users
+from rems.auth import resets, tokens, users
 from rems.auth.models import Role, User
 from rems.auth.permissions import current_actor, roles
 from rems.common.errors import StateConflict, ValidationFailed
@@ -18,7 +19,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/users")
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, Role.AUDITOR)
 def user_list():
     """Every account, searchable and filtered by role and status, a page at a time."""
     filters = UserFilterForm(request.args)
@@ -50,15 +51,22 @@ def user_new():
 
 
 @bp.get("/users/<int:user_id>")
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, Role.AUDITOR)
 def user_detail(user_id: int):
-    """One account: details, tokens, and the deactivate or reactivate action."""
+    """One account: details, sign-in state, tokens; for administrators the deactivate or
+    reactivate, reset-password and unlock actions."""
     user = db.get_or_404(User, user_id)
+    return _detail_page(user, ReasonForm())
+
+
+def _detail_page(user: User, form: ReasonForm):
+    """The account's page, with the deactivation form as given."""
     return render_template(
         "admin/user_detail.html",
         account=user,
         tokens=tokens.tokens_of(db.session, user),
-        form=ReasonForm(),
+        sign_in=resets.sign_in_state(db.session, user),
+        form=form,
     )
 
 
@@ -69,12 +77,7 @@ def user_set_active(user_id: int, change: str):
     user = db.get_or_404(User, user_id)
     form = ReasonForm()
     if not form.validate_on_submit():
-        return render_template(
-            "admin/user_detail.html",
-            account=user,
-            tokens=tokens.tokens_of(db.session, user),
-            form=form,
-        ), 422
+        return _detail_page(user, form), 422
     try:
         users.set_active(
             db.session, user, change == "reactivate", actor=current_actor(), reason=form.reason.data
@@ -85,4 +88,57 @@ def user_set_active(user_id: int, change: str):
     else:
         db.session.commit()
         flash(f"Account {user.username} {change}d.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def reset_password(user_id: int):
+    """Confirm, then reset: the temporary password is shown on the answer, once, never again."""
+    user = db.get_or_404(User, user_id)
+    if refusal := resets.reset_refusal(user, current_actor()):
+        flash(refusal, "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    form = AccountActionForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("admin/reset_password.html", account=user, form=form), status
+    try:
+        password = resets.reset_password(
+            db.session, user, actor=current_actor(), reason=form.reason.data or ""
+        )
+    except (StateConflict, ValidationFailed) as failure:
+        db.session.rollback()
+        flash(str(failure), "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    db.session.commit()
+    return render_template("admin/reset_done.html", account=user, password=password)
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def unlock(user_id: int):
+    """Confirm, then clear the account's failed sign-ins so that it may sign in at once."""
+    user = db.get_or_404(User, user_id)
+    form = AccountActionForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        state = resets.sign_in_state(db.session, user)
+        return render_template(
+            "admin/unlock.html", account=user, form=form, sign_in=state
+        ), status  # fmt: skip
+    try:
+        cleared = resets.unlock(
+            db.session, user, actor=current_actor(), reason=form.reason.data or ""
+        )
+    except StateConflict as conflict:
+        db.session.rollback()
+        flash(str(conflict), "error")
+    else:
+        db.session.commit()
+        flash(
+            f"Account {user.username} unlocked: {cleared} failed sign-in(s) no longer count; "
+            "they can sign in now.",
+            "success",
+        )
     return redirect(url_for("admin.user_detail", user_id=user.id))

@@ -17,6 +17,8 @@ from rems.common.transactions import read_without_transaction, reading, request_
 from rems.extensions import db, login_manager
 
 QUERY_TOKEN_PARAMS = ("access_token", "token", "api_key", "apikey", "bearer", "auth")
+#: All a user whose password an administrator reset may reach until they choose a new one.
+PASSWORD_PAGES = frozenset({"auth.change_password", "auth.sign_out"})
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 NOT_CERTIFIED = (
     "This token's prescriber or site is not certified (suspended, revoked, expired or not yet "
@@ -69,6 +71,8 @@ def _enforce_policy():
         if is_api:
             raise ApiAuthError("Send a valid API token as 'Authorization: Bearer <token>'.")
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+    if not is_api and user.must_change_password and request.endpoint not in PASSWORD_PAGES:
+        return redirect(url_for("auth.change_password"))
     if not policy.allows(user):
         abort(403)
     return None

@@ -61,6 +61,12 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     password_changed_at: Mapped[datetime]
+    #: Set by an administrator's password reset: until the user chooses a new password, the
+    #: change-password page (and signing out) is all they can reach.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Failed sign-ins (and signature passwords) up to this moment no longer count towards the
+    #: throttle: set by a password reset or an unlock.
+    failures_cleared_at: Mapped[datetime | None]
     deactivated_at: Mapped[datetime | None]
 
     @property

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from sqlalchemy.orm import Session
 
-from rems.auth.models import LoginAttempt
+from rems.auth.models import LoginAttempt, User
 
 #: An address may fail this many times more than a single username before it waits.
 ADDRESS_FACTOR = 10
@@ -33,18 +33,27 @@ def record_failure(session: Session, username: str, ip: str | None, now: datetim
 
 
 def failures(session: Session, username: str, now: datetime) -> int:
-    """Failed password checks of this username in the window (sign-ins and signatures)."""
-    return _failures(session, LoginAttempt.username == username, now)[0]
+    """Failed password checks of this username in the window (sign-ins and signatures) since
+    an administrator last cleared them."""
+    return _failures(session, _of_username(session, username), now)[0]
 
 
 def seconds_to_wait(session: Session, username: str, ip: str | None, now: datetime) -> int:
     """How long the next try of this username from this address must wait (0: try now)."""
     limit = current_app.config["REMS_LOGIN_MAX_FAILURES"]
-    wait = _wait(*_failures(session, LoginAttempt.username == username, now), limit, now)
+    wait = _wait(*_failures(session, _of_username(session, username), now), limit, now)
     if ip is not None:
         by_ip = _failures(session, LoginAttempt.ip == ip, now)
         wait = max(wait, _wait(*by_ip, limit * ADDRESS_FACTOR, now))
     return wait
+
+
+def _of_username(session: Session, username: str):
+    """The attempts that count against `username`: those after its account's failures were
+    last cleared (a password reset or an unlock); the address's count is left as it is."""
+    cleared = session.scalar(sa.select(User.failures_cleared_at).where(User.username == username))
+    condition = LoginAttempt.username == username
+    return condition if cleared is None else sa.and_(condition, LoginAttempt.attempted_at > cleared)
 
 
 def _window() -> timedelta:

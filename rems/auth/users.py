@@ -105,7 +105,8 @@ def _check_new_user(session, username, email, full_name, role, password) -> Role
 def change_password(
     session: Session, user: User, *, current_password: str, new_password: str
 ) -> None:
-    """Change the user's own password; every other session of theirs ends."""
+    """Change the user's own password (a temporary one too); every other session of theirs
+    ends."""
     errors = Collector()
     if not verify_password(user.password_hash, current_password or ""):
         errors.add("current_password", "The current password is not correct.")
@@ -114,10 +115,16 @@ def change_password(
     if current_password and new_password == current_password:
         errors.add("new_password", "Choose a password different from the current one.")
     errors.raise_if_any()
+    was_temporary = user.must_change_password
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     user.session_token = new_session_token()
-    record_event(session, "user.password_changed", actor=user, entity=user)
+    user.must_change_password = False
+    record_event(
+        session, "user.password_changed", actor=user, entity=user,
+        old={"must_change_password": True} if was_temporary else None,
+        new={"must_change_password": False} if was_temporary else None,
+    )  # fmt: skip
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User, reason: str) -> None:

@@ -35,6 +35,8 @@ def sign_in():
             return page, 429, {"Retry-After": str(outcome.retry_after)}
         return page
     start_session(outcome.user)
+    if outcome.user.must_change_password:  # a reset password: nothing else until it is changed
+        return redirect(url_for("auth.change_password"))
     return redirect(safe_next(request.args.get("next"), url_for("web.dashboard")))
 
 
@@ -72,6 +74,7 @@ def change_password():
     """Change one's own password; every other session of the account ends."""
     form = ChangePasswordForm()
     user = current_actor()
+    forced = user.must_change_password
     if form.validate_on_submit():
         try:
             users.change_password(
@@ -87,8 +90,8 @@ def change_password():
             db.session.commit()
             start_session(user)
             flash("Your password is changed. Other sessions of your account have ended.", "success")
-            return redirect(url_for("auth.account"))
-    return render_template("auth/password.html", form=form)
+            return redirect(url_for("web.dashboard" if forced else "auth.account"))
+    return render_template("auth/password.html", form=form, forced=forced)
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
