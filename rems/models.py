@@ -6,7 +6,7 @@ from rems.audit.models import AuditEvent, StatusChange
 from rems.auth.models import ApiToken, LoginAttempt, Role, Signature, User
 from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.certification.models import AssessmentAttempt, CertificationSubmission, CertStatus
-from rems.courses.models import BaselineTest, Course
+from rems.courses.models import BaselineTest, Course, CourseDraft
 from rems.documents.models import Acknowledgment, Document, DocumentVersion
 from rems.infusions.models import Infusion
 from rems.monitoring.models import (
@@ -35,6 +35,7 @@ __all__ = [
     "CertStatus",
     "CertificationSubmission",
     "Course",
+    "CourseDraft",
     "Document",
     "DocumentVersion",
     "IdempotentRequest",

@@ -97,6 +97,8 @@ EXPECTED: dict[str, object] = {
     "monitoring.waive": ADMIN,
     "courses.authorize": PRESCRIBER,
     "courses.close": PRESCRIBER,
+    "course_drafts.prepare": frozenset({Role.DELEGATE}),
+    "course_drafts.discard": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "authorizations.live_list": frozenset({Role.SITE_STAFF}),
     "authorizations.request_form": frozenset({Role.SITE_STAFF}),
     "authorizations.decision": frozenset({Role.SITE_STAFF, Role.ADMIN, Role.AUDITOR}),

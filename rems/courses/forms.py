@@ -1,5 +1,5 @@
-"""Forms of the course pages: the Patient Authorization and Baseline Lab Form, and closing a
-course early."""
+"""Forms of the course pages: the Patient Authorization and Baseline Lab Form (and a delegate's
+draft of it), closing a course early, discarding a draft."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ def authorization_form(
             validators=[DataRequired("Enter the planned first infusion date (YYYY-MM-DD).")],
             description="The day of dose 1. Every baseline test is counted back from it.",
         )
+        #: The draft (id:version) the form was pre-filled from, to catch a stale page.
+        draft = HiddenField()
         password = PasswordField(
             "Your password, again, to sign",
             validators=[Length(max=256)],
@@ -60,14 +62,46 @@ def authorization_form(
     return CourseAuthorizationForm()
 
 
+def draft_form(needs: Sequence[BaselineNeed]) -> FlaskForm:
+    """What a delegate prepares: the planned start and one date per baseline test; no
+    attestation and no signature, which are the prescriber's."""
+
+    class CourseDraftForm(FlaskForm):
+        """The delegate's draft of the Patient Authorization and Baseline Lab Form."""
+
+        draft = HiddenField()
+        planned_start = LenientDateField(
+            "Planned first infusion date",
+            validators=[DataRequired("Enter the planned first infusion date (YYYY-MM-DD).")],
+            description="The day of dose 1. Every baseline test is counted back from it.",
+        )
+
+    for need in needs:
+        box = LenientDateField(baseline_label(need), description=baseline_help(need))
+        setattr(CourseDraftForm, f"baseline_{need.code}", box)
+    return CourseDraftForm()
+
+
+def fill_from_draft(form: FlaskForm, needs: Sequence[BaselineNeed], draft, dates) -> None:
+    """Pre-fill a form with the draft's planned start and baseline dates."""
+    form.planned_start.data = draft.planned_start
+    for need in needs:
+        form[f"baseline_{need.code}"].data = dates.get(need.code)
+
+
+def baseline_values(form: FlaskForm, needs: Sequence[BaselineNeed]) -> dict[str, Any]:
+    """The baseline dates entered (a test left empty is left out)."""
+    dates = {need.code: form[f"baseline_{need.code}"].data for need in needs}
+    return {code: day for code, day in dates.items() if day is not None}
+
+
 def course_values(
     form: FlaskForm, needs: Sequence[BaselineNeed], attestations: Sequence[Attestation]
 ) -> dict[str, Any]:
     """The form as `authorize_course` takes it (a test left empty is missing)."""
-    dates = {need.code: form[f"baseline_{need.code}"].data for need in needs}
     return {
         "planned_start": form.planned_start.data,
-        "baseline": {code: day for code, day in dates.items() if day is not None},
+        "baseline": baseline_values(form, needs),
         "attested": [a.id for a in attestations if form[f"attest_{a.id}"].data],
         "password": form.password.data or "",
     }
@@ -82,4 +116,15 @@ class CloseCourseForm(FlaskForm):
         validators=[Length(max=2000)],
         description="Kept in the course's history. The doses already given still count for "
         "monitoring; live authorizations of the course end and their unused doses return.",
+    )
+
+
+class DiscardDraftForm(FlaskForm):
+    """Discard the patient's open draft, with the reason; `draft` catches a stale page."""
+
+    draft = HiddenField()
+    reason = TextAreaField(
+        "Reason for discarding the draft",
+        validators=[Length(max=2000)],
+        description="Kept with the draft in the audit trail.",
     )

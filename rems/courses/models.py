@@ -88,3 +88,49 @@ class BaselineTest(db.Model):
     test_code: Mapped[str] = mapped_column(sa.String(40))
     collected_on: Mapped[date]
     lab_result_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lab_result.id"))
+
+
+class DraftStatus(StrEnum):
+    """open → signed (the prescriber authorized the course from it) or discarded."""
+
+    OPEN = "open"
+    SIGNED = "signed"
+    DISCARDED = "discarded"
+
+
+class CourseDraft(db.Model):
+    """A Patient Authorization and Baseline Lab Form prepared by a prescriber's delegate and
+    waiting for the prescriber to review and sign it. At most one is open per patient."""
+
+    __tablename__ = "course_draft"
+    __table_args__ = (
+        sa.Index(
+            "uq_course_draft_one_open_per_patient",
+            "patient_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    #: The prescriber of record it was prepared for.
+    prescriber_id: Mapped[int] = mapped_column(sa.ForeignKey("prescriber.id"))
+    status: Mapped[DraftStatus] = mapped_column(
+        str_enum(DraftStatus, "course_draft_status"), default=DraftStatus.OPEN
+    )
+    planned_start: Mapped[date | None]
+    #: The baseline tests' collection dates as entered: {test code: "YYYY-MM-DD"}.
+    baseline: Mapped[dict[str, Any]]
+    #: Counts every save, so that a page showing an older version is caught.
+    version: Mapped[int] = mapped_column(default=1)
+    prepared_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    updated_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime]
+    #: The course the prescriber authorized from it (signed drafts).
+    course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("course.id"))
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    closed_at: Mapped[datetime | None]
+    discard_reason: Mapped[str | None] = mapped_column(sa.Text)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from rems.auth.models import Role
+from rems.auth.models import Role, User
 from rems.auth.permissions import current_actor, roles
 from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
 from rems.common.transactions import writing
 from rems.courses import forms
+from rems.courses.drafts import draft_dates, draft_token, mark_signed, open_draft
 from rems.courses.models import Course
 from rems.courses.services import (
     authorize_course,
@@ -33,6 +34,10 @@ AUTHORIZED = (
 CLOSED = "Course {number} is closed. The doses given still count for monitoring."
 NOTHING_OPEN = "No course is open: there is nothing to close."
 STALE = "The open course changed since the page was shown; check it and try again."
+STALE_DRAFT = (
+    "The delegate's draft changed (or was discarded) since the page was shown: check the form "
+    "as it is now, then sign."
+)
 
 
 def _patient_or_404(patient_id: str) -> Patient:
@@ -72,16 +77,26 @@ def authorize(patient_id: str):
     number = previous[0].number + 1 if previous else 1
     needs, attestations = baseline_needs(number), _program().attestations.course
     form = forms.authorization_form(needs, attestations)
-    if form.validate_on_submit() and (done := _authorize(patient, form, needs, attestations)):
+    draft = open_draft(db.session, patient)
+    if not form.is_submitted() and draft is not None:  # the delegate's draft, to review
+        forms.fill_from_draft(form, needs, draft, draft_dates(draft))
+        form.draft.data = draft_token(draft)
+    elif form.validate_on_submit() and (done := _authorize(patient, form, needs, attestations)):
         return done
     return render_template(
         "courses/authorize.html", patient=patient, form=form, number=number, needs=needs,
         attestations=attestations, current=current, doses=_program().course_doses(number),
+        draft=draft, preparer=draft and db.session.get(User, draft.updated_by_id),
     ), 422 if form.is_submitted() else 200  # fmt: skip
 
 
 def _authorize(patient: Patient, form, needs, attestations):
-    """Authorize through the service: a redirect when done, None to show the field errors."""
+    """Authorize through the service: a redirect when done, None to show the field errors.
+    Signed from a draft, the draft is marked signed in the same transaction."""
+    draft = open_draft(db.session, patient)
+    if (form.draft.data or "") != draft_token(draft):
+        flash(STALE_DRAFT, "error")
+        return redirect(url_for(".authorize", patient_id=patient.rems_id))
     current = open_course(db.session, patient)
     if current is not None:
         settle_course(db.session, current, today())  # a lapsed course no longer blocks
@@ -94,6 +109,8 @@ def _authorize(patient: Patient, form, needs, attestations):
         db.session.rollback()
         show_errors(form, failure.errors)
         return None
+    if draft is not None:
+        mark_signed(db.session, draft, current_actor(), course)
     number, by = course.number, course.first_dose_by
     db.session.commit()
     flash(AUTHORIZED.format(number=number, by=by), "success")

@@ -19,6 +19,7 @@ from rems.authorizations.models import Authorization
 from rems.authorizations.queries import may_see
 from rems.certification.models import CertStatus
 from rems.certification.queries import status_today
+from rems.courses.drafts import open_draft
 from rems.courses.models import OPEN_COURSE_STATUSES, Course
 from rems.documents.models import DocumentVersion
 from rems.documents.queries import (
@@ -143,15 +144,21 @@ def actions_for(session: Session, patient: Patient, viewer: User) -> set[str]:
 
 
 def _course_actions(session: Session, patient: Patient, viewer: User) -> set[str]:
-    """The prescriber of record authorizes a course when none is open, or closes the open one."""
+    """The prescriber of record authorizes a course when none is open, or closes the open one;
+    a delegate prepares the form as a draft for them; either discards an open draft."""
     prescriber = session.get(Prescriber, patient.prescriber_id)
-    if viewer.role != Role.PRESCRIBER or prescriber.user_id != viewer.id:
+    own = viewer.role == Role.PRESCRIBER and prescriber.user_id == viewer.id
+    if not own and viewer.role != Role.DELEGATE:  # a delegate who sees the patient works for them
         return set()
     courses = courses_of(session, patient)
-    may = set()
+    is_open = any(c.status in OPEN_COURSE_STATUSES for c in courses)
+    may = {"discard_draft"} if open_draft(session, patient) is not None else set()
+    if not own:
+        startable = patient.status == PatientStatus.ENROLLED and not is_open
+        return may | ({"prepare_course"} if startable else set())
     if patient.status != PatientStatus.CLOSED and all(c.historical for c in courses):
         may.add("record_prior")
-    if any(c.status in OPEN_COURSE_STATUSES for c in courses):
+    if is_open:
         return may | {"close_course"}
     return may | ({"authorize_course"} if patient.status == PatientStatus.ENROLLED else set())
 
@@ -172,12 +179,25 @@ def patient_page(session: Session, patient: Patient, viewer: User, today: date) 
         "missing": _missing(session, patient, today),
         "courses": courses_of(session, patient),
         "course_rows": course_rows(session, patient, viewer),
+        "course_draft": _draft(session, patient),
         "status_history": status_history(session, patient),
         "record_history": patient_history(session, patient),
         "event_labels": EVENT_LABELS,
         "may": actions_for(session, patient, viewer),
         "attestations": _program().patient_attestations(patient.can_become_pregnant),
         "adverse_events": event_rows(session, events_of(session, patient.id)),
+    }
+
+
+def _draft(session: Session, patient: Patient) -> dict[str, Any] | None:
+    """The patient's open course draft with who prepared and last updated it."""
+    draft = open_draft(session, patient)
+    if draft is None:
+        return None
+    return {
+        "draft": draft,
+        "prepared_by": session.get(User, draft.prepared_by_id),
+        "updated_by": session.get(User, draft.updated_by_id),
     }
 
 

@@ -10,6 +10,7 @@ from rems.auth.lockouts import recent_lockouts
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, public, signed_in
 from rems.common.clock import today
+from rems.courses.drafts import waiting_drafts
 from rems.extensions import db
 from rems.monitoring.worklist import worklist_counts
 from rems.notifications.queries import recent_for
@@ -81,6 +82,7 @@ def _prescriber_facts(user) -> dict:
         "standing": queries.standing(prescriber),
         "patients": queries.patient_counts(db.session, user),
         "monitoring": worklist_counts(db.session, user, today()),
+        "drafts": waiting_drafts(db.session, user),
     }
 
 
@@ -91,6 +93,7 @@ def _delegate_facts(user) -> dict:
         "prescribers": [(p, queries.standing(p)) for p in prescribers],
         "patients": queries.patient_counts(db.session, user),
         "monitoring": worklist_counts(db.session, user, today()),
+        "drafts": waiting_drafts(db.session, user),
     }
 
 
