@@ -54,7 +54,9 @@ def sign_in_state(session: Session, user: User) -> SignInState:
 def temporary_password() -> str:
     """About 115 random bits in four groups, easy to read out: `abcde-fghij-…`."""
     while True:
-        groups = ("".join(secrets.choice(ALPHABET) for _ in range(GROUP_LENGTH)) for _ in "1234")
+        groups = (
+            "".join(secrets.choice(ALPHABET) for _ in range(GROUP_LENGTH)) for _ in range(GROUPS)
+        )
         password = "-".join(groups)
         if len(set(password)) >= 8:
             return password
