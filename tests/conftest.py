@@ -28,7 +28,7 @@ from flask import request
 from rems import create_app, normalize_database_url
 from rems.common.clock import FrozenClock
 from rems.extensions import db as _db
-from tests import html_checks
+from tests import html_checks, smtp
 from tests.factories import Factory
 
 POSTGRES_ADMIN_URL = os.environ.get("REMS_TEST_POSTGRES_URL")
@@ -204,6 +204,14 @@ def _check_html(response):
         found = html_checks.problems(response.get_data(as_text=True))
         assert not found, f"{request.path}: {'; '.join(found)}"
     return response
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free loopback port for this test: (port, inbox)."""
+    inbox = smtp.Inbox()
+    with smtp.running(inbox) as port:
+        yield port, inbox
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ from __future__ import annotations
 import socket
 from email import message_from_bytes
 
-import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from rems.audit.models import AuditEvent
 from rems.auth import users
@@ -15,6 +13,7 @@ from rems.auth.models import Role
 from rems.extensions import db
 from rems.notifications.models import DeliveryState, Notification
 from rems.notifications.services import notify
+from tests import smtp
 
 
 def _queue(app, username, *, key=None, subject="Test result overdue", body="CBC is overdue."):
@@ -61,30 +60,6 @@ def test_a_subject_is_one_line(app, factory):
     doctor = factory.user(Role.PRESCRIBER)
     _queue(app, doctor.username, subject="Overdue\r\nBcc: someone@example.org")
     assert _messages(app)[0].subject == "Overdue Bcc: someone@example.org"
-
-
-class _Inbox:
-    """Collects what the SMTP server receives."""
-
-    def __init__(self):
-        self.received = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on a free loopback port, for this test only."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox
-    controller.stop()
 
 
 def test_delivery_sends_each_message_once_over_smtp(app, factory, runner, smtp_server):
@@ -159,7 +134,7 @@ def test_the_outbox_lists_and_filters_every_message(app, factory):
     assert "For the doctor" in auditor.get("/admin/outbox").get_data(as_text=True)
 
 
-class _Refusing(_Inbox):
+class _Refusing(smtp.Inbox):
     """Refuses mail for one mailbox, accepts the rest."""
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -170,13 +145,8 @@ class _Refusing(_Inbox):
 
 
 def test_a_refused_message_is_marked_failed_and_tried_again(app, factory, runner):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     inbox = _Refusing()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp.running(inbox) as port:
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
         _queue(app, factory.user(Role.PRESCRIBER, username="refused.doc").username)
         _queue(app, factory.user(Role.PRESCRIBER).username)
@@ -184,8 +154,6 @@ def test_a_refused_message_is_marked_failed_and_tried_again(app, factory, runner
         assert "Sent 1 message(s); 1 failed" in result.output
         again = runner.invoke(args=["rems", "deliver-notifications"])
         assert "Sent 0 message(s); 1 failed" in again.output
-    finally:
-        controller.stop()
     with app.app_context():
         failed = db.session.scalar(
             sa.select(Notification).where(Notification.state == DeliveryState.FAILED)

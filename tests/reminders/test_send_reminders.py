@@ -3,13 +3,10 @@ nothing new on a second run, an item again only when its state changes."""
 
 from __future__ import annotations
 
-import socket
 from datetime import date, timedelta
 from email import message_from_bytes
 
-import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from rems.auth.models import User
 from rems.common.transactions import writing
@@ -21,30 +18,6 @@ from rems.reminders.models import MonitoringReminder
 from tests.authorizations.helpers import gate
 from tests.factories import PASSWORD
 from tests.patients.helpers import certified_prescriber, enroll_patient
-
-
-class _Inbox:
-    """Collects what the SMTP server receives."""
-
-    def __init__(self):
-        self.received = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on a free loopback port, for this test only."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox
-    controller.stop()
 
 
 def treated(app, world, patient, first: date) -> None:
