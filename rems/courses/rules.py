@@ -20,6 +20,22 @@ class BaselineNeed:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenCourse:
+    """The patient's course that is still open (authorized or in progress)."""
+
+    number: int
+    started: bool
+    doses_given: int
+    doses_total: int
+
+    def described(self) -> str:
+        """Its state in words: "in progress, 3 of 5 doses given" or "authorized, not started"."""
+        if not self.started:
+            return "authorized, not started"
+        return f"in progress, {self.doses_given} of {self.doses_total} doses given"
+
+
+@dataclass(frozen=True, slots=True)
 class CourseFacts:
     """Everything the course decision looks at."""
 
@@ -28,7 +44,8 @@ class CourseFacts:
     patient_enrolled: bool
     prescriber_certified: bool
     prescriber_of_record: bool
-    open_course: bool
+    #: The course still open, if any; the prior course is the last one that ended.
+    open_course: OpenCourse | None
     prior_last_dose: date | None
     min_months_between_courses: int
     baseline_needed: tuple[BaselineNeed, ...]
@@ -89,12 +106,13 @@ def _party_problems(facts: CourseFacts) -> list[Problem]:
                 "prescriber",
             )
         )
-    if facts.open_course:
+    if facts.open_course is not None:
+        current = facts.open_course
         problems.append(
             Problem(
                 "COURSE_ALREADY_OPEN",
-                "A course is already authorized or in "
-                "progress; close it before authorizing another.",
+                f"Course {current.number} is still open ({current.described()}); close or "
+                "complete it before authorizing another.",
                 "course",
             )
         )
@@ -134,8 +152,9 @@ def _baseline_problems(facts: CourseFacts) -> list[Problem]:
 
 
 def _interval_problems(facts: CourseFacts) -> list[Problem]:
-    """A later course starts at least the program's months after the prior course's last dose."""
-    if facts.prior_last_dose is None:
+    """A later course starts at least the program's months after the prior course's last dose.
+    While a course is still open there is no prior course to count from: it has not ended."""
+    if facts.prior_last_dose is None or facts.open_course is not None:
         return []
     earliest = add_months(facts.prior_last_dose, facts.min_months_between_courses)
     if facts.planned_start >= earliest:

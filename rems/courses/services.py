@@ -18,7 +18,7 @@ from rems.certification.queries import status_today
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.courses.models import OPEN_COURSE_STATUSES, BaselineTest, Course, CourseStatus
-from rems.courses.rules import BaselineNeed, CourseFacts, decide_course
+from rems.courses.rules import BaselineNeed, CourseFacts, OpenCourse, decide_course
 from rems.courses.settling import (
     course_history,
     end_live_authorizations,
@@ -68,7 +68,10 @@ def course_facts(
         settle_course(session, current, today)
     previous = courses_of(session, patient)
     number = (previous[0].number + 1) if previous else 1
-    prior_last = max((c.last_dose_on for c in previous if c.last_dose_on), default=None)
+    still_open = open_course(session, patient)
+    # the prior course is one that ended: an open course's last dose so far is not its end
+    ended = [c for c in previous if c.status not in OPEN_COURSE_STATUSES and c.last_dose_on]
+    prior_last = max((c.last_dose_on for c in ended), default=None)
     program = _program()
     facts = CourseFacts(
         today=today,
@@ -76,7 +79,7 @@ def course_facts(
         patient_enrolled=patient.status == PatientStatus.ENROLLED,
         prescriber_certified=status_today(prescriber, today) == CertStatus.CERTIFIED,
         prescriber_of_record=prescriber.user_id == signer.id,
-        open_course=open_course(session, patient) is not None,
+        open_course=None if still_open is None else _open(still_open),
         prior_last_dose=prior_last,
         min_months_between_courses=program.dosing.min_months_between_courses,
         baseline_needed=baseline_needs(number),
@@ -85,6 +88,16 @@ def course_facts(
         attested=frozenset(attested),
     )
     return facts, number
+
+
+def _open(course: Course) -> OpenCourse:
+    """The open course as the rules see it."""
+    return OpenCourse(
+        number=course.number,
+        started=course.first_dose_on is not None,
+        doses_given=course.doses_given,
+        doses_total=course.doses_total,
+    )
 
 
 def authorize_course(

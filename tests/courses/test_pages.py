@@ -11,7 +11,7 @@ import pytest
 from rems.auth.models import Role
 from rems.common.clock import today
 from rems.courses.models import Course
-from tests.authorizations.helpers import authorize
+from tests.authorizations.helpers import authorize, gate, infusion
 from tests.factories import PASSWORD, csrf_token
 from tests.patients.helpers import add_delegate, certified_prescriber, enroll_patient
 from tests.patients.helpers import publish_guides as publish
@@ -186,3 +186,24 @@ def test_reading_the_form_records_a_lapse(app, factory, world, clock):
     page = client.get(_path(patient)).get_data(as_text=True)
     assert "Only one course is open" not in page and "Sign and authorize the course" in page
     assert count_rows(app, Course, Course.status == "lapsed") == 1
+
+
+def test_a_second_course_while_the_first_is_in_progress_says_which_and_why(app, factory, client):
+    world = gate(app, factory)
+    bearer = {"Authorization": f"Bearer {world.pharmacy_token}"}
+    number = client.post("/api/v1/authorizations", json=world.request(), headers=bearer)
+    number = number.get_json()["authorization_number"]
+    with app.app_context():
+        day = today()
+    nurse = {"Authorization": f"Bearer {world.nurse_token}"}
+    given = client.post(f"/api/v1/authorizations/{number}/infusions", json=infusion(day),
+                        headers=nurse)  # fmt: skip
+    assert given.status_code == 201, given.get_json()
+    prescriber = factory.signed_in(world.prescriber.user)
+    response = _post(prescriber, world.patient, form_values(app))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Course 1 is still open (in progress, 1 of 5 doses given)" in page
+    assert "close or complete it before authorizing another" in page
+    assert "prior course ended" not in page
+    assert count_rows(app, Course) == 1

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from rems.courses.rules import BaselineNeed, CourseFacts, decide_course
+from rems.courses.rules import BaselineNeed, CourseFacts, OpenCourse, decide_course
 from rems.program import DEFAULT_PROGRAM_FILE, load_program
 from rems.program.model import add_months
 
@@ -18,6 +18,7 @@ START = TODAY + timedelta(days=2)
 BASELINE_DAYS = PROGRAM.test("cbc").baseline.max_age_days
 SKIN_MONTHS = PROGRAM.test("skin_exam").baseline.max_age_months
 MIN_MONTHS = PROGRAM.dosing.min_months_between_courses
+IN_PROGRESS = OpenCourse(number=1, started=True, doses_given=3, doses_total=5)
 ATTESTATIONS = tuple(attestation.id for attestation in PROGRAM.attestations.course)
 
 
@@ -44,7 +45,7 @@ def facts(course_number: int = 1, **changes) -> CourseFacts:
         patient_enrolled=True,
         prescriber_certified=True,
         prescriber_of_record=True,
-        open_course=False,
+        open_course=None,
         prior_last_dose=None,
         min_months_between_courses=MIN_MONTHS,
         baseline_needed=needs(course_number),
@@ -163,7 +164,7 @@ FAILING = {
         {"prescriber_of_record": False},
         ("PRESCRIBER_NOT_OF_RECORD", "prescriber"),
     ),
-    "a course already open": ({"open_course": True}, ("COURSE_ALREADY_OPEN", "course")),
+    "a course already open": ({"open_course": IN_PROGRESS}, ("COURSE_ALREADY_OPEN", "course")),
     "start in the past": (
         {"planned_start": TODAY - timedelta(days=1), "baseline": baseline(1, TODAY - timedelta(2))},
         ("START_IN_PAST", "planned_start"),
@@ -176,6 +177,19 @@ def test_each_failing_party_rule_is_a_reason(changes, problem):
     decision = decide_course(facts(**changes))
     assert problems(decision) == [problem]
     assert decision.first_dose_by is None
+
+
+def test_a_second_course_while_the_first_is_open_says_so_and_nothing_about_its_end():
+    for open_course, state in (
+        (IN_PROGRESS, "in progress, 3 of 5 doses given"),
+        (OpenCourse(number=1, started=False, doses_given=0, doses_total=5), "not started"),
+    ):
+        decision = decide_course(facts(2, open_course=open_course, prior_last_dose=TODAY))
+        assert problems(decision) == [("COURSE_ALREADY_OPEN", "course")]
+        message = decision.problems[0].message
+        assert message.startswith("Course 1 is still open (") and state in message
+        assert "close or complete it before authorizing another" in message
+        assert "ended" not in message
 
 
 def test_a_start_today_is_not_in_the_past():
@@ -194,7 +208,7 @@ def test_every_failing_reason_is_returned_together():
         patient_enrolled=False,
         prescriber_certified=False,
         prescriber_of_record=False,
-        open_course=True,
+        open_course=IN_PROGRESS,
         prior_last_dose=START - timedelta(days=200),
         baseline=baseline(
             2,
@@ -215,6 +229,6 @@ def test_every_failing_reason_is_returned_together():
         ("BASELINE_MISSING", "baseline_cbc"),
         ("BASELINE_TOO_OLD", "baseline_tsh"),
         ("BASELINE_AFTER_START", "baseline_liver"),
-        ("INTERVAL_TOO_SHORT", "planned_start"),
+        # no INTERVAL_TOO_SHORT: while a course is open, no course has ended to count from
         *[("ATTESTATION_MISSING", f"attest_{a}") for a in ATTESTATIONS],
     ]
