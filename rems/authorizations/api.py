@@ -84,8 +84,13 @@ REPLAYED = {
 @operation(
     "requestAuthorization",
     "Ask whether a pharmacy may dispense (the gate)",
-    description="For site staff of a certified pharmacy. Granted: 201 with the authorization. "
-    "Denied: 200 with every failing reason (the decision is recorded too). Reason codes and who "
+    description="For site staff of a pharmacy. Granted: 201 with the authorization. "
+    "Denied: 200 with every failing reason (the decision is recorded too). A valid token of a "
+    "site that is not (or no longer) certified is answered here, not refused: the request is "
+    "recorded and denied as PHARMACY_NOT_CERTIFIED, whose message names the certification's "
+    "state, and administrators are told; every other endpoint refuses that token (401). "
+    "DOSES_EXCEEDED names, in its message and `held_by`, the live authorization holding the "
+    "doses. Reason codes and who "
     "acts on them: PHARMACY_NOT_CERTIFIED (program), SITE_NOT_CERTIFIED (site), "
     "PRESCRIBER_NOT_CERTIFIED and PRESCRIBER_NOT_OF_RECORD (prescriber), PATIENT_NOT_FOUND "
     "(site: no patient with that ID and date of birth), PATIENT_NOT_ENROLLED, "
@@ -96,7 +101,10 @@ REPLAYED = {
         201: Answer("Granted.", AuthorizationGrant, REPLAYED),
         200: Answer("Denied, with every failing reason.", AuthorizationDenial, REPLAYED),
         400: BAD_BODY,
-        401: UNAUTHORIZED,
+        401: Answer(
+            "Missing, invalid or revoked token, or a token in the query string (a token of an "
+            "uncertified site is answered with the denial PHARMACY_NOT_CERTIFIED instead)."
+        ),
         403: SITE_STAFF_ONLY,
         422: Answer(
             "A field is not valid, an unknown field was sent, the Idempotency-Key is longer "

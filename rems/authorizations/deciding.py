@@ -6,7 +6,8 @@ its doses with one conditional `UPDATE … RETURNING` whose WHERE re-checks the 
 constraint backs it), so concurrent requests cannot over-authorize whatever they read before.
 The authorization, the decision and the audit event are inserted without being read back; the
 chain's head is read inside the authorization's (or the denial's) INSERT … RETURNING.
-At most six statements per decision, the token check included (pinned by a test).
+At most six statements per decision, the token check included (pinned by a test); a denial
+that someone else must act on queues its notices in one more INSERT … SELECT (still within six).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from rems.audit import trail
-from rems.authorizations import presenters
+from rems.authorizations import notices, presenters
 from rems.authorizations.facts import OPEN, Gathered, Refs, gather_facts
 from rems.authorizations.models import (
     Authorization,
@@ -183,9 +184,13 @@ def _store(session, requester, request, decision, gathered: Gathered, course, ke
         authorization_id = None
         body = presenters.denial_body(decision_id, reasons, warnings)
         trail.lock_chain(session)
+    refs = gathered.refs
     values = {
         "decision_id": decision_id, "decided_at": utcnow(), "requested_by_id": requester.id,
-        "pharmacy_site_id": requester.site_id, "request": as_json, "outcome": body["decision"],
+        "pharmacy_site_id": requester.site_id, "patient_id": refs.patient_id,
+        "prescriber_id": refs.concerned_prescriber_id, "receiving_site_id": refs.site_id,
+        "patient_rems_id": refs.asked_patient_id, "acting": notices.acting(reasons),
+        "request": as_json, "outcome": body["decision"],
         "reasons": reasons, "warnings": warnings, "authorization_id": authorization_id,
         "idempotency_key": key, "request_sha256": digest, "response": body,
     }  # fmt: skip
@@ -194,6 +199,9 @@ def _store(session, requester, request, decision, gathered: Gathered, course, ke
     row = session.execute(statement, values).one()
     if not granted:
         trail.note_chain_head(session, row.chain_seq, row.chain_hash)
+        # one more statement, only when someone else must act (see rems.authorizations.notices)
+        day = gathered.facts.today
+        notices.queue_denial_notices(session, decision_id, reasons, refs, requester.site_id, day)
     new = {
         "decision_id": decision_id,
         "request": as_json,
@@ -211,5 +219,7 @@ def _store(session, requester, request, decision, gathered: Gathered, course, ke
 
 
 def _asdict(item) -> dict[str, str]:
-    """A reason or warning as stored (slots dataclasses have no __dict__)."""
-    return {name: getattr(item, name) for name in item.__slots__}
+    """A reason or warning as stored (slots dataclasses have no __dict__); details that do not
+    apply (None) are left out."""
+    values = {name: getattr(item, name) for name in item.__slots__}
+    return {name: value for name, value in values.items() if value is not None}

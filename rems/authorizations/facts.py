@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from rems.authorizations.models import Authorization, AuthorizationDecision
-from rems.authorizations.rules import DispenseFacts, OpenCourse, Party
+from rems.authorizations.rules import DispenseFacts, Holder, OpenCourse, Party
 from rems.certification.models import CertStatus
 from rems.certification.rules import effective_status
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
@@ -53,6 +53,13 @@ class Refs:
     patient_rems_id: str | None
     course_id: int | None
     course_number: int | None
+    #: The prescriber the request concerns (the matched patient's of record, else the one
+    #: named) and their user; the parties' names, for the notices of a denial.
+    concerned_prescriber_id: int | None = None
+    prescriber_user_id: int | None = None
+    pharmacy_name: str | None = None
+    site_name: str | None = None
+    asked_patient_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +135,8 @@ def _build(documents: int) -> sa.Select:
         Patient.__table__.alias("patient"),
     )
     course = Course.__table__.alias("course")
+    of_record = Prescriber.__table__.alias("of_record")
+    held, holder = Authorization.__table__.alias("held"), Site.__table__.alias("holder")
     anchor = sa.select(sa.literal_column("1").label("one")).subquery("anchor")
     joined = (
         anchor.outerjoin(pharmacy, pharmacy.c.id == sa.bindparam("pharmacy_id"))
@@ -138,10 +147,18 @@ def _build(documents: int) -> sa.Select:
             patient.c.date_of_birth == sa.bindparam("born"),
         ))
         .outerjoin(course, sa.and_(course.c.patient_id == patient.c.id, course.c.status.in_(OPEN)))
+        .outerjoin(of_record, of_record.c.id == patient.c.prescriber_id)
+        .outerjoin(held, held.c.id == _newest_live(course))
+        .outerjoin(holder, holder.c.id == held.c.pharmacy_site_id)
     )  # fmt: skip
     columns = [
         pharmacy.c.status.label("ph_status"), pharmacy.c.expires_on.label("ph_expires"),
-        pharmacy.c.dispenses.label("ph_dispenses"),
+        pharmacy.c.dispenses.label("ph_dispenses"), pharmacy.c.name.label("ph_name"),
+        site.c.name.label("site_name"), of_record.c.user_id.label("rec_user_id"),
+        prescriber.c.user_id.label("pr_user_id"), held.c.number.label("held_number"),
+        held.c.valid_until.label("held_until"), held.c.pharmacy_site_id.label("held_pharmacy"),
+        (held.c.doses - held.c.doses_given).label("held_doses"),
+        holder.c.name.label("holder_name"), holder.c.site_code.label("holder_code"),
         site.c.id.label("site_id"), site.c.status.label("site_status"),
         site.c.expires_on.label("site_expires"), site.c.infuses.label("site_infuses"),
         prescriber.c.id.label("pr_id"), prescriber.c.status.label("pr_status"),
@@ -153,6 +170,15 @@ def _build(documents: int) -> sa.Select:
         *cache.stamp_columns(),
     ]  # fmt: skip
     return sa.select(*columns).select_from(joined)
+
+
+def _newest_live(course):
+    """The newest live authorization of the course (it holds doses), correlated on it."""
+    auth = Authorization.__table__
+    newest = sa.select(sa.func.max(auth.c.id)).where(
+        auth.c.course_id == course.c.id, auth.c.status.in_(LIVE)
+    )
+    return newest.scalar_subquery()
 
 
 def _course_columns(course) -> list:
@@ -182,6 +208,10 @@ def _fact_columns(patient, course, documents: int) -> list:
         auth.c.valid_until < sa.bindparam("today"),
     )
     columns.append(sa.exists(lapsed).label("to_settle"))
+    live = sa.select(sa.func.count()).where(
+        auth.c.course_id == course.c.id, auth.c.status.in_(LIVE)
+    )
+    columns.append(live.scalar_subquery().label("live_count"))
     status = MonitoringStatus.__table__
     overdue = sa.select(status.c.patient_id).where(
         status.c.patient_id == patient.c.id, status.c.overdue_after < sa.bindparam("today")
@@ -212,7 +242,7 @@ def _facts_from_row(row, requester, request, today: date, versions) -> Gathered:
     """The decision's facts from the one row."""
     program = current_app.extensions["rems_program"]
     found = row.pt_id is not None
-    course = _open_course(row)
+    course = _open_course(row, requester)
     facts = DispenseFacts(
         today=today,
         pharmacy=_party(row.ph_status, row.ph_expires, row.ph_dispenses, today),
@@ -231,6 +261,10 @@ def _facts_from_row(row, requester, request, today: date, versions) -> Gathered:
         pharmacy_id=None if row.ph_status is None else requester.site_id,
         site_id=row.site_id, prescriber_id=row.pr_id, patient_id=row.pt_id,
         patient_rems_id=row.pt_rems_id, course_id=row.co_id, course_number=row.co_number,
+        concerned_prescriber_id=row.pt_prescriber_id if found else row.pr_id,
+        prescriber_user_id=row.rec_user_id if found else row.pr_user_id,
+        pharmacy_name=row.ph_name, site_name=row.site_name,
+        asked_patient_id=_identifier(request.get("patient_id"), "P"),
     )  # fmt: skip
     return Gathered(facts, refs, row.earlier_id, _needs_settling(row, today))
 
@@ -239,14 +273,24 @@ def _party(status, expires_on, capable, today: date) -> Party | None:
     """A party's certification today and whether it can do what is asked (None: not found)."""
     if status is None:
         return None
-    certified = effective_status(CertStatus(status), expires_on, today) == CertStatus.CERTIFIED
-    return Party(certified=certified, capable=bool(capable), expires_on=expires_on)
+    now = effective_status(CertStatus(status), expires_on, today)
+    certified = now == CertStatus.CERTIFIED
+    return Party(
+        certified=certified, capable=bool(capable), expires_on=expires_on, status=now.value
+    )
 
 
-def _open_course(row) -> OpenCourse | None:
-    """The course as the decision sees it."""
+def _open_course(row, requester) -> OpenCourse | None:
+    """The course as the decision sees it, with the newest live authorization holding doses."""
     if row.co_id is None:
         return None
+    holder = None
+    if row.held_number is not None:
+        holder = Holder(
+            number=row.held_number, pharmacy=row.holder_name, pharmacy_site_id=row.holder_code,
+            valid_until=row.held_until, doses_held=row.held_doses,
+            yours=row.held_pharmacy == requester.site_id, others=max(row.live_count - 1, 0),
+        )  # fmt: skip
     return OpenCourse(
         number=row.co_number,
         started=row.co_first_dose_on is not None,
@@ -255,6 +299,7 @@ def _open_course(row) -> OpenCourse | None:
         doses_held=row.co_doses_held,
         first_dose_by=row.co_first_dose_by,
         last_dose_on=row.co_last_dose_on,
+        held_by=holder,
     )
 
 

@@ -69,7 +69,18 @@ class AuthorizationDecision(db.Model):
     """Every authorization request, granted or denied, with its reasons and warnings."""
 
     __tablename__ = "authorization_decision"
-    __table_args__ = (sa.UniqueConstraint("requested_by_id", "idempotency_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("requested_by_id", "idempotency_key"),
+        #: The lists of decisions, newest first (their keysets): the pharmacy's history, the
+        #: patient's page, the prescriber's and the receiving site's dashboards.
+        sa.Index("ix_authorization_decision_pharmacy_order", "pharmacy_site_id", "id"),
+        sa.Index("ix_authorization_decision_patient_order", "patient_id", "id"),
+        sa.Index("ix_authorization_decision_prescriber_order", "prescriber_id", "id"),
+        sa.Index("ix_authorization_decision_receiving_order", "receiving_site_id", "id"),
+        sa.Index(
+            "ix_authorization_decision_pharmacy_patient", "pharmacy_site_id", "patient_rems_id"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Public identifier of the decision, quoted back to the pharmacy on a denial.
@@ -77,6 +88,18 @@ class AuthorizationDecision(db.Model):
     decided_at: Mapped[datetime] = mapped_column(index=True)
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     pharmacy_site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id"), index=True)
+    #: The patient the request matched (REMS ID and date of birth), if any.
+    patient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("patient.id"))
+    #: The prescriber the request concerns: the matched patient's prescriber of record, else
+    #: the prescriber named by NPI, if on record.
+    prescriber_id: Mapped[int | None] = mapped_column(sa.ForeignKey("prescriber.id"))
+    #: The receiving infusion site named, if on record.
+    receiving_site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id"))
+    #: The REMS patient ID as asked (normalised), for the pharmacy's search.
+    patient_rems_id: Mapped[str | None] = mapped_column(sa.String(20))
+    #: Who must act on a denial, space-separated: prescriber, pharmacy, receiving_site,
+    #: program (None when granted).
+    acting: Mapped[str | None] = mapped_column(sa.String(60))
     #: The request exactly as received.
     request: Mapped[dict[str, Any]]
     outcome: Mapped[str] = mapped_column(sa.String(16))  # authorized / denied

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
+
+from rems.authorizations import messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +17,32 @@ class Party:
     certified: bool
     capable: bool = True  # dispenses for the pharmacy, infuses for the receiving site
     expires_on: date | None = None
+    #: The certification's status as of today (draft, submitted, certified, suspended, …).
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """The newest live authorization of the course: it holds doses the request cannot have."""
+
+    number: str
+    pharmacy: str
+    pharmacy_site_id: str
+    valid_until: date
+    doses_held: int
+    yours: bool  # held by the requesting pharmacy: it can reverse it itself
+    others: int = 0  # further live authorizations of the course
+
+    def as_detail(self) -> dict[str, Any]:
+        """The structured form an API reason carries (`held_by`)."""
+        return {
+            "authorization_number": self.number,
+            "pharmacy_site_id": self.pharmacy_site_id,
+            "pharmacy_name": self.pharmacy,
+            "valid_until": self.valid_until.isoformat(),
+            "doses_held": self.doses_held,
+            "other_live_authorizations": self.others,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +56,7 @@ class OpenCourse:
     doses_held: int
     first_dose_by: date | None
     last_dose_on: date | None
+    held_by: Holder | None = None
 
     @property
     def doses_left(self) -> int:
@@ -55,11 +85,12 @@ class DispenseFacts:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why a request is denied, and who must act."""
+    """Why a request is denied, and who must act (`held_by`: DOSES_EXCEEDED's holder)."""
 
     code: str
     message: str
     action_by: str
+    held_by: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +141,8 @@ def _party_reasons(facts: DispenseFacts) -> list[Reason]:
     """Rules 1–3: pharmacy, receiving site, prescriber."""
     reasons = []
     if not (facts.pharmacy and facts.pharmacy.certified and facts.pharmacy.capable):
-        reasons.append(
-            Reason(
-                "PHARMACY_NOT_CERTIFIED",
-                "Your pharmacy is not certified to dispense LEMTRADA.",
-                "program",
-            )
-        )
+        message = messages.pharmacy_not_certified(facts.pharmacy)
+        reasons.append(Reason("PHARMACY_NOT_CERTIFIED", message, "program"))
     if not (facts.site and facts.site.certified and facts.site.capable):
         reasons.append(
             Reason(
@@ -195,13 +221,10 @@ def _course_reasons(facts: DispenseFacts) -> tuple[list[Reason], int]:
         ], 0
     doses = course.doses_left if facts.doses_requested is None else facts.doses_requested
     if doses < 1 or doses > course.doses_left:
-        return [
-            Reason(
-                "DOSES_EXCEEDED",
-                f"{doses} dose(s) asked for; the course has {course.doses_left} left to authorize.",
-                "site",
-            )
-        ], 0
+        holder = course.held_by
+        message = messages.doses_exceeded(doses, course.doses_left, holder)
+        detail = holder.as_detail() if holder else None
+        return [Reason("DOSES_EXCEEDED", message, "site", detail)], 0
     return [], doses
 
 

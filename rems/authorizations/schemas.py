@@ -71,12 +71,30 @@ class GateWarning(Shape):
     message: str
 
 
+class HeldBy(Shape):
+    """The newest live authorization of the course: it holds doses the request cannot have."""
+
+    authorization_number: str
+    pharmacy_site_id: str = Field(description="The holding pharmacy.")
+    pharmacy_name: str
+    valid_until: date = Field(description="Its doses return to the course after this day.")
+    doses_held: int = Field(ge=0, description="Doses it holds not yet given.")
+    other_live_authorizations: int = Field(
+        ge=0, description="Further live authorizations of the course that hold doses too."
+    )
+
+
 class DenialReason(Shape):
     """One failing check, and who must act on it."""
 
     code: Literal[REASON_CODES]
     message: str = Field(description="What is missing.")
     action_by: Literal[ACTION_BY] = Field(description="Who must act.")
+    held_by: HeldBy = Field(
+        default=None,
+        description="DOSES_EXCEEDED only, when a live authorization holds doses of the course: "
+        "which (the pharmacy can call its holder, or reverse it if it is its own).",
+    )
 
 
 class AuthorizationGrant(Shape):

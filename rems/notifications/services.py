@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rems.audit.trail import record_event
@@ -52,6 +55,55 @@ def notify(
         new={"recipient": recipient.username, "kind": kind, "subject": message.subject},
     )
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What one kind of recipient is told: `key` is the fact's dedupe key, to which each
+    recipient's user id is appended."""
+
+    subject: str
+    body: str
+    key: str
+    link: str | None = None
+
+
+def notify_each(session: Session, messages: dict[sa.ColumnElement, Message], *, kind: str) -> int:
+    """`notify` for many recipients in one statement (a hot path's): every active user that a
+    condition of `messages` selects gets that condition's message, unless its dedupe key (the
+    message's key plus the user id) is already in the outbox. One INSERT … SELECT … ON CONFLICT
+    DO NOTHING RETURNING; each message queued is audited like `notify`'s. Returns how many."""
+    if not messages:
+        return 0
+    user, table = User.__table__, Notification.__table__
+
+    def pick(part: str):
+        whens = [(cond, sa.literal(getattr(m, part), sa.String)) for cond, m in messages.items()]
+        return sa.case(*whens, else_=sa.null())
+
+    chosen = sa.select(
+        user.c.id, sa.literal(kind, sa.String), pick("subject"), pick("body"), pick("link"),
+        pick("key").concat(sa.cast(user.c.id, sa.String)),
+        sa.literal(DeliveryState.QUEUED.value, sa.String),
+        sa.literal(utcnow(), table.c.created_at.type), sa.literal(0, sa.Integer),
+    ).where(user.c.active.is_(True), sa.or_(*messages))  # fmt: skip
+    columns = ["recipient_id", "kind", "subject", "body", "link", "dedupe_key", "state",
+               "created_at", "attempts"]  # fmt: skip
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table)
+        .from_select(columns, chosen)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id, table.c.recipient_id, table.c.subject)
+    )
+    queued = session.execute(statement).all()
+    for row in queued:
+        record_event(
+            session, "notification.queued", actor=None, actor_label="system",
+            entity_type="notification", entity_id=row.id,
+            new={"recipient_id": row.recipient_id, "kind": kind, "subject": row.subject},
+        )  # fmt: skip
+    return len(queued)
 
 
 def _key_used(session: Session, key: str) -> bool:

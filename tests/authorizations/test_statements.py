@@ -76,6 +76,17 @@ def test_a_denial_takes_at_most_six_statements(app, client, world):
     assert len(sent) <= DECISION_LIMIT, _explain(sent)
 
 
+def test_a_denial_that_tells_the_prescriber_takes_at_most_six_statements(app, client, world):
+    """A denial someone else must act on queues its notices in one more statement (an INSERT …
+    SELECT into the outbox): four statements become five on SQLite, and six on PostgreSQL,
+    where a denial also takes the audit chain's lock in a statement of its own."""
+    with counting(app) as sent:
+        response = _decide(client, world, world.request(prescriber_npi="1234567893"))
+    assert response.get_json()["reasons"][0]["code"] == "PRESCRIBER_NOT_CERTIFIED"
+    assert len(sent) <= DECISION_LIMIT, _explain(sent)
+    assert sum("INSERT INTO notification" in statement for statement in sent) == 1
+
+
 def test_an_idempotent_request_takes_at_most_six_statements(app, client, world):
     with counting(app) as sent:
         response = _decide(client, world, world.request(doses=1), **{"Idempotency-Key": "k-9"})
