@@ -100,6 +100,7 @@ EXPECTED: dict[str, object] = {
     "course_drafts.prepare": frozenset({Role.DELEGATE}),
     "course_drafts.discard": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "authorizations.live_list": frozenset({Role.SITE_STAFF}),
+    "authorizations.history": frozenset({Role.SITE_STAFF}),
     "authorizations.request_form": frozenset({Role.SITE_STAFF}),
     "authorizations.decision": frozenset({Role.SITE_STAFF, Role.ADMIN, Role.AUDITOR}),
     "authorizations.detail": ALL,

@@ -22,13 +22,14 @@ from rems.auth.permissions import current_actor, roles, signed_in
 from rems.authorizations import forms
 from rems.authorizations.decided_on import decided_on
 from rems.authorizations.deciding import request_authorization
+from rems.authorizations.history import OUTCOMES, history_rows, pharmacy_history
 from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.authorizations.queries import authorization_for, live_for_pharmacy
 from rems.authorizations.services import reverse_authorization
 from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
-from rems.common.identifiers import normalize_identifier
+from rems.common.identifiers import is_valid_identifier, normalize_identifier
 from rems.common.pagination import seek_page
 from rems.common.transactions import writing
 from rems.courses.settling import needs_settling, settle_authorization
@@ -108,6 +109,25 @@ def _decide(form: forms.RequestForm, key: str | None):
     if outcome.replayed:
         flash(REPLAYED, "info")
     return redirect(url_for(".decision", decision_id=outcome.decision.decision_id))
+
+
+@bp.get("/decisions")
+@roles(Role.SITE_STAFF)
+def history():
+    """The pharmacy's own decisions, granted and denied, newest first; by outcome, or searched
+    by decision ID or REMS patient ID."""
+    site = site_that("dispenses")
+    outcome = request.args.get("outcome") if request.args.get("outcome") in OUTCOMES else None
+    search = request.args.get("q", "").strip()[:40]
+    problem = None
+    if search and not any(is_valid_identifier(search, prefix) for prefix in ("D", "P")):
+        problem = "Enter a decision ID (D…) or a REMS patient ID (P…), with its check character."
+    statement = pharmacy_history(site.id, outcome, search)
+    page = seek_page(statement, [AuthorizationDecision.id], descending=True)
+    return render_template(
+        "authorizations/history.html", site=site, page=page, outcome=outcome, search=search,
+        search_problem=problem, rows=history_rows(page.items),
+    )  # fmt: skip
 
 
 @bp.get("/decisions/<decision_id>")

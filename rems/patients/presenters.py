@@ -15,6 +15,7 @@ from rems.adverse_events.presenters import event_rows
 from rems.adverse_events.queries import events_of
 from rems.audit.models import StatusChange
 from rems.auth.models import Role, Signature, User
+from rems.authorizations.history import patient_denials
 from rems.authorizations.models import Authorization
 from rems.authorizations.queries import may_see
 from rems.certification.models import CertStatus
@@ -186,6 +187,7 @@ def patient_page(session: Session, patient: Patient, viewer: User, today: date) 
         "may": actions_for(session, patient, viewer),
         "attestations": _program().patient_attestations(patient.can_become_pregnant),
         "adverse_events": event_rows(session, events_of(session, patient.id)),
+        "denials": patient_denials(session, patient.id),
     }
 
 

@@ -9,6 +9,7 @@ from rems.adverse_events.queries import awaiting_review, awaiting_review_count
 from rems.auth.lockouts import recent_lockouts
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, public, signed_in
+from rems.authorizations import history
 from rems.common.clock import today
 from rems.courses.drafts import waiting_drafts
 from rems.extensions import db
@@ -71,7 +72,8 @@ def _serious_events() -> dict:
 def _admin_facts(user) -> dict:
     """Administrators: the overview, and the accounts made to wait after wrong passwords."""
     overview = _program_overview(user) | _serious_events()
-    return overview | {"lockouts": recent_lockouts(db.session)}
+    denials = history.program_denials(db.session)
+    return overview | {"lockouts": recent_lockouts(db.session), "denials": denials}
 
 
 def _prescriber_facts(user) -> dict:
@@ -83,6 +85,7 @@ def _prescriber_facts(user) -> dict:
         "patients": queries.patient_counts(db.session, user),
         "monitoring": worklist_counts(db.session, user, today()),
         "drafts": waiting_drafts(db.session, user),
+        "denials": history.prescriber_denials(db.session, [prescriber.id] if prescriber else []),
     }
 
 
@@ -94,6 +97,7 @@ def _delegate_facts(user) -> dict:
         "patients": queries.patient_counts(db.session, user),
         "monitoring": worklist_counts(db.session, user, today()),
         "drafts": waiting_drafts(db.session, user),
+        "denials": history.prescriber_denials(db.session, [p.id for p in prescribers]),
     }
 
 
@@ -101,7 +105,8 @@ def _site_facts(user) -> dict:
     """Site staff: their site's certification as of today and, for the representative, staff."""
     site = user.site
     staff = queries.site_staff(db.session, site) if site and user.is_site_representative else []
-    return {"site": site, "staff": staff, "standing": queries.standing(site)}
+    denials = history.site_denials(db.session, site.id) if site else []
+    return {"site": site, "staff": staff, "standing": queries.standing(site), "denials": denials}
 
 
 _DASHBOARD_FACTS = {
