@@ -3,7 +3,7 @@ request matched, the prescriber it falls on, the receiving site, the REMS ID as 
 must act; indexed for the dashboards, the patient's page and the pharmacy's history.
 
 Revision ID: 0015_decision_parties
-Revises: 0011_record_access
+Revises: 0013_course_drafts
 Create Date: 2026-11-29 03:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0015_decision_parties'
-down_revision = '0011_record_access'
+down_revision = '0013_course_drafts'
 branch_labels = None
 depends_on = None
 
