@@ -134,10 +134,10 @@ def _account(username: str):
 def expire_certifications():
     """Move prescribers and sites past their certification's last day to expired (daily job)."""
     from rems.certification.services import expire_lapsed
-    from rems.common.clock import today
+    from rems.common.localtime import program_today
 
     with writing():
-        moved = expire_lapsed(db.session, today())
+        moved = expire_lapsed(db.session, program_today())
         db.session.commit()
     click.echo(f"Expired {moved} certification(s) whose period had ended.")
 
@@ -145,11 +145,11 @@ def expire_certifications():
 @rems_cli.command("expire-authorizations")
 def expire_authorizations_command():
     """Expire live authorizations past their last day; unused doses return (daily job)."""
-    from rems.common.clock import today
+    from rems.common.localtime import program_today
     from rems.courses.settling import expire_authorizations
 
     with writing():
-        moved = expire_authorizations(db.session, today())
+        moved = expire_authorizations(db.session, program_today())
         db.session.commit()
     click.echo(f"Expired {moved} authorization(s) past their validity; unused doses returned.")
 

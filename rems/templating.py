@@ -1,13 +1,16 @@
-"""Template helpers: navigation by role, date formatting, the program in every template."""
+"""Template helpers: navigation by role, date and time formatting (in the viewer's zone), the
+program in every template."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 
 from rems.auth.models import Role
-from rems.auth.permissions import current_actor, policy_of
+from rems.auth.permissions import current_actor, current_identity, policy_of
+from rems.common.localtime import actor_zone, program_zone, to_local
 
 #: Site capabilities some links need, beyond the route's policy.
 _NEEDS_CAPABILITY = {
@@ -56,9 +59,32 @@ def _has_capability(user, capability: str | None) -> bool:
     return capability is None or bool(user.site and getattr(user.site, capability))
 
 
+def viewer_zone() -> ZoneInfo:
+    """The zone pages show times in: the viewer's site or practice, else the program's (once
+    per request)."""
+    if not has_request_context():
+        return program_zone()
+    if "rems_viewer_zone" not in g:
+        g.rems_viewer_zone = actor_zone(current_identity() or current_actor())
+    return g.rems_viewer_zone
+
+
 def format_datetime(value: datetime | None) -> str:
-    """A UTC timestamp as people read it."""
-    return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+    """A stored (UTC) moment as the viewer's local time, with the zone's abbreviation:
+    2026-11-24 18:30 EST."""
+    return "" if value is None else to_local(value, viewer_zone()).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def format_time(value: datetime | None) -> str:
+    """The viewer's local time of day of a stored moment: 18:30."""
+    return "" if value is None else to_local(value, viewer_zone()).strftime("%H:%M")
+
+
+def format_utc(value: datetime | None) -> str:
+    """A stored moment in UTC (the audit trail's pages keep UTC, as its records do)."""
+    if value is None:
+        return ""
+    return to_local(value, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def format_date(value: date | None) -> str:
@@ -69,6 +95,12 @@ def format_date(value: date | None) -> str:
 def install(app: Flask) -> None:
     """Register filters and the context processor."""
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["time"] = format_time
+    app.jinja_env.filters["utc_datetime"] = format_utc
+    app.jinja_env.globals["viewer_zone"] = lambda: viewer_zone().key
+    app.jinja_env.globals["program_time_zone"] = lambda: (
+        current_app.extensions["rems_program"].time_zone
+    )
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["Role"] = Role
 

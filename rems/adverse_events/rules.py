@@ -7,6 +7,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
+from rems.common.localtime import after_today
+
 #: Outcomes as pharmacovigilance reports name them (ICH E2B), code → words.
 OUTCOMES: dict[str, str] = {
     "recovered": "Recovered or resolved",
@@ -43,6 +45,8 @@ class ReportContext:
     today: date
     born: date
     infusion_on: date | None = None
+    #: The party whose today it is (the practice, or the site that gave the infusion).
+    where: str = "the practice"
 
 
 def report_problems(report: Report, context: ReportContext) -> dict[str, list[str]]:
@@ -75,8 +79,8 @@ def _onset_problems(onset: date | None, context: ReportContext) -> list[tuple[st
     """The onset date: given, not in the future, not before birth or the infusion."""
     if onset is None:
         return [("onset_on", "Enter the onset date (YYYY-MM-DD).")]
-    if onset > context.today:
-        return [("onset_on", "The onset date cannot be in the future.")]
+    if problem := after_today("Onset date", onset, today=context.today, where=context.where):
+        return [("onset_on", problem)]
     if onset < context.born:
         return [("onset_on", "The onset date is before the patient's date of birth.")]
     if context.infusion_on is not None and onset < context.infusion_on:

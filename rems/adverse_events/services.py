@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,11 +20,18 @@ from rems.audit.trail import record_event
 from rems.auth.models import Role, User
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
+from rems.common.localtime import (
+    local_today_for_prescriber,
+    local_today_for_site,
+    practice_place,
+    site_place,
+)
 from rems.infusions.models import Infusion
 from rems.monitoring.models import AdverseEvent
 from rems.notifications.services import notify
 from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber
+from rems.sites.models import Site
 
 
 def report_event(
@@ -34,11 +40,12 @@ def report_event(
     actor: User,
     report: Report,
     *,
-    today: date,
     infusion: Infusion | None = None,
 ) -> AdverseEvent:
-    """Check the report against the program's categories and dates, then store it."""
-    problems = report_problems(report, _context(patient, infusion, today))
+    """Check the report against the program's categories and dates, then store it. The onset
+    may not be after today where the event is recorded: at the site that gave the infusion, or
+    at the patient's practice."""
+    problems = report_problems(report, _context(session, patient, infusion))
     if problems:
         raise ValidationFailed(problems)
     event = AdverseEvent(
@@ -52,14 +59,22 @@ def report_event(
     return event
 
 
-def _context(patient: Patient, infusion: Infusion | None, today: date) -> ReportContext:
-    """What a report of this patient (and infusion) is checked against."""
+def _context(session: Session, patient: Patient, infusion: Infusion | None) -> ReportContext:
+    """What a report of this patient (and infusion) is checked against: today is the site's for
+    a reaction to its infusion, the practice's otherwise."""
     program = current_app.extensions["rems_program"]
+    if infusion is not None:
+        site = session.get(Site, infusion.site_id)
+        today, where = local_today_for_site(site), site_place(site)
+    else:
+        prescriber = session.get(Prescriber, patient.prescriber_id)
+        today, where = local_today_for_prescriber(prescriber), practice_place(prescriber)
     return ReportContext(
         categories=[c.code for c in program.adverse_events.categories],
         today=today,
         born=patient.date_of_birth,
         infusion_on=infusion.administered_on if infusion is not None else None,
+        where=where,
     )
 
 

@@ -9,7 +9,6 @@ from rems.adverse_events import forms, presenters, queries, services
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
 from rems.authorizations.models import Authorization
-from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
 from rems.common.pagination import paginate
@@ -74,8 +73,7 @@ def _report(form, patient: Patient, infusion: Infusion | None, back: str):
     """Store through the service: a redirect when stored, None to show the errors."""
     try:
         event = services.report_event(
-            db.session, patient, current_actor(), forms.report_of(form), today=today(),
-            infusion=infusion,
+            db.session, patient, current_actor(), forms.report_of(form), infusion=infusion,
         )  # fmt: skip
     except ValidationFailed as failure:
         db.session.rollback()

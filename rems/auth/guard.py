@@ -12,7 +12,8 @@ from flask_login import current_user, logout_user
 from rems.auth.models import Role, User
 from rems.auth.permissions import current_actor, policy_of
 from rems.auth.tokens import TokenIdentity, authenticate_token, note_token_use
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
+from rems.common.localtime import program_today
 from rems.common.transactions import read_without_transaction, reading, request_may_write
 from rems.extensions import db, login_manager
 
@@ -94,7 +95,7 @@ def _api_identity() -> TokenIdentity | None:
     if scheme.lower() != "bearer" or not credential.strip():
         raise ApiAuthError("Use 'Authorization: Bearer <token>'.")
     identity = check_token(credential.strip())
-    if not identity.certified(today()) and not _asks_the_gate(identity):
+    if not identity.certified(program_today()) and not _asks_the_gate(identity):
         raise ApiAuthError(NOT_CERTIFIED)
     g.api_identity = identity
     note_token_use(db.session, identity)

@@ -97,6 +97,8 @@ class TokenIdentity:
     site_code: str | None
     party_status: CertStatus | None
     party_expires_on: date | None
+    #: The time zone of the user's site or practice (None: the program's).
+    party_time_zone: str | None = None
 
     @property
     def id(self) -> int:
@@ -131,6 +133,9 @@ def _identity_statement() -> sa.Select:
             sa.case((is_site, site.c.status), else_=prescriber.c.status).label("party_status"),
             sa.case((is_site, site.c.expires_on), else_=prescriber.c.expires_on).label(
                 "party_expires_on"
+            ),
+            sa.case((is_site, site.c.time_zone), else_=prescriber.c.time_zone).label(
+                "party_time_zone"
             ),
         )
         .select_from(token.join(user, user.c.id == token.c.user_id))

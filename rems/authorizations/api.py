@@ -33,13 +33,14 @@ from rems.authorizations.schemas import (
     Reversal,
 )
 from rems.authorizations.services import reverse_authorization
-from rems.common.clock import today
 from rems.common.errors import ValidationFailed
+from rems.common.localtime import actor_today, local_today_for_site
 from rems.common.transactions import commit_answer, writing
 from rems.courses.settling import needs_settling, settle_authorization
 from rems.extensions import db
 from rems.infusions.schemas import InfusionRecord, InfusionRecorded
 from rems.infusions.services import record_infusion
+from rems.sites.models import Site
 
 bp = Blueprint("authorizations", __name__)
 NOT_YOURS = (
@@ -124,7 +125,11 @@ def authorization_request():
     ratelimit.check_patient_lookups(caller, body["patient_id"])
     try:
         outcome = request_authorization(
-            db.session, current_identity(), body, today=today(), idempotency_key=key
+            db.session,
+            current_identity(),
+            body,
+            today=actor_today(current_identity()),
+            idempotency_key=key,
         )
         answer = presenters.decision_response(outcome)
         commit_answer()
@@ -136,7 +141,11 @@ def authorization_request():
             raise
         # The same key raced another request, which stored its answer first: replay it.
         outcome = request_authorization(
-            db.session, current_identity(), body, today=today(), idempotency_key=key
+            db.session,
+            current_identity(),
+            body,
+            today=actor_today(current_identity()),
+            idempotency_key=key,
         )
         if not outcome.replayed:
             raise
@@ -165,13 +174,14 @@ def authorization_read(number: str):
     row = authorization_row(db.session, current_identity(), number)
     if row is None:
         abort(404)
-    if row.status.value not in LIVE or today() <= row.valid_until:
+    day = actor_today(current_identity())
+    if row.status.value not in LIVE or day <= row.valid_until:
         return jsonify(presenters.read_body(row))
     authorization = _visible_or_404(number)
-    if needs_settling(authorization, today()):
+    if needs_settling(authorization, day):
         db.session.rollback()
         with writing():
-            settle_authorization(db.session, authorization, today())
+            settle_authorization(db.session, authorization, day)
             db.session.commit()
     return jsonify(presenters.authorization_body(authorization))
 
@@ -207,7 +217,7 @@ def authorization_reversal(number: str):
 
     def reverse():
         reverse_authorization(db.session, authorization, current_actor(), reason=body["reason"],
-                              today=today())  # fmt: skip
+                              today=actor_today(current_identity()))  # fmt: skip
         return presenters.authorization_body(authorization), 200
 
     return answer_once(f"reversal {authorization.number}", body, reverse)
@@ -245,7 +255,10 @@ def infusion_record(number: str):
     body = parse_body(InfusionRecord)
 
     def infuse():
-        recorded = record_infusion(db.session, authorization, current_actor(), body, today=today())
+        site = db.session.get(Site, authorization.infusion_site_id)
+        recorded = record_infusion(
+            db.session, authorization, current_actor(), body, today=local_today_for_site(site)
+        )
         return presenters.infusion_body(recorded), 201
 
     return answer_once(f"infusion {authorization.number}", body, infuse)

@@ -26,10 +26,10 @@ from rems.authorizations.history import OUTCOMES, history_rows, pharmacy_history
 from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.authorizations.queries import authorization_for, live_for_pharmacy
 from rems.authorizations.services import reverse_authorization
-from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
+from rems.common.localtime import actor_today
 from rems.common.pagination import seek_page
 from rems.common.transactions import writing
 from rems.courses.settling import needs_settling, settle_authorization
@@ -67,7 +67,7 @@ def live_list():
     """The pharmacy's live authorizations, newest first, each with its reversal form."""
     site = site_that("dispenses")
     page = seek_page(live_for_pharmacy(site.id), [Authorization.id], descending=True)
-    rows = forms.authorization_rows(db.session, page.items, today())
+    rows = forms.authorization_rows(db.session, page.items, actor_today(current_actor()))
     return render_template("authorizations/list.html", site=site, page=page, rows=rows)
 
 
@@ -95,7 +95,11 @@ def _posted_key() -> str | None:
 
 def _decide(form: forms.RequestForm, key: str | None):
     """Decide through the service, once per form shown (a double submit replays the answer)."""
-    ask = {"requester": current_actor(), "request": form.request_body(), "today": today()}
+    ask = {
+        "requester": current_actor(),
+        "request": form.request_body(),
+        "today": actor_today(current_actor()),
+    }
     try:
         outcome = request_authorization(db.session, idempotency_key=key, **ask)
         db.session.commit()
@@ -165,12 +169,14 @@ def detail(number: str):
     """One authorization, for the parties to it. A read past the last day records the expiry
     first, in a short write of its own."""
     authorization = visible_or_404(number)
-    if needs_settling(authorization, today()):
+    if needs_settling(authorization, actor_today(current_actor())):
         db.session.rollback()
         with writing():
-            settle_authorization(db.session, authorization, today())
+            settle_authorization(db.session, authorization, actor_today(current_actor()))
             db.session.commit()
-    facts = forms.authorization_page(db.session, authorization, current_actor(), today())
+    facts = forms.authorization_page(
+        db.session, authorization, current_actor(), actor_today(current_actor())
+    )
     return render_template(
         "authorizations/detail.html", reversal=forms.ReversalForm(formdata=None), **facts
     )
@@ -187,7 +193,9 @@ def reverse(number: str):
     form = forms.ReversalForm()
     if form.validate_on_submit() and (done := _reverse(authorization, form)):
         return done
-    facts = forms.authorization_page(db.session, authorization, current_actor(), today())
+    facts = forms.authorization_page(
+        db.session, authorization, current_actor(), actor_today(current_actor())
+    )
     return render_template(
         "authorizations/reverse.html", form=form, **facts
     ), 422 if form.is_submitted() else 200  # fmt: skip
@@ -199,7 +207,7 @@ def _reverse(authorization: Authorization, form: forms.ReversalForm):
     try:
         reverse_authorization(
             db.session, authorization, current_actor(), reason=form.reason.data or "",
-            today=today(),
+            today=actor_today(current_actor()),
         )  # fmt: skip
     except ValidationFailed as failure:
         db.session.rollback()

@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from rems.certification.notices import notify_expiring
-from rems.common.clock import today
+from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
 
@@ -17,6 +17,6 @@ from rems.extensions import db
 def notify_expiring_certifications():
     """Queue notices of certifications ending in 60, 30 or 7 days (daily job, idempotent)."""
     with writing():
-        queued = notify_expiring(db.session, today())
+        queued = notify_expiring(db.session, program_today())
         db.session.commit()
     click.echo(f"Queued {queued} notice(s) of certifications ending in 60, 30 or 7 days.")

@@ -22,9 +22,10 @@ from rems.certification.models import CertificationSubmission
 from rems.certification.queries import certification_at, review_queue_statement
 from rems.certification.rules import Transition
 from rems.certification.services import apply_transition, decide_submission, submission_party
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
+from rems.common.localtime import program_today
 from rems.common.pagination import paginate
 from rems.extensions import db
 from rems.prescribers.models import Prescriber
@@ -42,7 +43,7 @@ def queue():
     filters = QueueFilterForm(request.args)
     statement = review_queue_statement(filters.party.data, filters.state.data, filters.q.data)
     page = paginate(statement)
-    rows = reads.queue_rows(db.session, page.items, today())
+    rows = reads.queue_rows(db.session, page.items, program_today())
     return render_template("certification/queue.html", filters=filters, page=page, rows=rows)
 
 
@@ -64,7 +65,7 @@ def decide(submission_id: int):
         return _submission_page(record, form, 422)
     try:
         decide_submission(db.session, record, certify=form.certifies, actor=current_actor(),
-                          today=today(), reason=form.reason.data)  # fmt: skip
+                          today=program_today(), reason=form.reason.data)  # fmt: skip
     except ValidationFailed as failure:
         db.session.rollback()
         show_errors(form, failure.errors)
@@ -86,7 +87,7 @@ def prescriber_list():
     page = paginate(reads.prescriber_list_statement(filters.q.data, filters.status.data))
     return render_template(
         "certification/prescribers.html", filters=filters, page=page,
-        rows=reads.standings(page.items, today()), warning_days=reads.warning_days(),
+        rows=reads.standings(page.items, program_today()), warning_days=reads.warning_days(),
     )  # fmt: skip
 
 
@@ -98,7 +99,7 @@ def site_list():
     page = paginate(reads.site_list_statement(filters.q.data, filters.status.data))
     return render_template(
         "certification/sites.html", filters=filters, page=page,
-        rows=reads.standings(page.items, today()), warning_days=reads.warning_days(),
+        rows=reads.standings(page.items, program_today()), warning_days=reads.warning_days(),
     )  # fmt: skip
 
 
@@ -123,14 +124,14 @@ def change_status(party: str, party_id: int, action: str):
     record = db.get_or_404(PARTY_MODELS[party], party_id)
     form = ActionForm(action)
     if not form.validate_on_submit():
-        refused = reads.refusal(record, Transition(action), today())
+        refused = reads.refusal(record, Transition(action), program_today())
         if refused is None:
             return _party_page(record, form, 422)
         flash(refused, "error")  # a stale page: say why, not that the reason is missing
         return redirect(_party_url(record))
     try:
         apply_transition(db.session, record, Transition(action), actor=current_actor(),
-                         today=today(), reason=form.reason.data)  # fmt: skip
+                         today=program_today(), reason=form.reason.data)  # fmt: skip
     except (StateConflict, ValidationFailed) as failure:
         db.session.rollback()
         flash(str(failure), "error")
@@ -142,7 +143,7 @@ def change_status(party: str, party_id: int, action: str):
 
 def _submission_page(record: CertificationSubmission, form: DecisionForm, status: int = 200):
     """Render the submission page (status 422 when re-showing an invalid decision)."""
-    facts = reads.submission_page(db.session, record, today())
+    facts = reads.submission_page(db.session, record, program_today())
     may_decide = current_actor().role == Role.ADMIN and record.decision is None
     page = render_template(
         "certification/submission.html", form=form, may_decide=may_decide,
@@ -153,7 +154,7 @@ def _submission_page(record: CertificationSubmission, form: DecisionForm, status
 
 def _party_page(record: Prescriber | Site, posted: ActionForm | None = None, status: int = 200):
     """Render a party page with a form per allowed action (the posted one with its errors)."""
-    facts = reads.party_page(db.session, record, today())
+    facts = reads.party_page(db.session, record, program_today())
     admin = current_actor().role == Role.ADMIN
     forms = {a.value: ActionForm(a.value) for a in facts["actions"]} if admin else {}
     if posted is not None and posted.action in forms:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_wtf import FlaskForm
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from rems.common.validation import US_STATES
+from rems.common.zones import zone_names
 
 
 def show_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
@@ -40,3 +43,20 @@ def options(pairs) -> list[SelectChoice]:
 def state_options() -> list[SelectChoice]:
     """US states and territories for a select, with an empty first choice."""
     return options([("", "Choose a state or territory"), *((s, s) for s in sorted(US_STATES))])
+
+
+def time_zone_options(program_zone: str) -> list[SelectChoice]:
+    """IANA time zones for a select (US zones first); the empty first choice is the program's."""
+    first = ("", f"The program's time zone ({program_zone})")
+    return options([first, *((name, name.replace("_", " ")) for name in zone_names())])
+
+
+def time_zone_field(label: str, description: str) -> SelectField:
+    """The optional time zone of a site or practice. Any posted name reaches the service, which
+    refuses an unknown one with a message on the field."""
+    return SelectField(
+        label,
+        choices=lambda: time_zone_options(current_app.extensions["rems_program"].time_zone),
+        validate_choice=False,
+        description=description,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from rems.common.errors import Collector
+from rems.common.zones import is_time_zone
 
 US_STATES = frozenset(
     """AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH
@@ -36,3 +37,9 @@ def check_format(errors: Collector, name: str, value: str | None) -> None:
         errors.add(name, "Enter a ZIP code: 5 digits, or ZIP+4 (02115-1234).")
     elif name == "email" and not EMAIL_RE.match(value):
         errors.add(name, "Enter a valid email address.")
+    elif name == "time_zone" and not is_time_zone(value):
+        errors.add(
+            name,
+            f"{value[:64]!r} is not a time zone name: choose one from the list (an IANA name "
+            "such as America/New_York), or leave it empty for the program's time zone.",
+        )

@@ -17,6 +17,7 @@ from rems.certification.models import CertStatus
 from rems.certification.queries import status_today
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
+from rems.common.localtime import future_errors, local_today_for_prescriber, practice_place
 from rems.courses.models import OPEN_COURSE_STATUSES, BaselineTest, Course, CourseStatus
 from rems.courses.rules import BaselineNeed, CourseFacts, OpenCourse, decide_course
 from rems.courses.settling import (
@@ -74,7 +75,7 @@ def course_facts(
     prior_last = max((c.last_dose_on for c in ended), default=None)
     program = _program()
     facts = CourseFacts(
-        today=today,
+        today=local_today_for_prescriber(prescriber),
         planned_start=planned_start,
         patient_enrolled=patient.status == PatientStatus.ENROLLED,
         prescriber_certified=status_today(prescriber, today) == CertStatus.CERTIFIED,
@@ -111,14 +112,16 @@ def authorize_course(
     attested: Iterable[str],
     today: date,
 ) -> Course:
-    """Check every rule at once, then sign and authorize the course."""
+    """Check every rule at once, then sign and authorize the course. The planned first infusion
+    may lie ahead (not before today at the practice); the baseline tests were collected, so none
+    is dated after today at the practice."""
     facts, number = course_facts(
         session, patient, signer, planned_start=planned_start, baseline=baseline,
         attested=attested, today=today,
     )  # fmt: skip
     decision = decide_course(facts)
-    if not decision.authorized:
-        errors: dict[str, list[str]] = {}
+    errors = _baseline_in_future(session, patient, facts)
+    if errors or not decision.authorized:
         for problem in decision.problems:
             errors.setdefault(problem.field, []).append(problem.message)
         raise ValidationFailed(errors)
@@ -132,6 +135,16 @@ def authorize_course(
              "planned_start": facts.planned_start, "first_dose_by": course.first_dose_by},
     )  # fmt: skip
     return course
+
+
+def _baseline_in_future(session: Session, patient: Patient, facts: CourseFacts) -> dict:
+    """The baseline collection dates after today at the practice, by field."""
+    prescriber = session.get(Prescriber, patient.prescriber_id)
+    dates = {
+        f"baseline_{need.code}": (f"{need.name} collection date", facts.baseline.get(need.code))
+        for need in facts.baseline_needed
+    }
+    return future_errors(dates, today=facts.today, where=practice_place(prescriber))
 
 
 def _signed_form(patient: Patient, number: int, facts: CourseFacts) -> dict:

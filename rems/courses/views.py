@@ -7,9 +7,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from rems.auth.models import Role, User
 from rems.auth.permissions import current_actor, roles
-from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
+from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.courses import forms
 from rems.courses.drafts import draft_dates, draft_token, mark_signed, open_draft
@@ -62,7 +62,7 @@ def _settled_open_course(patient: Patient) -> Course | None:
     course_id = course.id
     db.session.rollback()
     with writing():
-        settle_course(db.session, db.session.get(Course, course_id), today())
+        settle_course(db.session, db.session.get(Course, course_id), program_today())
         db.session.commit()
     return open_course(db.session, patient)
 
@@ -99,10 +99,10 @@ def _authorize(patient: Patient, form, needs, attestations):
         return redirect(url_for(".authorize", patient_id=patient.rems_id))
     current = open_course(db.session, patient)
     if current is not None:
-        settle_course(db.session, current, today())  # a lapsed course no longer blocks
+        settle_course(db.session, current, program_today())  # a lapsed course no longer blocks
     try:
         course = authorize_course(
-            db.session, patient, current_actor(), today=today(),
+            db.session, patient, current_actor(), today=program_today(),
             **forms.course_values(form, needs, attestations),
         )  # fmt: skip
     except ValidationFailed as failure:

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy.engine import make_url
 
-from rems.common.clock import today
+from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.demo import status
 from rems.demo.accounts import DEMO_PASSWORD, ensure_demo_users
@@ -41,10 +41,10 @@ def demo(reset: bool, yes: bool):
     before = {user.username for user in status.demo_accounts(db.session)}
     with writing():
         ensure_demo_users(db.session)
-        ensure_demo_parties(db.session, today())
-        notes = ensure_demo_patients(db.session, today())
-        notes += ensure_demo_gate(db.session, today())
-        notes += ensure_demo_monitoring(db.session, today())
+        ensure_demo_parties(db.session, program_today())
+        notes = ensure_demo_patients(db.session, program_today())
+        notes += ensure_demo_gate(db.session, program_today())
+        notes += ensure_demo_monitoring(db.session, program_today())
         db.session.commit()
     made_now = {user.username for user in status.demo_accounts(db.session)} - before
     _print_state(made_now, notes)
@@ -84,11 +84,11 @@ def _print_state(made_now: set[str], notes: list[str]) -> None:
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     _section(status.account_lines(db.session, made_now))
     click.echo("Prescribers and sites (certification today):")
-    _section(status.party_lines(db.session, today()))
+    _section(status.party_lines(db.session, program_today()))
     click.echo("Patients:")
     _section(status.patient_lines(db.session))
     click.echo("Dispensing authorizations:")
-    _section(status.gate_lines(db.session, today()))
+    _section(status.gate_lines(db.session, program_today()))
     if notes:
         click.echo("Loaded now:")
         _section(notes)

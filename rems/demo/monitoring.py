@@ -108,4 +108,4 @@ def _extra(session: Session, patient: Patient, shows: str, anchor: date, today: 
             reporter="Dr. Ramirez's nurse, Lee (phone call from patient)",
             description="Bruising and petechiae; platelets 21 x10^9/L; admitted for treatment.",
         )
-        report_event(session, patient, users.find_user(session, "nurse.lee"), report, today=today)
+        report_event(session, patient, users.find_user(session, "nurse.lee"), report)

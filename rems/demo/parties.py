@@ -82,7 +82,7 @@ def _prescriber_form(user, number: int, *, complete: bool) -> dict:
             "license_state": "MA", "practice_name": "Charles River Neurology Associates",
             "address_line1": f"{55 + number} Fruit Street", "city": "Boston", "state": "MA",
             "postal_code": "02114", "phone": f"(617) 555-01{10 + number:02d}",
-            "email": user.email,
+            "email": user.email, "time_zone": "America/New_York",
         }  # fmt: skip
     return values
 
@@ -128,6 +128,7 @@ def _site_form(number: int, name: str, dispenses: bool, infuses: bool) -> dict:
         "ncpdp_id": _ncpdp(number) if dispenses else None,
         "address_line1": f"{200 + number * 10} Longwood Avenue", "city": "Boston",
         "state": "MA", "postal_code": "02115", "phone": f"(617) 555-02{10 + number:02d}",
+        "time_zone": "America/New_York",
     }  # fmt: skip
 
 

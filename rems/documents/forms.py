@@ -7,7 +7,7 @@ from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length
 
-from rems.common.clock import today
+from rems.common.localtime import program_today
 from rems.documents.services import MAX_DOCUMENT_BYTES
 
 
@@ -24,7 +24,7 @@ class PublishVersionForm(FlaskForm):
     )
     effective_on = DateField(
         "Effective date",
-        default=today,
+        default=program_today,
         validators=[DataRequired(message="Give the date the version takes effect (YYYY-MM-DD).")],
         description="Once it is in effect, patients must acknowledge this version before their "
         "next dispensing. It cannot take effect before the newest version already published.",

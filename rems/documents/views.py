@@ -14,9 +14,9 @@ from werkzeug.utils import secure_filename
 
 from rems.auth.models import Role, User
 from rems.auth.permissions import current_actor, policy_of, roles, signed_in
-from rems.common.clock import today
 from rems.common.errors import ValidationFailed
 from rems.common.forms import show_errors
+from rems.common.localtime import program_today
 from rems.common.pagination import paginate
 from rems.documents.forms import PublishVersionForm
 from rems.documents.models import Document, DocumentVersion
@@ -53,7 +53,7 @@ class DocumentRow:
 @signed_in
 def document_list():
     """Every program document with its version in effect today and any scheduled version."""
-    on = today()
+    on = program_today()
     rows = [_document_row(spec, on) for spec in _program().documents]
     return render_template("documents/list.html", rows=rows)
 
@@ -90,7 +90,7 @@ def version_detail(version_id: int):
     for administrators and auditors, the enrolled patients who have not acknowledged it."""
     version = db.get_or_404(DocumentVersion, version_id)
     versions = versions_of(db.session, version.document)
-    statuses = _statuses(version.document.code, versions, today())
+    statuses = _statuses(version.document.code, versions, program_today())
     may_see_patients = current_actor().role in PATIENT_READERS
     pending = None
     if may_see_patients and statuses[version.id] != "superseded":
@@ -167,7 +167,7 @@ def _publish_page(spec: ProgramDocument, form: PublishVersionForm, status: int =
     versions = versions_of(db.session, document) if document else []
     page = render_template(
         "documents/publish.html", spec=spec, form=form, versions=versions,
-        statuses=_statuses(spec.code, versions, today()),
+        statuses=_statuses(spec.code, versions, program_today()),
     )  # fmt: skip
     return page, status
 

@@ -1,9 +1,9 @@
-"""The infusion record form: the date, the pre-infusion checks, the times (read as UTC), the
-reaction; the help text comes from the program file."""
+"""The infusion record form: the date, the pre-infusion checks, the times (read in the site's
+time zone), the reaction; the help text comes from the program file."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import tzinfo
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -11,6 +11,7 @@ from wtforms import BooleanField, DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from rems.common.forms import options
+from rems.common.localtime import from_local
 from rems.patients.forms import LenientDateField
 from rems.program.model import Program
 
@@ -21,7 +22,7 @@ REACTION_LABELS = {
     "moderate": "Moderate",
     "serious": "Serious (an adverse event is recorded for the patient)",
 }
-UTC_HELP = "Enter the time in UTC, not your local time: the date and time you type are read as UTC."
+LOCAL_HELP = "Enter the time at the site: the date and time you type are read in {zone}."
 CHECKS = (
     "identity_verified",
     "no_active_infection",
@@ -35,14 +36,16 @@ def _time(label: str, help_text: str) -> DateTimeLocalField:
     """A date-time input, required."""
     return DateTimeLocalField(
         label,
-        validators=[DataRequired(f"Enter the {label.lower()} (date and time, UTC).")],
+        validators=[DataRequired(f"Enter the {label.lower()} (date and time at the site).")],
         description=help_text,
     )
 
 
-def infusion_form(program: Program) -> FlaskForm:
-    """The infusion record, its help text taken from the program's dosing rules."""
+def infusion_form(program: Program, zone_name: str) -> FlaskForm:
+    """The infusion record, its help text taken from the program's dosing rules; typed times
+    are read in the site's zone `zone_name`."""
     dosing = program.dosing
+    local_help = LOCAL_HELP.format(zone=zone_name)
 
     class InfusionForm(FlaskForm):
         """One dose given under the authorization."""
@@ -50,8 +53,8 @@ def infusion_form(program: Program) -> FlaskForm:
         administered_on = LenientDateField(
             "Date of the infusion",
             validators=[DataRequired("Enter the date of the infusion (YYYY-MM-DD).")],
-            description="Within the authorization's validity, and after the course's previous "
-            "dose (one infusion a day).",
+            description="Within the authorization's validity, after the course's previous "
+            "dose (one infusion a day), and not after today at the site.",
         )
         identity_verified = BooleanField(
             "The patient's identity was verified", description="Required before every infusion."
@@ -68,12 +71,12 @@ def infusion_form(program: Program) -> FlaskForm:
             description=f"Required on dose {dosing.antiviral_from_dose}: prophylaxis starts on "
             "the first day of the course.",
         )
-        infusion_started_at = _time("Infusion start", UTC_HELP)
-        infusion_ended_at = _time("Infusion end", UTC_HELP)
+        infusion_started_at = _time("Infusion start", local_help)
+        infusion_ended_at = _time("Infusion end", local_help)
         observation_ended_at = _time(
             "Observation end",
             f"At least {dosing.observation_minutes} minutes after the infusion ends "
-            f"(program file). {UTC_HELP}",
+            f"(program file). {local_help}",
         )
         reaction = SelectField(
             "Infusion reaction",
@@ -93,17 +96,12 @@ def infusion_form(program: Program) -> FlaskForm:
     return InfusionForm()
 
 
-def infusion_record(form: FlaskForm) -> dict[str, Any]:
-    """The form as `record_infusion` takes it; the typed times are UTC."""
+def infusion_record(form: FlaskForm, zone: tzinfo) -> dict[str, Any]:
+    """The form as `record_infusion` takes it; the typed times are read in the site's `zone`."""
     record: dict[str, Any] = {name: bool(form[name].data) for name in CHECKS}
-    record |= {name: _as_utc(form[name].data) for name in TIMES}
+    record |= {name: from_local(form[name].data, zone) for name in TIMES}
     return record | {
         "administered_on": form.administered_on.data,
         "reaction": form.reaction.data or "",
         "notes": (form.notes.data or "").strip(),
     }
-
-
-def _as_utc(value: datetime) -> datetime:
-    """A typed (naive) date-time, read as UTC."""
-    return value.replace(tzinfo=UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from rems.program.model import add_months
 
@@ -32,6 +32,8 @@ class InfusionFacts:
     antiviral_from_dose: int
     observation_minutes: int
     reaction_grades: tuple[str, ...]
+    #: The site's time zone: the infusion starts on `administered_on` there.
+    zone: tzinfo = UTC
 
 
 def infusion_errors(facts: InfusionFacts) -> dict[str, list[str]]:
@@ -111,8 +113,12 @@ def _check_problems(facts: InfusionFacts):
 
 def _time_problems(facts: InfusionFacts):
     """Start, end and observation in order, and observation long enough."""
-    if facts.started_at.date() != facts.administered_on:
-        yield "infusion_started_at", "The infusion starts on the day it is recorded for (UTC)."
+    if facts.started_at.astimezone(facts.zone).date() != facts.administered_on:
+        yield (
+            "infusion_started_at",
+            f"The infusion starts on the day it is recorded for ({facts.administered_on}, "
+            "the site's local date).",
+        )
     if facts.ended_at <= facts.started_at:
         yield "infusion_ended_at", "The infusion ends after it starts."
     needed = facts.ended_at + timedelta(minutes=facts.observation_minutes)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -19,11 +19,21 @@ from rems.authorizations.models import (
 )
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
+from rems.common.localtime import future_errors, site_zone, to_local, today_in
 from rems.courses.models import Course, CourseStatus
 from rems.courses.settling import settle_authorization
 from rems.infusions.models import Infusion, Reaction
 from rems.infusions.rules import InfusionFacts, infusion_errors
 from rems.monitoring.services import refresh_patient
+from rems.sites.models import Site
+
+#: The record's dates and times that state facts, with the words a message names them by.
+FACT_LABELS = {
+    "administered_on": "Infusion date",
+    "infusion_started_at": "Infusion start",
+    "infusion_ended_at": "Infusion end",
+    "observation_ended_at": "Observation end",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +54,9 @@ def record_infusion(
     *,
     today: date,
 ) -> Recorded:
-    """Check the record against the program's rules, then give the dose in the database."""
+    """Check the record against the program's rules, then give the dose in the database.
+    `today` is the site's (see `rems.common.localtime`); no date of the record may be after
+    today at the site, whatever `today` the caller passes."""
     if actor.site_id != authorization.infusion_site_id:
         raise StateConflict("Only the receiving infusion site records infusions.")
     settle_authorization(session, authorization, today)
@@ -55,7 +67,13 @@ def record_infusion(
         )
     course = session.get(Course, authorization.course_id)
     dose_number = course.doses_given + 1
-    errors = infusion_errors(_facts(session, course, authorization, record, dose_number))
+    site = session.get(Site, authorization.infusion_site_id)
+    zone = site_zone(site)
+    errors = _not_in_future(record, site, zone)
+    for name, messages in infusion_errors(
+        _facts(session, course, authorization, record, dose_number, zone)
+    ).items():
+        errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationFailed(errors)
     previous = course.last_dose_on
@@ -76,7 +94,22 @@ def record_infusion(
     return Recorded(infusion, authorization, course, warnings)
 
 
-def _facts(session, course: Course, authorization, record, dose_number: int) -> InfusionFacts:
+def _not_in_future(record: dict[str, Any], site: Site, zone) -> dict[str, list[str]]:
+    """The infusion date and times, none after today at the site (in the site's zone)."""
+    days = {
+        name: (label, _local_day(record.get(name), zone)) for name, label in FACT_LABELS.items()
+    }
+    return future_errors(days, today=today_in(zone), where=site.name)
+
+
+def _local_day(value, zone) -> date | None:
+    """A date as it is; a moment as its date at the site."""
+    if value is None or not isinstance(value, date):
+        return None
+    return to_local(value, zone).date() if isinstance(value, datetime) else value
+
+
+def _facts(session, course: Course, authorization, record, dose_number: int, zone) -> InfusionFacts:
     """The rule's view of the infusion."""
     program = current_app.extensions["rems_program"]
     prior = _prior_last_dose(session, course)
@@ -101,6 +134,7 @@ def _facts(session, course: Course, authorization, record, dose_number: int) -> 
         antiviral_from_dose=program.dosing.antiviral_from_dose,
         observation_minutes=program.dosing.observation_minutes,
         reaction_grades=tuple(program.adverse_events.reaction_grades),
+        zone=zone,
     )
 
 

@@ -12,9 +12,9 @@ from rems.auth.permissions import current_actor, roles
 from rems.authorizations.forms import authorization_page, authorization_rows
 from rems.authorizations.models import LIVE_AUTHORIZATION_STATUSES, Authorization
 from rems.authorizations.views import site_that, visible_or_404
-from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
+from rems.common.localtime import local_today_for_site, site_zone
 from rems.common.pagination import paginate
 from rems.common.transactions import reading
 from rems.extensions import db
@@ -48,7 +48,7 @@ def site_list():
     """The authorizations for this infusion site, live first, each with its record link."""
     site = site_that("infuses")
     page = paginate(for_site(site.id))
-    rows = authorization_rows(db.session, page.items, today())
+    rows = authorization_rows(db.session, page.items, local_today_for_site(site))
     return render_template("infusions/list.html", site=site, page=page, rows=rows)
 
 
@@ -60,12 +60,15 @@ def record(number: str):
     authorization = visible_or_404(number)
     if authorization.infusion_site_id != site.id:
         abort(404)
-    form = forms.infusion_form(current_app.extensions["rems_program"])
+    zone = site_zone(site)
+    form = forms.infusion_form(current_app.extensions["rems_program"], zone.key)
     if not form.is_submitted():
-        form.administered_on.data = today()
-    elif form.validate_on_submit() and (done := _record(authorization, form)):
+        form.administered_on.data = local_today_for_site(site)
+    elif form.validate_on_submit() and (done := _record(authorization, form, site)):
         return done
-    facts = authorization_page(db.session, authorization, current_actor(), today())
+    facts = authorization_page(
+        db.session, authorization, current_actor(), local_today_for_site(site)
+    )
     patient = db.session.get(Patient, facts["course"].patient_id) if facts["may_record"] else None
     if patient is not None:  # the name and date of birth to check the patient against
         db.session.rollback()  # a failed post's re-read must not hold the write lock…
@@ -73,16 +76,17 @@ def record(number: str):
             note_read(current_actor(), "page", "patient", patient.rems_id)
     return render_template(
         "infusions/record.html", form=form, dose_number=facts["course"].doses_given + 1,
-        patient=patient, **facts,
+        patient=patient, site_zone_name=zone.key, **facts,
     ), 422 if form.is_submitted() else 200  # fmt: skip
 
 
-def _record(authorization: Authorization, form):
+def _record(authorization: Authorization, form, site):
     """Record through the service: a redirect when done or refused, None to show errors."""
     number = authorization.number
+    record = forms.infusion_record(form, site_zone(site))
     try:
         recorded = record_infusion(
-            db.session, authorization, current_actor(), forms.infusion_record(form), today=today()
+            db.session, authorization, current_actor(), record, today=local_today_for_site(site)
         )
     except ValidationFailed as failure:
         db.session.rollback()

@@ -13,8 +13,8 @@ from rems.api.operations import BAD_BODY, UNAUTHORIZED, Answer, Param, operation
 from rems.api.parsing import field_errors
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
-from rems.common.clock import today
 from rems.common.errors import ValidationFailed
+from rems.common.localtime import program_today
 from rems.extensions import db
 from rems.monitoring.results import ResultRow, record_results, row_problems
 from rems.monitoring.schemas import ResultIn, ResultsBatch, ResultsStored
@@ -57,7 +57,7 @@ def results_batch(patient_id: str):
         except ValidationError as problem:
             errors = field_errors(problem)
             if isinstance(item, dict):  # the other fields' problems too, in the same answer
-                for name, message in row_problems(item, today()).items():
+                for name, message in row_problems(item, program_today()).items():
                     errors.setdefault(name, [message])
             type_errors |= {f"results.{index}.{name}": msgs for name, msgs in errors.items()}
             continue
@@ -65,7 +65,9 @@ def results_batch(patient_id: str):
     if not rows:
         raise ValidationFailed(type_errors)
     try:
-        recorded = record_results(db.session, current_actor(), rows, source="api", today=today())
+        recorded = record_results(
+            db.session, current_actor(), rows, source="api", today=program_today()
+        )
     except ValidationFailed as failure:
         raise ValidationFailed(failure.errors | type_errors) from None
     if type_errors:

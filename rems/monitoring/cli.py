@@ -6,7 +6,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from rems.common.clock import today
+from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.monitoring.services import rebuild
@@ -27,7 +27,7 @@ def rebuild_monitoring():
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             with writing():
-                corrected += rebuild(db.session, chunk, today=today())
+                corrected += rebuild(db.session, chunk, today=program_today())
                 db.session.commit()
             db.session.expunge_all()
             bar.update(len(chunk))

@@ -20,6 +20,7 @@ from rems.audit.trail import record_event
 from rems.auth.models import User
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
+from rems.common.localtime import patient_practice_today
 from rems.monitoring import rules
 from rems.monitoring.models import LabResult, ResultAmendment
 from rems.monitoring.queries import schedule_facts_for
@@ -117,7 +118,8 @@ def _checked(session, actor: User, rows: Sequence[ResultRow], today: date) -> li
     errors: dict[str, list[str]] = {}
     checked: list[tuple[ResultRow, CheckedResult]] = []
     for row in rows:
-        result, problems = check_result(row.fields, test_codes=codes, today=today)
+        day, where = _practice_today(session, row.patient, today)
+        result, problems = check_result(row.fields, test_codes=codes, today=day, where=where)
         if row.patient is None:
             problems = {**row.patient_errors, **problems}
         elif row.patient.prescriber_id not in allowed:
@@ -129,6 +131,14 @@ def _checked(session, actor: User, rows: Sequence[ResultRow], today: date) -> li
     if errors:
         raise ValidationFailed(errors)
     return _mark_duplicates(session, checked)
+
+
+def _practice_today(session: Session, patient: Patient | None, today: date) -> tuple[date, str]:
+    """A result is a fact of the patient's practice: today there, and the practice's name
+    (`today` when the patient is unknown)."""
+    if patient is None:
+        return today, "the practice"
+    return patient_practice_today(session, patient)
 
 
 def row_problems(fields: dict[str, Any], today: date) -> dict[str, str]:

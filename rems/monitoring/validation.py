@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from rems.common.localtime import after_today
+
 #: Longest value and unit a result may carry (the columns' sizes).
 VALUE_LIMIT = 100
 UNIT_LIMIT = 40
@@ -32,16 +34,17 @@ class CheckedResult:
 
 
 def check_result(
-    raw: dict[str, Any], *, test_codes: tuple[str, ...], today: date
+    raw: dict[str, Any], *, test_codes: tuple[str, ...], today: date, where: str = "the practice"
 ) -> tuple[CheckedResult | None, dict[str, str]]:
-    """(the typed result, {}) or (None, {field: message}) for every bad field."""
+    """(the typed result, {}) or (None, {field: message}) for every bad field. `today` is the
+    day at the patient's practice (named `where` in the message of a date after it)."""
     errors: dict[str, str] = {}
     test = _text(raw.get("test"))
     if not test:
         errors["test"] = "Give the test code."
     elif test not in test_codes:
         errors["test"] = f"Unknown test code {test[:40]!r}; use one of: {', '.join(test_codes)}."
-    collected_on = _date(raw.get("collected_on"), today, errors)
+    collected_on = _date(raw.get("collected_on"), today, where, errors)
     value = _free_text(raw.get("value"), VALUE_LIMIT, "value", errors)
     unit = _free_text(raw.get("unit"), UNIT_LIMIT, "unit", errors)
     abnormal = _flag(raw.get("abnormal"), errors)
@@ -55,7 +58,7 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _date(value: Any, today: date, errors: dict[str, str]) -> date | None:
+def _date(value: Any, today: date, where: str, errors: dict[str, str]) -> date | None:
     """A collection date: real, YYYY-MM-DD, not before 1900 and not after today."""
     if isinstance(value, date):
         day = value
@@ -73,8 +76,8 @@ def _date(value: Any, today: date, errors: dict[str, str]) -> date | None:
             return None
     if day < EARLIEST:
         errors["collected_on"] = "Give a collection date after 1900."
-    elif day > today:
-        errors["collected_on"] = "The collection date cannot be in the future."
+    elif problem := after_today("Collection date", day, today=today, where=where):
+        errors["collected_on"] = problem
     return day
 
 

@@ -20,9 +20,9 @@ from flask import (
 
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
-from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
+from rems.common.localtime import program_today
 from rems.extensions import db
 from rems.monitoring import csvfile, forms, worklist
 from rems.monitoring.models import LabResult
@@ -79,7 +79,7 @@ def record_result(patient_id: str):
         row = ResultRow("result", patient, _fields(form))
         try:
             recorded = record_results(
-                db.session, current_actor(), [row], source="web", today=today()
+                db.session, current_actor(), [row], source="web", today=program_today()
             )
         except ValidationFailed as failure:
             db.session.rollback()
@@ -105,7 +105,9 @@ def upload():
     if form.validate_on_submit():
         content = _read(form.file.data)
         try:
-            planned = check_upload(db.session, current_actor(), content, patient, today=today())
+            planned = check_upload(
+                db.session, current_actor(), content, patient, today=program_today()
+            )
         except ValidationFailed as failure:
             db.session.rollback()
             return _upload_page(form, patient, failure.errors), 422
@@ -162,7 +164,7 @@ def confirm_upload():
         abort(400)
     try:
         recorded = check_upload(
-            db.session, current_actor(), content, patient, today=today(), store=True
+            db.session, current_actor(), content, patient, today=program_today(), store=True
         )
     except ValidationFailed as failure:
         db.session.rollback()
@@ -205,7 +207,7 @@ def amend(result_id: int):
     if form.validate_on_submit():
         try:
             amend_result(db.session, current_actor(), result, changes=_fields(form),
-                         reason=form.reason.data or "", today=today())  # fmt: skip
+                         reason=form.reason.data or "", today=program_today())  # fmt: skip
         except ValidationFailed as failure:
             db.session.rollback()
             show_errors(form, {k.removeprefix("result."): v for k, v in failure.errors.items()})
@@ -239,10 +241,10 @@ def worklist_page():
         test = None
     raw = request.args.get("page", "1")
     page = worklist.worklist_page(
-        db.session, current_actor(), today(), test=test,
+        db.session, current_actor(), program_today(), test=test,
         page=int(raw) if raw.isdigit() else 1, per_page=current_app.config["REMS_PAGE_SIZE"],
     )  # fmt: skip
-    return render_template("monitoring/worklist.html", page=page, test=test, today=today(),
+    return render_template("monitoring/worklist.html", page=page, test=test, today=program_today(),
                            tests=_program().monitored_tests(), names=_names())  # fmt: skip
 
 
@@ -255,13 +257,13 @@ def waive(patient_id: str):
 
     patient = _patient_or_404(patient_id)
     form = forms.WaiveForm()
-    form.item.choices = waivable_choices(db.session, patient, today())
+    form.item.choices = waivable_choices(db.session, patient, program_today())
     if form.validate_on_submit():
         code, _, due = (form.item.data or "").partition("|")
         try:
             waive_item(db.session, patient, current_actor(), test_code=code,
                        due_on=_day(due), reason=form.reason.data or "",
-                       password=form.password.data or "", today=today())  # fmt: skip
+                       password=form.password.data or "", today=program_today())  # fmt: skip
         except ValidationFailed as failure:
             db.session.rollback()
             show_errors(form, failure.errors)

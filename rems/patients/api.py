@@ -19,7 +19,8 @@ from rems.api.operations import (
 from rems.audit.access import note_read
 from rems.audit.asof import as_of_argument
 from rems.auth.permissions import current_actor, signed_in
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
+from rems.common.localtime import program_today
 from rems.documents.queries import acknowledgments_of, patient_missing_documents
 from rems.errors import api_error
 from rems.extensions import db
@@ -68,13 +69,13 @@ def patient_lookup(patient_id: str):
         "status": patient.status.value,
         "prescriber": {"npi": patient.prescriber.npi, "name": patient.prescriber.name},
         "acknowledgments": _acknowledgments(acknowledgments_of(db.session, patient)),
-        "documents_missing": patient_missing_documents(db.session, patient, today()),
+        "documents_missing": patient_missing_documents(db.session, patient, program_today()),
         "courses": [
             {"number": c.number, "status": c.status.value, "doses_total": c.doses_total,
              "doses_given": c.doses_given}
             for c in courses_of(db.session, patient)
         ],
-        "monitoring": monitoring_summary(db.session, patient.id, today()),
+        "monitoring": monitoring_summary(db.session, patient.id, program_today()),
     }  # fmt: skip
 
 

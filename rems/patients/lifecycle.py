@@ -13,6 +13,7 @@ from rems.auth.models import Role, User
 from rems.certification.models import CertStatus
 from rems.certification.queries import status_today
 from rems.common.errors import Collector, StateConflict, ValidationFailed
+from rems.common.localtime import after_today, patient_practice_today
 from rems.monitoring.services import refresh_patient
 from rems.patients.models import Patient, PatientStatus
 from rems.patients.rules import PatientMove, next_patient_status
@@ -65,8 +66,10 @@ def close(
         errors.add("close_reason", f"Choose one of: {', '.join(reasons)}.")
     if closed_on is None:
         errors.add("closed_on", "Give the date the record closes.")
-    elif closed_on > today:
-        errors.add("closed_on", "The closing date cannot be in the future.")
+    else:
+        local_today, where = patient_practice_today(session, patient)
+        if problem := after_today("Closing date", closed_on, today=local_today, where=where):
+            errors.add("closed_on", problem)
     errors.raise_if_any()
     patient.closed_on = closed_on
     patient.close_reason = close_reason

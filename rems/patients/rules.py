@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
+from rems.common.localtime import after_today
 from rems.patients.models import PatientStatus
 from rems.program.model import add_months
 
@@ -33,10 +34,12 @@ def next_patient_status(current: PatientStatus, move: PatientMove) -> PatientSta
     return target if current in sources else None
 
 
-def date_of_birth_problem(born: date, today: date, max_age_years: int) -> str | None:
-    """Why a date of birth cannot be right, or None."""
-    if born > today:
-        return "The date of birth is in the future."
+def date_of_birth_problem(
+    born: date, today: date, max_age_years: int, where: str = "the practice"
+) -> str | None:
+    """Why a date of birth cannot be right, or None; `today` is the practice's."""
+    if problem := after_today("Date of birth", born, today=today, where=where):
+        return problem
     if born < add_months(today, -12 * max_age_years):
         return f"The date of birth makes the patient older than {max_age_years} years."
     return None

@@ -20,6 +20,7 @@ from rems.certification.queries import status_today
 from rems.common.clock import utcnow
 from rems.common.errors import Collector, StateConflict
 from rems.common.identifiers import new_identifier
+from rems.common.localtime import local_today_for_prescriber, practice_place
 from rems.documents.queries import current_versions_today
 from rems.documents.services import acknowledge
 from rems.patients import rules
@@ -63,7 +64,12 @@ def clean_patient_form(
     born = values.get("date_of_birth")
     if not isinstance(born, date):
         errors.add("date_of_birth", "Enter the date of birth (YYYY-MM-DD).")
-    elif problem := rules.date_of_birth_problem(born, today, program.patient.max_age_years):
+    elif problem := rules.date_of_birth_problem(
+        born,
+        local_today_for_prescriber(prescriber),
+        program.patient.max_age_years,
+        practice_place(prescriber),
+    ):
         errors.add("date_of_birth", problem)
     if values.get("sex") not in program.patient.sexes:
         errors.add("sex", f"Choose one of: {', '.join(program.patient.sexes)}.")

@@ -14,9 +14,10 @@ from rems.audit.access import note_read
 from rems.audit.asof import answer_as_of
 from rems.auth.models import Role, User
 from rems.auth.permissions import current_actor, roles, signed_in
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
+from rems.common.localtime import program_today
 from rems.common.pagination import paginate, seek_page
 from rems.documents import services as documents
 from rems.documents.models import DocumentVersion
@@ -78,7 +79,7 @@ def patient_list():
 @roles(*OWN_TEAM)
 def enroll():
     """The Patient Enrollment Form, for the prescriber themself or one a delegate works for."""
-    actor, day = current_actor(), today()
+    actor, day = current_actor(), program_today()
     prescribers = presenters.enrollable_prescribers(db.session, actor)
     sites = presenters.infusion_sites_today(db.session, day)
     form = forms.enrollment_form(_program(), prescribers, sites)
@@ -103,7 +104,7 @@ def _prepare(form: forms.EnrollPatientForm, prescribers: list[Prescriber]) -> tu
     values = forms.enrollment_values(form)
     try:
         patient = services.prepare_enrollment(
-            db.session, current_actor(), prescriber, values, today=today(),
+            db.session, current_actor(), prescriber, values, today=program_today(),
             confirm_not_duplicate=form.confirm_not_duplicate.data,
         )  # fmt: skip
     except ValidationFailed as failure:
@@ -151,7 +152,7 @@ def patient_detail(patient_id: str):
 
 def _patient_page(patient: Patient, posted: tuple[str, object] | None = None, status: int = 200):
     """Render the patient's page; `posted` is (action, form) re-shown with its errors."""
-    facts = presenters.patient_page(db.session, patient, current_actor(), today())
+    facts = presenters.patient_page(db.session, patient, current_actor(), program_today())
     action_forms = {
         "discontinue": forms.DiscontinueForm(formdata=None),
         "close": forms.close_form(_program().patient.close_reasons, formdata=None),
@@ -159,7 +160,7 @@ def _patient_page(patient: Patient, posted: tuple[str, object] | None = None, st
     }
     if posted is not None:
         action_forms[posted[0]] = posted[1]
-    monitoring = patient_monitoring(db.session, patient, current_actor(), today())
+    monitoring = patient_monitoring(db.session, patient, current_actor(), program_today())
     as_of = answer_as_of(
         request.args.get("as_of"), utcnow(), partial(enrollment_at, db.session, patient)
     )
@@ -189,7 +190,7 @@ def patient_signature(patient_id: str):
         attested = [a.id for a in attestations if form[f"attest_{a.id}"].data]
         services.record_patient_signature(
             db.session, patient, actor, typed_name=form.typed_name.data or "",
-            attested=attested, method=form.method.data or "", today=today(),
+            attested=attested, method=form.method.data or "", today=program_today(),
         )  # fmt: skip
 
     if form.validate_on_submit() and (
@@ -198,7 +199,7 @@ def patient_signature(patient_id: str):
         return done
     return render_template(
         "patients/patient_signature.html", patient=patient, form=form, attestations=attestations,
-        documents=presenters.current_documents(db.session, today()),
+        documents=presenters.current_documents(db.session, program_today()),
     )  # fmt: skip
 
 
@@ -215,12 +216,12 @@ def sign(patient_id: str):
     def change(actor: User) -> None:
         """The prescriber's signature."""
         services.sign_enrollment(
-            db.session, patient, actor, password=form.password.data or "", today=today()
+            db.session, patient, actor, password=form.password.data or "", today=program_today()
         )
 
     if form.validate_on_submit() and (done := _apply(form, patient.rems_id, ENROLLED, change)):
         return done
-    facts = presenters.patient_page(db.session, patient, current_actor(), today())
+    facts = presenters.patient_page(db.session, patient, current_actor(), program_today())
     return render_template(
         "patients/sign.html", form=form, meaning=services.PRESCRIBER_MEANING, **facts
     )
@@ -261,7 +262,7 @@ def acknowledge(patient_id: str):
     rems_id, title, label = patient.rems_id, version.document.title, version.label
     try:
         documents.acknowledge(db.session, patient, version, witness=current_actor(),
-                              method=form.method.data or "", today=today())  # fmt: skip
+                              method=form.method.data or "", today=program_today())  # fmt: skip
     except ValidationFailed as failure:
         db.session.rollback()
         flash(" ".join(m for messages in failure.errors.values() for m in messages), "error")
@@ -297,7 +298,8 @@ def close(patient_id: str):
         """Close."""
         lifecycle.close(
             db.session, patient, actor, close_reason=form.close_reason.data or "",
-            closed_on=form.closed_on.data, note=(form.note.data or "").strip(), today=today(),
+            closed_on=form.closed_on.data, note=(form.note.data or "").strip(),
+            today=program_today(),
         )  # fmt: skip
 
     return _lifecycle(patient, "close", form, "The record is closed.", change)
@@ -315,7 +317,7 @@ def transfer(patient_id: str):
     def change(actor: User) -> None:
         """Transfer."""
         lifecycle.transfer(db.session, patient, actor, new_prescriber=new,
-                           reason=form.reason.data or "", today=today())  # fmt: skip
+                           reason=form.reason.data or "", today=program_today())  # fmt: skip
 
     done = f"{new.name if new else ''} is now the patient's prescriber of record."
     return _lifecycle(patient, "transfer", form, done, change)

@@ -23,9 +23,10 @@ from rems.audit.asof import as_of_argument
 from rems.auth.permissions import signed_in
 from rems.certification.asof_api import as_of_answer
 from rems.certification.queries import status_today
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
 from rems.common.errors import ValidationFailed
 from rems.common.identifiers import npi_is_valid
+from rems.common.localtime import program_today
 from rems.errors import api_error
 from rems.extensions import db
 from rems.prescribers.models import Prescriber
@@ -75,7 +76,7 @@ def prescriber_lookup(npi: str):
     answer = {
         "npi": prescriber.npi,
         "name": prescriber.name,
-        "status": status_today(prescriber, today()).value,
+        "status": status_today(prescriber, program_today()).value,
         "certified_on": _iso(prescriber.certified_on),
         "expires_on": _iso(prescriber.expires_on),
     }

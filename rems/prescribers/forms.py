@@ -24,7 +24,7 @@ from rems.certification.forms_common import check_editable
 from rems.certification.models import AssessmentAttempt
 from rems.certification.services import pending_submission
 from rems.common.errors import StateConflict, ValidationFailed
-from rems.common.forms import options, show_errors, state_options
+from rems.common.forms import options, show_errors, state_options, time_zone_field
 from rems.prescribers.models import Prescriber
 from rems.prescribers.services import (
     FORM_FIELDS,
@@ -51,6 +51,11 @@ FIELD_TEXT = {
     "postal_code": ("ZIP code", "5 digits, or ZIP+4 (02115-1234)."),
     "phone": ("Practice phone", "With area code, e.g. (617) 555-0142."),
     "email": ("Practice email", "Where the program writes to you about your certification."),
+    "time_zone": (
+        "Practice time zone (optional)",
+        "Your practice's dates (results, courses, adverse events) are checked against today "
+        "in this zone. Leave it empty for the program's time zone.",
+    ),
 }
 
 
@@ -90,6 +95,8 @@ def _form_field(name: str, limit: int):
     label, help_text = FIELD_TEXT[name]
     if name.endswith("state"):
         return SelectField(label, choices=state_options(), description=help_text)
+    if name == "time_zone":
+        return time_zone_field(label, help_text)
     kind = {"email": EmailField, "phone": TelField}.get(name, StringField)
     return kind(label, validators=[Length(max=limit)], description=help_text)
 

@@ -36,6 +36,8 @@ class Prescriber(db.Model):
     postal_code: Mapped[str | None] = mapped_column(sa.String(10))
     phone: Mapped[str | None] = mapped_column(sa.String(30))
     email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: The practice's IANA time zone (e.g. America/Chicago); None: the program's zone.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[CertStatus] = mapped_column(
         str_enum(CertStatus, "cert_status"), default=CertStatus.DRAFT, index=True
     )

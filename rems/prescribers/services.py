@@ -36,6 +36,7 @@ FORM_FIELDS = (
     ("license_state", 2, True), ("practice_name", 200, True), ("address_line1", 200, True),
     ("address_line2", 200, False), ("city", 100, True), ("state", 2, True),
     ("postal_code", 10, True), ("phone", 30, True), ("email", 254, True),
+    ("time_zone", 64, False),
 )  # fmt: skip
 SIGNATURE_MEANING = "Prescriber signs the Prescriber Enrollment Form and affirms its attestations"
 

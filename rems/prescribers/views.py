@@ -14,9 +14,10 @@ from rems.certification import queries, rules
 from rems.certification.forms_common import version_of
 from rems.certification.models import CertStatus
 from rems.certification.services import pending_submission
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
+from rems.common.localtime import program_today
 from rems.extensions import db
 from rems.prescribers import delegates as delegation
 from rems.prescribers import forms, services
@@ -48,7 +49,7 @@ def _own_record() -> Prescriber | None:
 def _locked_reason(prescriber: Prescriber | None) -> str | None:
     """Why the enrollment cannot change today (in review, or certified), or None if it can."""
     warning_days = _program().certification.expiry_warning_days
-    return forms.read_only_reason(db.session, prescriber, today(), warning_days)
+    return forms.read_only_reason(db.session, prescriber, program_today(), warning_days)
 
 
 @bp.get("/enrollment")
@@ -62,7 +63,7 @@ def enrollment():
 
 def _overview_facts(prescriber: Prescriber) -> dict:
     """What the overview shows of an existing record."""
-    day, warning_days = today(), _program().certification.expiry_warning_days
+    day, warning_days = program_today(), _program().certification.expiry_warning_days
     pending = pending_submission(db.session, prescriber)
     status, expires_on = prescriber.status, prescriber.expires_on
     return {
@@ -99,7 +100,7 @@ def _save_form(form: forms.EnrollmentForm):
     """Save through the service: a redirect when saved or stale, None to show field errors."""
     try:
         services.save_enrollment_form(
-            db.session, current_actor(), forms.form_values(form), today=today(),
+            db.session, current_actor(), forms.form_values(form), today=program_today(),
             expected_version=form.version.data,
         )  # fmt: skip
     except ValidationFailed as failure:
@@ -221,7 +222,7 @@ def _submit(prescriber: Prescriber, form, attestations) -> tuple:
     try:
         submission = services.submit_enrollment(
             db.session, prescriber, current_actor(), password=form.password.data or "",
-            attested=attested, today=today(), expected_version=form.version.data,
+            attested=attested, today=program_today(), expected_version=form.version.data,
         )  # fmt: skip
     except ValidationFailed as failure:
         db.session.rollback()
@@ -247,7 +248,7 @@ def _delegates_page(form: forms.DelegateForm, status: int = 200):
     """The delegates page with this add form."""
     prescriber = _own_record()
     rows = delegation.delegates_of(db.session, prescriber) if prescriber else []
-    cert_status = queries.status_today(prescriber, today())
+    cert_status = queries.status_today(prescriber, program_today())
     return render_template(
         "prescribers/delegates.html", form=form, rows=rows, cert_status=cert_status,
         certified=cert_status == CertStatus.CERTIFIED, end_form=ConfirmForm(),
@@ -265,7 +266,7 @@ def add_delegate():
         if prescriber is None:
             raise StateConflict(NOT_CERTIFIED)
         link = delegation.add_delegate(
-            db.session, prescriber, current_actor(), today=today(), **form.service_values()
+            db.session, prescriber, current_actor(), today=program_today(), **form.service_values()
         )
     except ValidationFailed as failure:
         db.session.rollback()

@@ -17,6 +17,7 @@ from rems.auth.models import User
 from rems.auth.signatures import sign
 from rems.common.errors import StateConflict
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
+from rems.common.localtime import patient_practice_today
 from rems.patients.models import Patient
 from rems.patients.queries import PATIENT_ID_PREFIX
 from rems.prior_treatment import services
@@ -142,7 +143,7 @@ def plan_batch(
     for row in good:
         by_patient.setdefault(row.patient.id, []).append(row)
     for patient_rows in by_patient.values():
-        plans += _plan_patient(session, patient_rows, today, errors)
+        plans += _plan_patient(session, patient_rows, errors)
     if errors:
         raise BatchRefused(
             sorted(
@@ -200,7 +201,7 @@ def _date(text: str) -> date | None:
 
 
 def _plan_patient(
-    session: Session, rows: list[_Row], today: date, errors: list[RowError]
+    session: Session, rows: list[_Row], errors: list[RowError]
 ) -> list[PlannedCourse]:
     """The prior courses of one patient: numbered on from the record, dates in order."""
     patient = rows[0].patient
@@ -212,25 +213,30 @@ def _plan_patient(
     courses: dict[int, list[_Row]] = {}
     for row in rows:
         courses.setdefault(row.course, []).append(row)
+    practice = patient_practice_today(session, patient)  # no dose after today there
     plans, after = [], nxt.after
     for expected, number in enumerate(sorted(courses), start=nxt.number):
         if number != expected:
             message = f"The patient's next prior course is course {expected}."
             errors.append(RowError(courses[number][0].number, "course", message))
             return plans
-        plan = _plan_course(patient, number, courses[number], after, today, errors)
+        plan = _plan_course(patient, number, courses[number], after, practice, errors)
         after = max(plan.doses.values())
         plans.append(plan)
     return plans
 
 
-def _plan_course(patient, number: int, rows: list[_Row], after, today, errors) -> PlannedCourse:
-    """One prior course of the file: each date after the previous course, the dates together."""
+def _plan_course(patient, number: int, rows: list[_Row], after, practice, errors) -> PlannedCourse:
+    """One prior course of the file: each date after the previous course and not after today
+    at the practice (`practice`: that day and the practice's name), the dates together."""
+    today, where = practice
     allowed = _doses(number)
     plan = PlannedCourse(patient, services.NextPrior(number, allowed, after))
     for row in rows:
         born = patient.date_of_birth
-        if message := dose_date_problem(row.given_on, today=today, born=born, after=after):
+        if message := dose_date_problem(
+            row.given_on, today=today, born=born, after=after, where=where
+        ):
             errors.append(RowError(row.number, "given_on", message))
         plan.doses[f"row {row.number}"] = row.given_on
         plan.sources[f"row {row.number}"] = row.source

@@ -7,14 +7,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from rems.common.localtime import after_today
+
 SOURCE_MAX = 300
 FORMULA_TRIGGERS = ("=", "+", "-", "@")
 
 
-def dose_date_problem(day: date, *, today: date, born: date, after: date | None) -> str | None:
-    """Why one dose date cannot be right (None: it can)."""
-    if day > today:
-        return "A dose given before this system cannot be dated in the future."
+def dose_date_problem(
+    day: date, *, today: date, born: date, after: date | None, where: str = "the practice"
+) -> str | None:
+    """Why one dose date cannot be right (None: it can); `today` is the practice's."""
+    if problem := after_today("Dose date", day, today=today, where=where):
+        return problem
     if day < born:
         return "The date is before the patient's date of birth."
     if after is not None and day <= after:

@@ -18,6 +18,7 @@ from rems.auth.models import User
 from rems.auth.signatures import sign
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
+from rems.common.localtime import patient_practice_today
 from rems.courses.models import Course, CourseStatus
 from rems.courses.services import courses_of
 from rems.monitoring.services import refresh_patient
@@ -66,11 +67,13 @@ def next_prior(session: Session, patient: Patient) -> NextPrior:
     return NextPrior(number, program.course_doses(number), after)
 
 
-def problems(prior: PriorCourse, nxt: NextPrior, *, born: date, today: date) -> dict:
+def problems(
+    prior: PriorCourse, nxt: NextPrior, *, born: date, today: date, where: str = "the practice"
+) -> dict:
     """Every problem of the prior course, by field: each date, the dates together, the source."""
     errors: dict[str, list[str]] = {}
     for field, day in prior.doses.items():
-        if message := dose_date_problem(day, today=today, born=born, after=nxt.after):
+        if message := dose_date_problem(day, today=today, born=born, after=nxt.after, where=where):
             errors.setdefault(field, []).append(message)
     whole = course_problems(list(prior.doses.values()), nxt.doses_allowed, nxt.number)
     if whole:
@@ -84,12 +87,14 @@ def record_prior_course(
     session: Session, patient: Patient, actor: User, prior: PriorCourse, *, password: str,
     today: date,
 ) -> Course:  # fmt: skip
-    """The prescriber of record enters one prior course and signs it with their password."""
+    """The prescriber of record enters one prior course and signs it with their password. No
+    dose is dated after today at the practice."""
     prescriber = session.get(Prescriber, patient.prescriber_id)
     if prescriber.user_id != actor.id:
         raise StateConflict("Only the prescriber of record enters prior treatment here.")
     nxt = next_prior(session, patient)
-    errors = problems(prior, nxt, born=patient.date_of_birth, today=today)
+    local_today, where = patient_practice_today(session, patient)
+    errors = problems(prior, nxt, born=patient.date_of_birth, today=local_today, where=where)
     if errors:
         raise ValidationFailed(errors)
     signature = sign(session, actor, password=password, meaning=MEANING, content={

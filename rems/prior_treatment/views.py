@@ -10,9 +10,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
-from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
+from rems.common.localtime import program_today
 from rems.extensions import db
 from rems.patients.models import Patient
 from rems.patients.queries import patient_for
@@ -58,7 +58,7 @@ def _record(patient: Patient, form, nxt: services.NextPrior):
     try:
         course = services.record_prior_course(
             db.session, patient, current_actor(), forms.prior_course_of(form, nxt.doses_allowed),
-            password=form.password.data or "", today=today(),
+            password=form.password.data or "", today=program_today(),
         )  # fmt: skip
     except ValidationFailed as failure:
         db.session.rollback()
@@ -94,7 +94,7 @@ def import_upload():
 def _preview(form, data: bytes, confirm=None, status: int = 200):
     """The plan of the file, or its problems (nothing stored either way)."""
     try:
-        plans = batch.plan_batch(db.session, batch.read_rows(data), today())
+        plans = batch.plan_batch(db.session, batch.read_rows(data), program_today())
     except batch.BatchRefused as refused:
         return render_template("prior_treatment/upload.html", form=form, errors=refused.errors), 422
     confirm = confirm or forms.ConfirmForm(formdata=None)
@@ -115,7 +115,7 @@ def import_confirm():
         flash("Upload the file again: the preview was lost.", "error")
         return redirect(url_for(".import_upload"))
     try:
-        day = today()
+        day = program_today()
         plans = batch.plan_batch(db.session, batch.read_rows(data), day)
         counts = batch.store_batch(
             db.session, plans, current_actor(), password=confirm.password.data or "", data=data,

@@ -7,6 +7,8 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from rems.common.zones import is_time_zone
+
 _Built = TypeVar("_Built")
 
 _SNAKE_CASE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
@@ -133,6 +135,14 @@ class Node:
     def _text(self, key: str, value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
             raise self.error(key, f"must be a non-empty string, got {describe(value)}")
+        return value
+
+    def time_zone(self, key: str) -> str:
+        """A required IANA time zone name, e.g. America/New_York (known to zoneinfo)."""
+        value = self.text(key)
+        if not is_time_zone(value):
+            message = "must be an IANA time zone name such as 'America/New_York'"
+            raise self.error(key, f"{message}, got {value!r}")
         return value
 
     def flag(self, key: str) -> bool:

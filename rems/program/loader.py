@@ -81,7 +81,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _program(root: Node) -> Program:
     info = root.table("program")
     info.refuse_unknown(
-        "name", "drug", "indication", "reacknowledge_on_new_version", "acknowledgment_methods"
+        "name",
+        "drug",
+        "indication",
+        "time_zone",
+        "reacknowledge_on_new_version",
+        "acknowledgment_methods",
     )
     authorization = _authorization(root.table("authorization"))
     monitoring = _monitoring(root.table("monitoring"))
@@ -89,6 +94,7 @@ def _program(root: Node) -> Program:
         name=info.text("name"),
         drug=info.text("drug"),
         indication=info.text("indication"),
+        time_zone=info.time_zone("time_zone"),
         reacknowledge_on_new_version=info.flag("reacknowledge_on_new_version"),
         acknowledgment_methods=info.texts("acknowledgment_methods", identifiers=True),
         certification=_certification(root.table("certification")),

@@ -222,6 +222,8 @@ class Program:
     name: str
     drug: str
     indication: str
+    #: IANA time zone name (e.g. America/New_York): the program's "today" for program-wide rules.
+    time_zone: str
     reacknowledge_on_new_version: bool
     acknowledgment_methods: tuple[str, ...]
     certification: CertificationRules

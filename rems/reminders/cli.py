@@ -6,7 +6,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
+from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.reminders.services import candidates, new_reminders, send_digest
@@ -17,7 +18,7 @@ from rems.reminders.services import candidates, new_reminders, send_digest
 def send_reminders():
     """Queue one digest per prescriber of the monitoring items that became due or overdue
     (never an item twice in the same state), then mail the outbox if MAIL_SERVER is set."""
-    day = today()
+    day = program_today()
     found = list(candidates(db.session, day))
     db.session.rollback()
     digests = items = 0

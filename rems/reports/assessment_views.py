@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Response, current_app, render_template, request
 
 from rems.auth.permissions import current_actor, roles
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
 from rems.common.errors import ValidationFailed
+from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.reports import charts
@@ -23,7 +24,7 @@ DEFAULT_DAYS = 365
 def _period():
     """The period asked for (ValidationFailed names a bad field)."""
     return parse_period(
-        request.args, today=today(), max_days=current_app.config["REMS_REPORT_MAX_DAYS"],
+        request.args, today=program_today(), max_days=current_app.config["REMS_REPORT_MAX_DAYS"],
         default_days=DEFAULT_DAYS,
     )  # fmt: skip
 
@@ -57,7 +58,7 @@ def _render(template: str) -> tuple[str, int, dict[str, str]]:
             "reports/assessment.html", result=None, errors=failure.errors, args=args
         )
         return page, 400, args
-    result = assess(db.session, date_from, date_to, today())
+    result = assess(db.session, date_from, date_to, program_today())
     args = {"from": date_from.isoformat(), "to": date_to.isoformat()}
     page = render_template(
         template, result=result, charts=_charts(result), errors={}, args=args,

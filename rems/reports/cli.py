@@ -11,8 +11,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
 from rems.common.errors import ValidationFailed
+from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.reports.catalogue import REPORTS, report_named
@@ -45,7 +46,7 @@ def export_report(report_name, date_from, date_to, fmt, deidentified, extra, out
     args = {"from": date_from, "to": date_to, **_pairs(extra)}
     try:
         filters = parse_filters(
-            db.session, report, args, today=today(),
+            db.session, report, args, today=program_today(),
             max_days=current_app.config["REMS_REPORT_MAX_DAYS"],
         )  # fmt: skip
     except ValidationFailed as failure:

@@ -15,8 +15,9 @@ from flask import (
 
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
 from rems.common.errors import ValidationFailed
+from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.reports.catalogue import SECTIONS, report_named
@@ -48,7 +49,7 @@ def _report_or_404(name: str) -> Report:
 def read_filters(report: Report) -> Filters:
     """The report's filters from the query string (ValidationFailed names bad fields)."""
     return parse_filters(
-        db.session, report, request.args, today=today(),
+        db.session, report, request.args, today=program_today(),
         max_days=current_app.config["REMS_REPORT_MAX_DAYS"],
     )  # fmt: skip
 

@@ -22,9 +22,10 @@ from rems.audit.asof import as_of_argument
 from rems.auth.permissions import signed_in
 from rems.certification.asof_api import as_of_answer
 from rems.certification.queries import status_today
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
 from rems.common.errors import ValidationFailed
 from rems.common.identifiers import is_valid_identifier
+from rems.common.localtime import program_today
 from rems.errors import api_error
 from rems.extensions import db
 from rems.sites.queries import SITE_ID_PREFIX, site_by_code
@@ -83,7 +84,7 @@ def site_lookup(site_id: str):
         "site_id": site.site_code,
         "name": site.name,
         "capabilities": site.capabilities,
-        "status": status_today(site, today()).value,
+        "status": status_today(site, program_today()).value,
         "certified_on": site.certified_on.isoformat() if site.certified_on else None,
         "expires_on": site.expires_on.isoformat() if site.expires_on else None,
     }

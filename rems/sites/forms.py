@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Length
 
 from rems.auth.forms import NewAccountForm
 from rems.auth.models import User
-from rems.common.forms import options, show_errors, state_options
+from rems.common.forms import options, show_errors, state_options, time_zone_field
 from rems.program.model import Attestation
 from rems.sites.services import SITE_FIELDS
 
@@ -61,6 +61,11 @@ class SiteForm(FlaskForm):
     postal_code = _text("ZIP code", 10, "5 digits, or ZIP+4 (02115-1234).")
     phone = TelField(
         "Phone", validators=[Length(max=30)], description="With area code, e.g. (617) 555-0142."
+    )
+    time_zone = time_zone_field(
+        "Time zone (optional)",
+        "The site's infusion dates are checked against today in this zone, and the times you "
+        "type are read in it. Leave it empty for the program's time zone.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

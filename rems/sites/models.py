@@ -37,6 +37,8 @@ class Site(db.Model):
     state: Mapped[str] = mapped_column(sa.String(2))
     postal_code: Mapped[str] = mapped_column(sa.String(10))
     phone: Mapped[str] = mapped_column(sa.String(30))
+    #: The setting's IANA time zone (e.g. America/Chicago); None: the program's zone.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[CertStatus] = mapped_column(
         str_enum(CertStatus, "cert_status"), default=CertStatus.DRAFT, index=True
     )

@@ -34,6 +34,7 @@ SITE_FIELDS = (
     ("name", 200, True), ("npi", 10, True), ("ncpdp_id", 7, False),
     ("address_line1", 200, True), ("address_line2", 200, False), ("city", 100, True),
     ("state", 2, True), ("postal_code", 10, True), ("phone", 30, True),
+    ("time_zone", 64, False),
 )  # fmt: skip
 SIGNATURE_MEANING = (
     "Authorized representative signs the Healthcare Setting Enrollment Form for the site and "

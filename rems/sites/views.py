@@ -15,9 +15,9 @@ from rems.certification.forms_common import check_editable, version_of
 from rems.certification.queries import history_of, status_today, submissions_of
 from rems.certification.rules import days_to_expiry, expiring_soon
 from rems.certification.services import pending_submission
-from rems.common.clock import today
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
+from rems.common.localtime import program_today
 from rems.extensions import db
 from rems.sites import forms, services
 from rems.sites.models import Site
@@ -91,7 +91,7 @@ def edit(site: Site):
     if form.validate_on_submit():
         try:
             services.update_site(
-                db.session, site, current_actor(), form.values(), today=today(),
+                db.session, site, current_actor(), form.values(), today=program_today(),
                 expected_version=form.version.data,
             )  # fmt: skip
         except ValidationFailed as failure:
@@ -116,7 +116,7 @@ def sign(site: Site):
         try:
             submission = services.submit_site_enrollment(
                 db.session, site, current_actor(), password=form.password.data,
-                attested=form.attested(attestations), today=today(),
+                attested=form.attested(attestations), today=program_today(),
                 expected_version=form.version.data,
             )  # fmt: skip
         except ValidationFailed as failure:
@@ -195,7 +195,7 @@ def tokens(site: Site):
     return render_template(
         "sites/tokens.html", site=site, form=form, plaintext=plaintext,
         tokens=services.site_tokens(db.session, site), revoke_form=ConfirmForm(),
-        status=status_today(site, today()),
+        status=status_today(site, program_today()),
     )  # fmt: skip
 
 
@@ -246,7 +246,10 @@ def _locked_reason(site: Site) -> str | None:
     """Why the site's form cannot change today, in the service's own words; None if it can."""
     try:
         check_editable(
-            site.status, site.expires_on, today(), _program().certification.expiry_warning_days
+            site.status,
+            site.expires_on,
+            program_today(),
+            _program().certification.expiry_warning_days,
         )
     except StateConflict as conflict:
         return str(conflict)
@@ -263,7 +266,7 @@ def _sign_blocked(site: Site) -> str | None:
 
 def _overview_facts(site: Site) -> dict[str, Any]:
     """What the overview shows about a registered site, as of today."""
-    day, warning_days = today(), _program().certification.expiry_warning_days
+    day, warning_days = program_today(), _program().certification.expiry_warning_days
     return {
         "status": status_today(site, day),
         "expiring": expiring_soon(site.status, site.expires_on, day, warning_days),

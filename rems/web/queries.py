@@ -13,7 +13,8 @@ from rems.audit.models import AuditEvent
 from rems.auth.models import ApiToken, Role, User
 from rems.certification.models import CertificationSubmission, CertStatus
 from rems.certification.rules import days_to_expiry, effective_status, expiring_soon
-from rems.common.clock import today, utcnow
+from rems.common.clock import utcnow
+from rems.common.localtime import program_today
 from rems.patients.queries import visible_patients
 from rems.sites.models import Site
 
@@ -71,7 +72,7 @@ def standing(party) -> Standing:
     if party is None:
         return Standing(None, None, False)
     warning_days = current_app.extensions["rems_program"].certification.expiry_warning_days
-    now = today()
+    now = program_today()
     return Standing(
         status=effective_status(party.status, party.expires_on, now),
         days_left=days_to_expiry(party.expires_on, now),

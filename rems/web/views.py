@@ -10,7 +10,7 @@ from rems.auth.lockouts import recent_lockouts
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, public, signed_in
 from rems.authorizations import history
-from rems.common.clock import today
+from rems.common.localtime import program_today
 from rems.courses.drafts import waiting_drafts
 from rems.extensions import db
 from rems.monitoring.worklist import worklist_counts
@@ -83,7 +83,7 @@ def _prescriber_facts(user) -> dict:
         "prescriber": prescriber,
         "standing": queries.standing(prescriber),
         "patients": queries.patient_counts(db.session, user),
-        "monitoring": worklist_counts(db.session, user, today()),
+        "monitoring": worklist_counts(db.session, user, program_today()),
         "drafts": waiting_drafts(db.session, user),
         "denials": history.prescriber_denials(db.session, [prescriber.id] if prescriber else []),
     }
@@ -95,7 +95,7 @@ def _delegate_facts(user) -> dict:
     return {
         "prescribers": [(p, queries.standing(p)) for p in prescribers],
         "patients": queries.patient_counts(db.session, user),
-        "monitoring": worklist_counts(db.session, user, today()),
+        "monitoring": worklist_counts(db.session, user, program_today()),
         "drafts": waiting_drafts(db.session, user),
         "denials": history.prescriber_denials(db.session, [p.id for p in prescribers]),
     }

@@ -67,7 +67,7 @@ def test_bad_input_is_named_on_each_field_and_nothing_is_stored(app, factory):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Choose the category" in field_errors(html, "category")
-    assert "cannot be in the future" in field_errors(html, "onset_on")
+    assert "Onset date: cannot be after today (2026-11-24 at " in field_errors(html, "onset_on")
     assert "Say whether the event is serious" in field_errors(html, "serious")
     assert "Name who reported the event" in field_errors(html, "reporter")
     assert field_errors(html, "outcome") == ""

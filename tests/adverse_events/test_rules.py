@@ -37,7 +37,9 @@ def test_every_problem_at_once_on_its_field():
 
 def test_onset_tomorrow_or_before_birth_is_refused():
     tomorrow = report_problems(report(onset_on=date(2026, 11, 25)), CONTEXT)
-    assert tomorrow == {"onset_on": ["The onset date cannot be in the future."]}
+    assert tomorrow == {
+        "onset_on": ["Onset date: cannot be after today (2026-11-24 at the practice)."]
+    }
     unborn = report_problems(report(onset_on=date(1979, 12, 31)), CONTEXT)
     assert "before the patient's date of birth" in unborn["onset_on"][0]
 

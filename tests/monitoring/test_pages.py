@@ -40,7 +40,7 @@ def test_a_delegate_records_a_result_and_the_patient_page_shows_it(app, factory,
     future = (clock.now().date() + days(1)).isoformat()
     refused = _record(client, rems_id, collected_on=future)
     assert refused.status_code == 422
-    assert "cannot be in the future" in refused.get_data(as_text=True)
+    assert "Collection date: cannot be after today (" in refused.get_data(as_text=True)
     assert _count_results(app) == 0
     done = _record(client, rems_id, collected_on=day, value="5.1", unit="10^9/L")
     assert done.status_code == 302

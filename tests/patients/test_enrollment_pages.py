@@ -74,7 +74,7 @@ def test_the_prescribers_form_has_no_prescriber_choice(app, factory, admin):
 @pytest.mark.parametrize(
     ("born", "message"),
     [
-        ("2026-11-25", "The date of birth is in the future."),
+        ("2026-11-25", "Date of birth: cannot be after today (2026-11-24 at "),
         ("1906-11-23", "The date of birth makes the patient older than 120 years."),
         ("", "Enter the date of birth (YYYY-MM-DD)."),
     ],

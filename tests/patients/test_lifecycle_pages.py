@@ -81,7 +81,7 @@ def test_closing_with_a_future_date_is_refused(app, factory, admin):
               "confirm": "y"}  # fmt: skip
     refused = post_form(browser, f"{path}/close", values, form_page=path)
     assert refused.status_code == 422
-    assert "The closing date cannot be in the future." in page_text(refused)
+    assert "Closing date: cannot be after today (2026-11-24 at " in page_text(refused)
     assert patient_row(app, patient.id).status == PatientStatus.PENDING
     values["closed_on"] = "2026-11-24"
     assert post_form(browser, f"{path}/close", values, form_page=path).status_code == 302

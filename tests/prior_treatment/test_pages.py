@@ -91,7 +91,7 @@ def test_bad_dates_a_formula_and_a_wrong_password_store_nothing(app, factory):
     response = post_form(doctor, path, values)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "cannot be dated in the future" in field_errors(html, "dose_2")
+    assert "Dose date: cannot be after today (2026-11-24 at " in field_errors(html, "dose_2")
     assert "same day" in html
     assert "spreadsheet formula" in field_errors(html, "source_document")
     wrong = post_form(doctor, path, prior_values(password="not it"))
