@@ -32,6 +32,10 @@ def test_program_identity(program: Program) -> None:
     assert program.acknowledgment_methods == ("in_person", "paper_form")
 
 
+def test_the_program_has_a_time_zone(program: Program) -> None:
+    assert program.time_zone == "America/New_York"
+
+
 def test_certification_and_authorization_numbers(program: Program) -> None:
     assert program.certification.period_months == 24
     assert program.certification.expiry_warning_days == 30
@@ -263,6 +267,19 @@ MALFORMED = [
      "tests[6]: needs every_months, baseline, or both"),
     ("interval longer than monitoring", replace("every_months = 12", "every_months = 60"),
      "tests[5].every_months: 60 is more than monitoring.months_after_last_dose (48)"),
+    ("missing time zone", replace('time_zone = "America/New_York"', ""),
+     "program.time_zone: required key is missing"),
+    ("unknown time zone", replace('"America/New_York"', '"America/Springfield"'),
+     "program.time_zone: must be an IANA time zone name such as 'America/New_York', "
+     "got 'America/Springfield'"),
+    ("abbreviation for a time zone", replace('"America/New_York"', '"Eastern"'),
+     "program.time_zone: must be an IANA time zone name such as 'America/New_York', "
+     "got 'Eastern'"),
+    ("path for a time zone", replace('"America/New_York"', '"../../etc/passwd"'),
+     "program.time_zone: must be an IANA time zone name such as 'America/New_York', "
+     "got '../../etc/passwd'"),
+    ("number for a time zone", replace('"America/New_York"', "-5"),
+     "program.time_zone: must be a non-empty string, got -5"),
     ("premedication longer than a course",
      replace("premedication_doses = 3", "premedication_doses = 4"),
      "dosing.premedication_doses: 4 is more than the doses of the shortest course (3)"),
