@@ -21,14 +21,17 @@ class InfusionRecord(Body):
 
     administered_on: described(
         Date,
-        "Within the validity window and after the course's previous dose; for dose 1 no later "
-        "than first_dose_by and at least 12 months after the prior course's last dose.",
+        "Not after today at the site (its time zone); within the validity window and after the "
+        "course's previous dose; for dose 1 no later than first_dose_by and at least 12 months "
+        "after the prior course's last dose.",
     )
     identity_verified: described(Confirmed, "The patient's identity was checked.")
     no_active_infection: described(Confirmed, "No active infection was found.")
     corticosteroid_premedication: described(Flag, "Must be true on doses 1–3 of a course.")
     antiviral_prophylaxis: described(Flag, "Must be true on dose 1 of a course.")
-    infusion_started_at: described(UtcDateTime, "With a time zone; on administered_on in UTC.")
+    infusion_started_at: described(
+        UtcDateTime, "With a time zone; on administered_on at the site (the site's time zone)."
+    )
     infusion_ended_at: described(UtcDateTime, "After the start.")
     observation_ended_at: described(UtcDateTime, "At least 120 minutes after the infusion ends.")
     reaction: Choice(REACTIONS, "`serious` also records an adverse event.")

@@ -207,3 +207,19 @@ def test_a_second_course_while_the_first_is_in_progress_says_which_and_why(app, 
     assert "close or complete it before authorizing another" in page
     assert "prior course ended" not in page
     assert count_rows(app, Course) == 1
+
+
+def test_a_baseline_test_dated_after_today_is_refused_but_a_planned_start_ahead_is_fine(
+    app, factory, world
+):
+    """The planned first infusion lies ahead (2 days); a baseline test was collected, so a
+    collection date after today at the practice is refused on its field, and nothing is signed."""
+    _, prescriber, patient = world
+    client = factory.signed_in(prescriber.user)
+    response = _post(client, patient, form_values(app, ages={"cbc": 1}))  # collected tomorrow
+    assert response.status_code == 422
+    errors = field_errors(response.get_data(as_text=True), "baseline_cbc")
+    assert "collection date: cannot be after today (2026-11-24 at " in errors
+    assert field_errors(response.get_data(as_text=True), "planned_start") == ""
+    assert count_rows(app, Course) == 0
+    assert _post(client, patient, form_values(app, ages={"cbc": 2})).status_code == 302
