@@ -129,10 +129,16 @@ def actor_today(actor) -> date:
     return today_in(actor_zone(actor))
 
 
-def patient_practice_today(session, patient) -> tuple[date, str]:
-    """Today at the patient's practice (their prescriber of record's), and its name: the day
-    against which the practice's facts about the patient are checked."""
+def patient_practice(session, patient) -> tuple[ZoneInfo, str]:
+    """The zone of the patient's practice (their prescriber of record's) and its name."""
     from rems.prescribers.models import Prescriber
 
     prescriber = session.get(Prescriber, patient.prescriber_id)  # usually the identity map
-    return local_today_for_prescriber(prescriber), practice_place(prescriber)
+    return prescriber_zone(prescriber), practice_place(prescriber)
+
+
+def patient_practice_today(session, patient) -> tuple[date, str]:
+    """Today at the patient's practice, and its name: the day against which the practice's
+    facts about the patient are checked."""
+    zone, where = patient_practice(session, patient)
+    return today_in(zone), where

@@ -75,7 +75,7 @@ def course_facts(
     prior_last = max((c.last_dose_on for c in ended), default=None)
     program = _program()
     facts = CourseFacts(
-        today=local_today_for_prescriber(prescriber),
+        today=today,
         planned_start=planned_start,
         patient_enrolled=patient.status == PatientStatus.ENROLLED,
         prescriber_certified=status_today(prescriber, today) == CertStatus.CERTIFIED,
@@ -144,7 +144,8 @@ def _baseline_in_future(session: Session, patient: Patient, facts: CourseFacts) 
         f"baseline_{need.code}": (f"{need.name} collection date", facts.baseline.get(need.code))
         for need in facts.baseline_needed
     }
-    return future_errors(dates, today=facts.today, where=practice_place(prescriber))
+    today = local_today_for_prescriber(prescriber)  # the real today there, whatever was passed
+    return future_errors(dates, today=today, where=practice_place(prescriber))
 
 
 def _signed_form(patient: Patient, number: int, facts: CourseFacts) -> dict:

@@ -9,7 +9,7 @@ from rems.auth.models import Role, User
 from rems.auth.permissions import current_actor, roles
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
-from rems.common.localtime import program_today
+from rems.common.localtime import patient_practice_today, program_today
 from rems.common.transactions import writing
 from rems.courses import forms
 from rems.courses.drafts import draft_dates, draft_token, mark_signed, open_draft
@@ -102,7 +102,8 @@ def _authorize(patient: Patient, form, needs, attestations):
         settle_course(db.session, current, program_today())  # a lapsed course no longer blocks
     try:
         course = authorize_course(
-            db.session, patient, current_actor(), today=program_today(),
+            db.session, patient, current_actor(),
+            today=patient_practice_today(db.session, patient)[0],  # the planned start's today
             **forms.course_values(form, needs, attestations),
         )  # fmt: skip
     except ValidationFailed as failure:

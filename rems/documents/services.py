@@ -13,6 +13,7 @@ from rems.audit.trail import record_event
 from rems.auth.models import User
 from rems.common.clock import utcnow
 from rems.common.errors import Collector, ValidationFailed
+from rems.common.localtime import after_today, patient_practice, to_local, today_in
 from rems.documents.models import AckMethod, Acknowledgment, Document, DocumentVersion
 from rems.documents.queries import current_versions_today
 from rems.patients.models import Patient
@@ -131,6 +132,11 @@ def acknowledge(
         )
     if method not in _program().acknowledgment_methods:
         raise ValidationFailed.single("method", "Choose how the patient received the document.")
+    if acknowledged_at is not None:  # a signed date given for a paper form: a fact, not ahead
+        zone, where = patient_practice(session, patient)
+        local = to_local(acknowledged_at, zone).date()
+        if problem := after_today("Acknowledgment date", local, today=today_in(zone), where=where):
+            raise ValidationFailed.single("acknowledged_at", problem)
     existing = session.scalar(sa.select(Acknowledgment).where(
         Acknowledgment.patient_id == patient.id, Acknowledgment.document_version_id == version.id
     ))  # fmt: skip

@@ -190,6 +190,7 @@ def _signed_content(
     values = {name: getattr(prescriber, name) for name, _, _ in FORM_FIELDS}
     try:
         fields = clean_form(session, values, prescriber_id=prescriber.id, complete=True)
+        fields.pop("time_zone", None)  # a setting of the practice, not a statement it signs
     except ValidationFailed as failure:
         fields = values
         errors.errors.update(failure.errors)

@@ -139,7 +139,8 @@ def submit_site_enrollment(
     required = program.site_attestations(site.dispenses, site.infuses)
     statements = check_attestations(required, attested, errors)
     raise_errors(errors)
-    fields = {name: getattr(site, name) for name, _, _ in SITE_FIELDS}
+    #: the time zone is a setting of the site, not a statement it signs
+    fields = {name: getattr(site, name) for name, _, _ in SITE_FIELDS if name != "time_zone"}
     content = {
         "form": "Healthcare Setting Enrollment Form", "program": program.name,
         "site_id": site.site_code, "attestations": statements,

@@ -26,7 +26,7 @@ from rems.common.clock import today
 from rems.common.identifiers import ALPHABET, check_character, npi_check_digit
 from rems.infusions.schemas import InfusionRecord
 from rems.monitoring.schemas import ResultsBatch
-from tests.authorizations.helpers import Gate, gate, infusion
+from tests.authorizations.helpers import Gate, gate, infusion, on_day
 
 CONFORMANCE = [
     not_a_server_error,
@@ -177,8 +177,11 @@ def test_the_gates_success_answers_conform(app, factory):
     )
     with app.app_context():
         day = today() + timedelta(days=2)
+    clock = app.extensions["rems_clock"]
+    on_day(clock, day)
     first = send(INFUSIONS, "POST", nurse, status=201, body=infusion(day), number=number)
     assert first["warnings"] == [] and first["course_status"] == "in_progress"
+    on_day(clock, day + timedelta(days=3))
     later = infusion(day + timedelta(days=3))
     delayed = send(INFUSIONS, "POST", nurse, status=201, body=later, number=number)
     assert [warning["code"] for warning in delayed["warnings"]] == ["DOSE_DELAYED"]

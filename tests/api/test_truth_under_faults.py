@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from rems.errors import JsonErrorsUnderApi
 from rems.extensions import db
 from rems.infusions.models import Infusion
-from tests.authorizations.helpers import gate, infusion
+from tests.authorizations.helpers import gate, infusion, on_day
 
 
 def _post(client, token, path, body, **headers):
@@ -102,9 +102,8 @@ def test_an_infusion_committed_before_the_connection_died_is_answered_201(
     world = gate(app, factory)
     path = f"/api/v1/authorizations/{_authorized(client, world)}/infusions"
     after_commit_kill.armed = True
-    response = _post(
-        client, world.nurse_token, path, infusion(clock.now().date() + timedelta(days=2))
-    )
+    on_day(clock, clock.now().date() + timedelta(days=2))
+    response = _post(client, world.nurse_token, path, infusion(clock.now().date()))
     assert after_commit_kill.down, "the connection was not killed"
     after_commit_kill.over()
     assert response.status_code == 201, response.get_json()
@@ -153,7 +152,8 @@ def test_a_connection_lost_during_the_commit_is_reported_as_unknown_and_a_retry_
     with app.app_context():
         sa.event.listen(db.engine, "commit", strike)
     key = {"Idempotency-Key": "dose-1"}
-    record = infusion(clock.now().date() + timedelta(days=2))
+    on_day(clock, clock.now().date() + timedelta(days=2))
+    record = infusion(clock.now().date())
     outage.armed = True
     try:
         lost = _post(client, world.nurse_token, path, record, **key)

@@ -4,7 +4,7 @@ API tokens for the pharmacy and the infusion site."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Flask
@@ -131,3 +131,9 @@ def infusion(day: date, **changes) -> dict:
         "notes": "",
     }
     return {**record, **changes}
+
+
+def on_day(clock, day: date) -> None:
+    """Move the frozen clock to 14:00 UTC on `day` (09:00 in the program's New York): an
+    infusion may be recorded only once its day has come at the site."""
+    clock.current = datetime.combine(day, time(14), tzinfo=UTC)

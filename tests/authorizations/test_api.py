@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from rems.audit.models import AuditEvent
 from rems.authorizations.models import AuthorizationDecision
 from rems.extensions import db
-from tests.authorizations.helpers import gate, infusion
+from tests.authorizations.helpers import gate, infusion, on_day
 
 
 def _post(client, token, path, body, **headers):
@@ -147,6 +147,7 @@ def test_infusions_complete_the_course(app, client, factory, clock):
     start = clock.now().date() + timedelta(days=2)
     for dose in range(1, 6):
         day = start + timedelta(days=dose - 1)
+        on_day(clock, day)
         response = _post(client, world.nurse_token, path, infusion(day))
         assert response.status_code == 201, response.get_json()
         assert response.get_json()["dose_number"] == dose
@@ -165,6 +166,7 @@ def test_an_infusion_missing_its_checks_is_refused_field_by_field(app, client, f
         client, world.pharmacy_token, "/api/v1/authorizations", world.request()
     ).get_json()["authorization_number"]
     day = clock.now().date() + timedelta(days=2)
+    on_day(clock, day)
     record = infusion(
         day, corticosteroid_premedication=False, observation_ended_at=f"{day}T18:59:00Z"
     )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from rems.audit.models import AuditEvent
 from rems.extensions import db
 from rems.infusions.models import Infusion
-from tests.authorizations.helpers import gate, infusion
+from tests.authorizations.helpers import gate, infusion, on_day
 
 
 def _post(client, token, path, body, **headers):
@@ -37,6 +37,7 @@ def test_a_retried_infusion_gets_the_first_answer_and_stores_one_dose(app, clien
     world = gate(app, factory)
     path = f"/api/v1/authorizations/{_granted(client, world)}/infusions"
     day = clock.now().date() + timedelta(days=2)
+    on_day(clock, day)
     key = {"Idempotency-Key": "dose-1-of-course-1"}
     first = _post(client, world.nurse_token, path, infusion(day), **key)
     assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
@@ -46,6 +47,7 @@ def test_a_retried_infusion_gets_the_first_answer_and_stores_one_dose(app, clien
     assert retry.get_json() == first.get_json() and first.get_json()["dose_number"] == 1
     assert _count(app, Infusion) == 1 and _events(app, "infusion.recorded") == 1
     # Later doses do not change what the first key answers.
+    on_day(clock, day + timedelta(days=1))
     second = _post(client, world.nurse_token, path, infusion(day + timedelta(days=1)))
     assert second.get_json()["dose_number"] == 2
     late_retry = _post(client, world.nurse_token, path, infusion(day), **key)
@@ -56,6 +58,7 @@ def test_without_a_key_a_retried_infusion_is_a_new_attempt(app, client, factory,
     world = gate(app, factory)
     path = f"/api/v1/authorizations/{_granted(client, world)}/infusions"
     day = clock.now().date() + timedelta(days=2)
+    on_day(clock, day)
     assert _post(client, world.nurse_token, path, infusion(day)).status_code == 201
     again = _post(client, world.nurse_token, path, infusion(day))
     assert again.status_code == 422 and _count(app, Infusion) == 1
@@ -66,6 +69,7 @@ def test_a_key_reused_with_another_body_or_record_is_refused(app, client, factor
     number = _granted(client, world)
     path = f"/api/v1/authorizations/{number}/infusions"
     day = clock.now().date() + timedelta(days=2)
+    on_day(clock, day)
     key = {"Idempotency-Key": "k-1"}
     assert _post(client, world.nurse_token, path, infusion(day), **key).status_code == 201
     other = _post(client, world.nurse_token, path, infusion(day, notes="changed"), **key)
@@ -111,5 +115,6 @@ def test_keys_belong_to_their_user(app, client, factory, clock):
     # The nurse's same key is hers alone: her infusion is judged on its own (not live: 409).
     infusions = f"/api/v1/authorizations/{number}/infusions"
     day = clock.now().date() + timedelta(days=2)
+    on_day(clock, day)
     refused = _post(client, world.nurse_token, infusions, infusion(day), **key)
     assert refused.status_code == 409 and "Idempotent-Replayed" not in refused.headers

@@ -90,8 +90,8 @@ def test_prescriber_page_shows_form_attempts_history_and_submissions(app, factor
     assert f"Certified on {START.isoformat()}" in page
     assert f"Expires on {END_OF_FIRST_PERIOD.isoformat()}" in page
     assert "8 of 8 Passed" in page
-    assert f"Draft Submitted 2026-11-24 09:00 UTC {party.user.username}" in page
-    assert f"Submitted Certified 2026-11-24 09:00 UTC {admin.username}" in page
+    assert f"Draft Submitted 2026-11-24 04:00 EST {party.user.username}" in page
+    assert f"Submitted Certified 2026-11-24 04:00 EST {admin.username}" in page
     assert f"/submissions/{party.submission_id}" in response.get_data(as_text=True)
 
 

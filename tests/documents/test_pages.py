@@ -119,7 +119,7 @@ def test_an_admin_publishes_a_pdf_and_a_text_version(app, factory):
     assert "Medication Guide, version 2026-11" in text and "In effect" in text
     assert "application/pdf" in text and "Medication Guide.pdf" in text
     assert f"Size {len(PDF)} bytes" in text and hashlib.sha256(PDF).hexdigest() in text
-    assert "Test Pubadmin (pubadmin)" in text and "2026-11-24 09:00 UTC" in text
+    assert "Test Pubadmin (pubadmin)" in text and "2026-11-24 04:00 EST" in text
 
     text_id = version_id_of(publish(browser, PG, "PG-1", TEXT, "patient-guide.md"))
     text_page = page_text(browser.get(f"/documents/versions/{text_id}"))

@@ -86,7 +86,7 @@ def test_every_bad_row_is_named_by_index_and_nothing_is_stored(app, client, fact
         "results.1.test", "results.1.collected_on", "results.2.collected_on",
         "results.2.value", "results.3.value", "results.3.extra", "results.4.abnormal",
     }  # fmt: skip
-    assert "future" in details["results.1.collected_on"][0]
+    assert "cannot be after today" in details["results.1.collected_on"][0]
     assert "formula" in details["results.2.value"][0]
     assert _results(app) == []
 

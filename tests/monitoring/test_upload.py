@@ -96,7 +96,7 @@ def test_every_bad_row_is_named_and_nothing_is_stored(app, factory, clock):
     answer = _upload(client, "\n".join(lines).encode())
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422
-    for expected in ("Row 3", "check character", "Row 4", "future", "formula", "Unknown test",
+    for expected in ("Row 3", "check character", "Row 4", "after today", "formula", "Unknown test",
                      "Row 5", "Row 6", "8 cells"):  # fmt: skip
         assert expected in html, expected
     assert "Row 2<" not in html

@@ -214,3 +214,25 @@ def test_a_superseded_version_cannot_be_acknowledged(app, world):
         with pytest.raises(ValidationFailed, match="superseded"):
             acknowledge(db.session, patient, db.session.get(DocumentVersion, old), witness=user,
                         method="in_person", today=TODAY)  # fmt: skip
+
+
+def test_an_acknowledgment_dated_after_today_at_the_practice_is_refused(app, world):
+    """A paper form's signed date is a fact: 2026-11-25 (UTC noon) is after today (the frozen
+    2026-11-24) at the practice; nothing is recorded."""
+    from datetime import UTC, datetime
+
+    with app.app_context(), writing():
+        patient, user = _enroll(world)
+        admin = db.session.get(User, world["admin"].id)
+        version = publish_version(db.session, admin, document_code="medication_guide",
+                                  label="2026-11", effective_on=TODAY, filename="mg.txt",
+                                  content=b"revised guide")  # fmt: skip
+        db.session.commit()
+        with pytest.raises(ValidationFailed) as refused:
+            signed = datetime(2026, 11, 25, 12, tzinfo=UTC)
+            acknowledge(db.session, patient, version, witness=user, method="paper_form",
+                        today=TODAY, acknowledged_at=signed)  # fmt: skip
+        message = refused.value.errors["acknowledged_at"][0]
+        assert message.startswith("Acknowledgment date: cannot be after today (2026-11-24 at ")
+        db.session.rollback()
+        assert patient_missing_documents(db.session, patient, TODAY) == ["medication_guide"]

@@ -24,7 +24,7 @@ from rems.infusions.models import Infusion
 from rems.monitoring.models import AdverseEvent
 from rems.patients.models import Patient
 from rems.sites.models import Site
-from tests.authorizations.helpers import Gate, gate, infusion
+from tests.authorizations.helpers import Gate, gate, infusion, on_day
 from tests.factories import Factory
 from tests.patients.helpers import PatientRef, enroll_patient, prepare_patient
 
@@ -77,11 +77,14 @@ def build(app: Flask, factory: Factory, client, clock) -> World:
             sa.select(Authorization.valid_from).where(Authorization.number == number)
         )
     start = max(start, _today(app) + timedelta(days=2))
+    ten_days_on = clock.now() + timedelta(days=10)
+    on_day(clock, start)  # a dose is recorded on its day, never ahead of it
     assert _post(client, world.nurse_token, infusions, infusion(start)).status_code == 201
     second = infusion(start + timedelta(days=1), reaction="serious")
+    on_day(clock, start + timedelta(days=1))
     assert _post(client, world.nurse_token, infusions, second).status_code == 201
     _imported_records(app, world, bruno, number, start + timedelta(days=2))
-    clock.advance(days=10)
+    clock.current = ten_days_on
     return World(world, bruno, carla, number, start)
 
 
