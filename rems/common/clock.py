@@ -40,5 +40,6 @@ def utcnow() -> datetime:
 
 
 def today() -> date:
-    """Today's date in UTC, from the app's clock."""
+    """Today's date in UTC, from the app's clock. Date rules take today in a party's time zone
+    instead (`rems.common.localtime`): UTC's date turns at 19:00 in New York."""
     return utcnow().date()
