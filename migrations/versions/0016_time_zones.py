@@ -1,7 +1,7 @@
 """Time zones: each healthcare setting and each prescriber practice may name its IANA zone.
 
-Revision ID: 0014_time_zones
-Revises: 0011_record_access
+Revision ID: 0016_time_zones
+Revises: 0015_decision_parties
 Create Date: 2026-11-30 02:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0014_time_zones"
-down_revision = "0011_record_access"
+revision = "0016_time_zones"
+down_revision = "0015_decision_parties"
 branch_labels = None
 depends_on = None
 
