@@ -2,7 +2,7 @@
 
 Revision ID: 0016_time_zones
 Revises: 0015_decision_parties
-Create Date: 2026-11-30 02:00:00
+Create Date: 2026-11-29 07:00:00
 
 """
 
