@@ -37,6 +37,10 @@ class SweptMemoryStorage(MemoryStorage):
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        # The parent starts a non-daemon timer thread for its first sweep; sweeping is inline
+        # here, so stop it at once (a clock that never reaches its deadline would otherwise
+        # keep the process from exiting).
+        self.timer.cancel()
         self.next_sweep = time.monotonic() + self.SWEEP_SECONDS
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the timer thread per expiry

@@ -18,6 +18,7 @@ from rems.audit.models import AuditEvent
 from rems.auth.models import Role
 from rems.authorizations.models import AuthorizationDecision
 from rems.extensions import db
+from rems.ratelimit import SweptMemoryStorage
 from tests.authorizations.helpers import gate, site_with_staff
 
 
@@ -184,3 +185,11 @@ def test_the_in_process_store_counts_each_process_alone(app, factory, database_u
     token = factory.token(factory.user(Role.AUDITOR))
     assert _run_process(database_url, "memory://", token) == [200, 200, 200]
     assert _run_process(database_url, "memory://", token) == [200, 200, 200]
+
+
+def test_the_in_process_store_starts_no_timer_thread_that_could_outlive_the_process():
+    """The parent store starts a non-daemon timer for its first sweep; ours sweeps inline and
+    cancels it at once (under a clock that never reaches the timer's deadline — libfaketime in
+    the moved-clock run — that thread kept the process from exiting)."""
+    store = SweptMemoryStorage("rems-memory://")
+    assert store.timer.finished.is_set()
