@@ -30,6 +30,7 @@ def served_env(database_url: str, **extra: str) -> dict[str, str]:
         "REMS_ENV": "production",
         "SECRET_KEY": "production-tests-secret-key",
         "DATABASE_URL": database_url,
+        "TRUSTED_HOSTS": "rems.test,127.0.0.1",  # nginx's server_name, and straight at gunicorn
         "REMS_TEST_CLOCK": "2026-11-24T09:00:00+00:00",
         "REMS_API_RATE_LIMIT": "100000 per minute",  # the load is one token's, on purpose
         **extra,
