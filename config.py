@@ -57,9 +57,11 @@ class Config:
     REMS_PAGE_SIZE = 25
     #: PostgreSQL connections each app process keeps (size it to gunicorn's --threads) and may
     #: open beyond that under a burst; workers × (size + overflow) must stay below the server's
-    #: max_connections. Connections are checked before use (pre-ping) and renewed after 30 min.
+    #: max_connections. Connections are renewed after 30 min.
     REMS_DB_POOL_SIZE = _env_int("REMS_DB_POOL_SIZE", 4)
     REMS_DB_MAX_OVERFLOW = _env_int("REMS_DB_MAX_OVERFLOW", 4)
+    #: A pooled connection idle this many seconds is pinged before use (0: always).
+    REMS_DB_PING_AFTER_IDLE_S = _env_int("REMS_DB_PING_AFTER_IDLE_S", 5)
     #: The longest period a report or an export may cover, in days (an assessment at 7 years fits).
     REMS_REPORT_MAX_DAYS = _env_int("REMS_REPORT_MAX_DAYS", 3660)
     #: The audit anchor: an HMAC key the database never holds, and the file anchors go to.

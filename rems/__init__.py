@@ -72,7 +72,8 @@ def _configure(app: Flask, overrides: dict[str, Any]) -> None:
 
 def _engine_options(app: Flask) -> None:
     """JSON columns stored in the canonical spelling (sorted keys, no spaces), which exports
-    can copy as they are. PostgreSQL: a pool sized for the worker's threads, checked before use.
+    can copy as they are. PostgreSQL: a pool sized for the worker's threads, renewed after 30
+    minutes; connections are checked before use when they sat idle (`rems.common.pool_checks`).
     Explicit SQLALCHEMY_ENGINE_OPTIONS win; SQLite keeps SQLAlchemy's pool defaults."""
     from rems.db import canonical_json
 
@@ -81,7 +82,6 @@ def _engine_options(app: Flask) -> None:
         options |= {
             "pool_size": app.config.get("REMS_DB_POOL_SIZE", 4),
             "max_overflow": app.config.get("REMS_DB_MAX_OVERFLOW", 4),
-            "pool_pre_ping": True,
             "pool_recycle": 1800,
         }
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
@@ -116,6 +116,11 @@ def _init_extensions(app: Flask) -> None:
 
     transactions.configure_sqlite(app.config.get("REMS_SQLITE_BUSY_TIMEOUT_MS", 10_000))
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        from rems.common.pool_checks import ping_idle_connections
+
+        with app.app_context():
+            ping_idle_connections(db.engine, app.config.get("REMS_DB_PING_AFTER_IDLE_S", 5))
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)

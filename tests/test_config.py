@@ -6,6 +6,7 @@ import pytest
 
 from config import config_for
 from rems import create_app, normalize_database_url
+from rems.extensions import db
 from rems.program import DEFAULT_PROGRAM_FILE, ProgramFileError
 
 
@@ -62,12 +63,15 @@ def test_the_app_holds_the_program_file(app):
     assert len(program.assessment.questions) == 8
 
 
-def test_postgresql_gets_a_pool_sized_for_the_workers_and_checked_before_use():
+def test_postgresql_gets_a_pool_sized_for_the_workers_and_checked_after_idling():
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": "postgresql://rems@db.example/rems", "REMS_DB_POOL_SIZE": 8}
     )
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert options["pool_size"] == 8 and options["pool_pre_ping"] is True
+    assert options["pool_size"] == 8 and "pool_pre_ping" not in options
+    with app.app_context():
+        assert db.engine.pool.rems_pings_idle  # see tests/test_pool_checks.py
+    assert app.config["REMS_DB_PING_AFTER_IDLE_S"] == 5
     assert options["max_overflow"] == 4 and options["pool_recycle"] == 1800
     sqlite = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"})
     assert "pool_size" not in sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"]

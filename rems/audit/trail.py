@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from rems.audit.models import AuditEvent
 from rems.common.clock import utcnow
+from rems.common.direct import Direct
 from rems.db import canonical_json
 
 GENESIS_HASH = "0" * 64
@@ -29,6 +30,12 @@ _QUEUE_KEY = "rems_audit_queue"
 _HEAD_KEY = "rems_audit_head"
 #: Arbitrary but fixed key of the PostgreSQL advisory lock that serialises chain appends.
 CHAIN_LOCK_KEY = 0x52454D53
+#: The chain's statements, compiled once and run on the driver (`rems.common.direct`).
+_LOCK = Direct(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
+_HEAD = Direct(
+    sa.select(AuditEvent.seq, AuditEvent.row_hash).order_by(AuditEvent.seq.desc()).limit(1)
+)
+_INSERT = Direct(sa.insert(AuditEvent.__table__))
 
 
 @dataclass
@@ -138,9 +145,7 @@ def seal_pending(session: Session) -> None:
     session.flush()  # entity ids exist from here on
     if known is None:
         _lock_chain(session)
-        head = session.execute(
-            sa.select(AuditEvent.seq, AuditEvent.row_hash).order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
+        head = _HEAD.first(session)
         known = (head.seq, head.row_hash) if head else (0, GENESIS_HASH)
     seq, prev_hash = known
     rows = []
@@ -149,7 +154,10 @@ def seal_pending(session: Session) -> None:
         row = _build_row(pending, seq, prev_hash)
         rows.append(row)
         prev_hash = row["row_hash"]
-    session.execute(sa.insert(AuditEvent.__table__), rows)
+    if len(rows) == 1:
+        _INSERT.execute(session, rows[0])  # the common case, a hot path's: on the driver
+    else:
+        session.execute(sa.insert(AuditEvent.__table__), rows)
 
 
 def row_content(row: AuditEvent) -> dict[str, Any]:
@@ -203,7 +211,7 @@ def _build_row(pending: _PendingEvent, seq: int, prev_hash: str) -> dict[str, An
 def _lock_chain(session: Session) -> None:
     """Serialise chain appends until this transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
+        _LOCK.execute(session)
 
 
 def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:

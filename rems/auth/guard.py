@@ -14,7 +14,7 @@ from rems.auth.permissions import current_actor, policy_of
 from rems.auth.tokens import TokenIdentity, authenticate_token, note_token_use
 from rems.common.clock import utcnow
 from rems.common.localtime import program_today
-from rems.common.transactions import read_without_transaction, reading, request_may_write
+from rems.common.transactions import reading, request_may_write
 from rems.extensions import db, login_manager
 
 QUERY_TOKEN_PARAMS = ("access_token", "token", "api_key", "apikey", "bearer", "auth")
@@ -110,10 +110,8 @@ def _asks_the_gate(identity: TokenIdentity) -> bool:
 def check_token(credential: str) -> TokenIdentity:
     """The token check: one read, in a transaction of its own on SQLite for requests that
     write (their writes begin afresh, with the write lock, where they write); for a read
-    on PostgreSQL, with no transaction at all."""
+    on PostgreSQL, with no transaction at all (`RequestSession`)."""
     with reading():
-        if not request_may_write():
-            read_without_transaction(db.session)
         identity = authenticate_token(db.session, credential)
         if request_may_write() and db.engine.dialect.name == "sqlite":
             db.session.rollback()

@@ -15,6 +15,7 @@ from rems.auth.models import ApiToken, Role, User
 from rems.certification.models import CertStatus
 from rems.certification.rules import effective_status
 from rems.common.clock import utcnow
+from rems.common.direct import Direct
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.transactions import writing
 from rems.prescribers.models import Prescriber
@@ -146,7 +147,7 @@ def _identity_statement() -> sa.Select:
     )  # fmt: skip
 
 
-_IDENTITY = _identity_statement()
+_IDENTITY = Direct(_identity_statement())
 
 
 def authenticate_token(session: Session, plaintext: str) -> TokenIdentity | None:
@@ -154,7 +155,7 @@ def authenticate_token(session: Session, plaintext: str) -> TokenIdentity | None
     One statement; certification is checked separately (`TokenIdentity.certified`)."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
         return None
-    row = session.execute(_IDENTITY, {"token_hash": hash_token(plaintext)}).first()
+    row = _IDENTITY.first(session, {"token_hash": hash_token(plaintext)})
     if row is None:
         return None
     values = row._asdict()

@@ -31,6 +31,7 @@ from rems.authorizations.models import (
 )
 from rems.authorizations.rules import DispenseDecision, Reason, decide_dispensing
 from rems.common.clock import utcnow
+from rems.common.direct import Direct
 from rems.common.errors import ValidationFailed
 from rems.common.identifiers import new_identifier
 from rems.common.transactions import reading, write_phase
@@ -121,18 +122,18 @@ def _hold(session: Session, refs: Refs, decision: DispenseDecision):
     """Hold the doses in one conditional UPDATE … RETURNING the course's counts (and, on
     PostgreSQL, the chain lock); None when a concurrent grant got there first."""
     params = {"course_id": refs.course_id, "doses": decision.doses}
-    return session.execute(_hold_statement(session), params).first()
+    return _hold_statement(session).first(session, params)
 
 
-#: Statements built once (per dialect where they differ): SQLAlchemy compiles each once.
-_STATEMENTS: dict[str, Any] = {}
+#: Statements built and compiled once (per dialect where they differ), run on the driver.
+_STATEMENTS: dict[str, Direct] = {}
 
 
 def _hold_statement(session: Session):
     dialect = session.get_bind().dialect.name
     if f"hold-{dialect}" not in _STATEMENTS:
         table, doses = Course.__table__, sa.bindparam("doses", type_=sa.Integer)
-        _STATEMENTS[f"hold-{dialect}"] = (
+        _STATEMENTS[f"hold-{dialect}"] = Direct(
             table.update()
             .where(table.c.id == sa.bindparam("course_id"), table.c.status.in_(OPEN))
             .where(table.c.doses_given + table.c.doses_held + doses <= table.c.doses_total)
@@ -147,7 +148,7 @@ def _insert_statement(name: str, table, head: bool):
     """INSERT … RETURNING the id (and the chain head), values bound per request."""
     if name not in _STATEMENTS:
         extra = trail.chain_head_columns() if head else ()
-        _STATEMENTS[name] = table.insert().returning(table.c.id, *extra)
+        _STATEMENTS[name] = Direct(table.insert().returning(table.c.id, *extra))
     return _STATEMENTS[name]
 
 
@@ -164,7 +165,7 @@ def _insert_authorization(session, requester, refs: Refs, decision: DispenseDeci
         "ended_by_id": None, "end_reason": None,
     }  # fmt: skip
     statement = _insert_statement("authorization", Authorization.__table__, head=True)
-    row = session.execute(statement, values).one()
+    row = statement.one(session, values)
     trail.note_chain_head(session, row.chain_seq, row.chain_hash)
     return row.id, number
 
@@ -196,7 +197,7 @@ def _store(session, requester, request, decision, gathered: Gathered, course, ke
     }  # fmt: skip
     name = "decision" if granted else "denial"
     statement = _insert_statement(name, AuthorizationDecision.__table__, head=not granted)
-    row = session.execute(statement, values).one()
+    row = statement.one(session, values)
     if not granted:
         trail.note_chain_head(session, row.chain_seq, row.chain_hash)
         # one more statement, only when someone else must act (see rems.authorizations.notices)

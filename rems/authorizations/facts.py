@@ -26,6 +26,7 @@ from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.authorizations.rules import DispenseFacts, Holder, OpenCourse, Party
 from rems.certification.models import CertStatus
 from rems.certification.rules import effective_status
+from rems.common.direct import Direct
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
 from rems.courses.models import Course, CourseStatus
 from rems.documents import cache
@@ -113,18 +114,18 @@ def _read(session: Session, requester, request, today: date, key, versions):
     for index, (code, version) in enumerate(current):
         params[f"ack_id_{index}"] = version.id if version is not None else 0
         params[f"any_ids_{index}"] = list(versions.ids_of(code)) or [0]
-    return session.execute(_statement(len(current)), params).one()
+    return _statement(len(current)).one(session, params)
 
 
-#: The statement for each number of required documents, built once per process: statements
-#: are immutable, so SQLAlchemy compiles each once and only binds values per request.
-_STATEMENTS: dict[int, sa.Select] = {}
+#: The statement for each number of required documents, built and compiled once per process
+#: and run on the driver (`rems.common.direct`): only the values are bound per request.
+_STATEMENTS: dict[int, Direct] = {}
 
 
-def _statement(documents: int) -> sa.Select:
+def _statement(documents: int) -> Direct:
     """The one select: each named record LEFT JOINed by its unique key, plus EXISTS columns."""
     if documents not in _STATEMENTS:
-        _STATEMENTS[documents] = _build(documents)
+        _STATEMENTS[documents] = Direct(_build(documents))
     return _STATEMENTS[documents]
 
 

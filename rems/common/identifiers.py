@@ -9,6 +9,8 @@ import secrets
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _INDEX = {char: number for number, char in enumerate(ALPHABET)}
 BODY_LENGTH = 10  # 50 random bits: unguessable by enumeration
+_SEPARATORS = re.compile(r"[\s-]")
+_LOOK_ALIKES = str.maketrans("OIL", "011")
 
 
 def check_character(body: str) -> str:
@@ -23,14 +25,14 @@ def check_character(body: str) -> str:
 
 def new_identifier(prefix: str) -> str:
     """A fresh identifier: prefix letter, ten random characters, one check character."""
-    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+    bits = secrets.randbits(5 * BODY_LENGTH)  # one draw, five bits per character
+    body = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(BODY_LENGTH))
     return prefix + body + check_character(prefix + body)
 
 
 def normalize_identifier(value: str) -> str:
     """Upper-case, spaces and dashes removed, and the look-alikes O→0, I/L→1."""
-    cleaned = re.sub(r"[\s-]", "", value or "").upper()
-    return cleaned.translate(str.maketrans("OIL", "011"))
+    return _SEPARATORS.sub("", value or "").upper().translate(_LOOK_ALIKES)
 
 
 def is_valid_identifier(value: str, prefix: str) -> bool:

@@ -34,11 +34,16 @@ def _refuse_nul():
 
 
 def _first_field_with_nul() -> str | None:
-    """The name of the first query or form field (or uploaded file name) with a NUL."""
-    for source in (request.args, request.form):
+    """The name of the first query or form field (or uploaded file name) with a NUL. A JSON
+    body has neither form fields nor files (its parser checks its own fields), so only its
+    query string is looked at, sparing the form parser on the API's hot path."""
+    json_body = request.is_json
+    for source in (request.args,) if json_body else (request.args, request.form):
         for name, value in source.items(multi=True):
             if NUL in name or NUL in value:
                 return name
+    if json_body:
+        return None
     for name, upload in request.files.items(multi=True):
         if NUL in name or NUL in (upload.filename or ""):
             return name

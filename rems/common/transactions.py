@@ -22,42 +22,26 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 
 import sqlalchemy as sa
-from flask import g, has_request_context, request
+from flask import g, has_request_context
 from sqlalchemy.orm import Session, scoped_session
 
 from rems.common.errors import OutcomeUnknown
+from rems.common.intent import (  # noqa: F401  (re-exported: the rest of the app imports them here)
+    SAFE_METHODS,
+    _force_deferred,
+    _force_immediate,
+    reading,
+    request_may_write,
+    writing,
+)
 from rems.extensions import db
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_force_immediate: ContextVar[bool] = ContextVar("rems_force_immediate", default=False)
-_force_deferred: ContextVar[bool] = ContextVar("rems_force_deferred", default=False)
 _busy_timeout_ms = 10_000
 _LOCK_KEY = "rems_write_lock_fd"
 _BEGIN_KEY = "rems_begin"
 _held = threading.local()  # lock files this thread holds (a second connection must not wait)
-
-
-@contextmanager
-def writing() -> Iterator[None]:
-    """Inside this block SQLite transactions take the write lock when they begin."""
-    token = _force_immediate.set(True)
-    try:
-        yield
-    finally:
-        _force_immediate.reset(token)
-
-
-@contextmanager
-def reading() -> Iterator[None]:
-    """Inside this block SQLite transactions begin deferred, whatever the request's method."""
-    token = _force_deferred.set(True)
-    try:
-        yield
-    finally:
-        _force_deferred.reset(token)
 
 
 @contextmanager
@@ -74,29 +58,10 @@ def write_phase(session: Session) -> Iterator[None]:
         yield
 
 
-def read_without_transaction(session: Session) -> None:
-    """On PostgreSQL, let a safe-method request read on an autocommit connection: no BEGIN
-    before its first statement and no ROLLBACK after its last (two round trips saved). Each
-    statement still sees what was committed before it began, as inside a READ COMMITTED
-    transaction. A read that goes on to write ends the read first (`session.rollback()`), and
-    its write transaction takes a connection of its own, with the pool's default isolation.
-    SQLite keeps its deferred BEGIN (it needs one to read consistently in WAL mode)."""
-    real = session() if isinstance(session, scoped_session) else session
-    if real.in_transaction() or real.get_bind().dialect.name != "postgresql":
-        return
-    real.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-
 def configure_sqlite(busy_timeout_ms: int) -> None:
     """Set the busy timeout every new SQLite connection gets."""
     global _busy_timeout_ms
     _busy_timeout_ms = busy_timeout_ms
-
-
-def request_may_write() -> bool:
-    """Whether the current request may write (an unsafe method). A read that finds something
-    to record (an expiry, say) ends its read and writes in a `writing()` transaction of its own."""
-    return request.method not in SAFE_METHODS
 
 
 def _begin_statement() -> str:
