@@ -4,18 +4,22 @@ For each size, on a fresh database seeded by `bench/seed.py` (the cast through t
 the rest of the patients in bulk), under gunicorn:
 
 * `ping (floor)` — the reference of this server, as in the foundation scenario;
+* `me (bearer)` — `GET /api/v1/me`: the token check alone;
 * `decide (POST)` — `POST /api/v1/authorizations` as the pharmacy, a random one of `TARGETS`
   patients per request, 1 dose each (courses last), plus ~10 % of requests with a wrong date of
   birth (PATIENT_NOT_FOUND denials). Grants (201) and denials (200) are both good answers; once a
   course's five doses are held, further requests for it are DOSES_EXCEEDED denials;
 * `read (GET)` — `GET /api/v1/authorizations/{number}` over `READERS` authorizations granted
   over HTTP during setup;
+* `list page 1`, `list last page`, `list search` — the prescriber's patient list (a web page);
+* the audit-trail CSV export, timed with the workers' peak memory;
 * `ping (again)` — the floor once more, to see whether the machine stayed quiet.
 
 After the decisions: the audit chain must verify, the stored decisions must match the answers,
 and every course's `doses_held` must equal what its live authorizations hold (nothing over-held,
 nothing leaked). `summary()` prints the scaling (p50 at the largest size ÷ p50 at the smallest)
-and the issue's targets (read ≥ 0.5× ping, decide ≥ 0.25× ping, scaling ≤ 1.2×).
+and the issue's targets (`/me` ≥ 0.6× ping, read ≥ 0.4×, decide ≥ 0.15×, decision p99 ≤ 4× its p50
+on SQLite, scaling ≤ 1.2×: `TARGETS_OF`, `TAIL_TARGET`, `SCALING_TARGET`).
 """
 
 from __future__ import annotations
