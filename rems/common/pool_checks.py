@@ -51,7 +51,7 @@ def _has_input(dbapi_connection) -> bool:
     """Whether the server sent anything (or closed) while the connection sat in the pool."""
     try:
         readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-    except (OSError, ValueError, Exception):  # closed already: let the ping fail and replace it
+    except Exception:  # closed already (no descriptor): let the ping fail and replace it
         return True
     return bool(readable)
 
