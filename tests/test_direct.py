@@ -79,3 +79,21 @@ def test_driver_errors_arrive_as_sqlalchemy_errors_and_nothing_is_kept(db, peopl
         rename.execute(db.session, {"user_id": people[1].id})
     db.session.rollback()
     assert db.session.get(User, people[1].id).username == people[1].username
+
+
+def test_sqlalchemy_is_the_minor_version_the_driver_path_was_written_for():
+    """direct.py reads `compiled._bind_processors` and calls `Connection._handle_dbapi_exception`:
+    an upgrade past the pinned minor version must be a decision, taken with the bench, not an
+    accident of `pip install`."""
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.compiler import SQLCompiler
+
+    assert sa.__version__.startswith("2.1."), (
+        f"SQLAlchemy {sa.__version__}: rems/common/direct.py was written for 2.1. Check its two "
+        "internals, re-run `python -m bench.hot_statements`, then move the pin in pyproject.toml "
+        "and this test together (bench/README.md, 'Hot statements on the driver')."
+    )
+    assert callable(getattr(Connection, "_handle_dbapi_exception", None))
+    compiled = BY_ROLE.compile(dialect=sa.dialects.sqlite.dialect())
+    assert isinstance(compiled, SQLCompiler)
+    assert isinstance(compiled._bind_processors, dict)

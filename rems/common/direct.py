@@ -21,6 +21,7 @@ run: build such statements once, with `bindparam` for whatever varies.
 
 from __future__ import annotations
 
+import os
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+#: For `bench/hot_statements.py` only: run every statement through `Session.execute` instead,
+#: to measure what the driver path buys on the served gate.
+THROUGH_SESSION = os.environ.get("REMS_HOT_STATEMENTS") == "session"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,9 @@ class Direct:
         self._run(session, params or {}, fetch=False)
 
     def _run(self, session: Session, params: Mapping[str, Any], *, fetch: bool):
+        if THROUGH_SESSION:
+            result = session.execute(self.statement, dict(params))
+            return result.all() if fetch else None
         connection = session.connection()
         plan = self._plan(connection.dialect, params)
         sql, args = plan.sql, _arguments(plan, params)
