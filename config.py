@@ -46,11 +46,16 @@ class Config:
     #: production; the in-process default counts per process only.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    #: Requests per API token; much fewer PATIENT_NOT_FOUND answers per token and per patient ID.
+    #: Requests per API token; much fewer PATIENT_NOT_FOUND answers per pharmacy site (then 429)
+    #: and per patient ID (then administrators are told; nobody is refused).
     REMS_API_RATE_LIMIT = os.environ.get("REMS_API_RATE_LIMIT", "3000 per minute")
     REMS_PATIENT_NOT_FOUND_LIMIT = os.environ.get("REMS_PATIENT_NOT_FOUND_LIMIT", "10 per hour")
     #: Self-registration attempts per client address.
     REMS_REGISTRATION_LIMIT = os.environ.get("REMS_REGISTRATION_LIMIT", "10 per hour")
+    #: API tokens an account may be given in 24 hours.
+    REMS_API_TOKENS_PER_DAY = _env_int("REMS_API_TOKENS_PER_DAY", 10)
+    #: Seconds a call to the rate-limit store may take before the ordinary limits fail open.
+    REMS_RATE_LIMIT_STORE_TIMEOUT_SECONDS = 0.25
     #: argon2id cost; the defaults follow RFC 9106's second recommended profile.
     REMS_ARGON2_TIME_COST = _env_int("REMS_ARGON2_TIME_COST", 3)
     REMS_ARGON2_MEMORY_KIB = _env_int("REMS_ARGON2_MEMORY_KIB", 65536)
@@ -117,7 +122,8 @@ class TestingConfig(Config):
     #: production; the in-process default counts per process only.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    #: Requests per API token; much fewer PATIENT_NOT_FOUND answers per token and per patient ID.
+    #: Requests per API token; much fewer PATIENT_NOT_FOUND answers per pharmacy site (then 429)
+    #: and per patient ID (then administrators are told; nobody is refused).
     REMS_API_RATE_LIMIT = os.environ.get("REMS_API_RATE_LIMIT", "3000 per minute")
     REMS_PATIENT_NOT_FOUND_LIMIT = os.environ.get("REMS_PATIENT_NOT_FOUND_LIMIT", "10 per hour")
     #: Self-registration attempts per client address.

@@ -1,5 +1,6 @@
-"""Rate limits (issue 11, item 2): per API token, PATIENT_NOT_FOUND answers per token and per
-patient ID, 429 in the API's error shape with Retry-After, one store shared by every process."""
+"""Rate limits (issue 11, item 2): per API token, PATIENT_NOT_FOUND answers per pharmacy site
+(tests/security/test_dob_guessing.py has the rest), 429 in the API's error shape with
+Retry-After, one store shared by every process."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from rems.auth.models import Role
 from rems.authorizations.models import AuthorizationDecision
 from rems.extensions import db
 from rems.ratelimit import SweptMemoryStorage
-from tests.authorizations.helpers import gate, site_with_staff
+from tests.authorizations.helpers import gate
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -51,7 +52,7 @@ def test_each_api_token_has_its_own_request_limit(app, factory):
     assert client.get("/api/v1/me", headers=_bearer(other)).status_code == 200
 
 
-def test_patient_not_found_answers_are_limited_per_token(app, factory):
+def test_patient_not_found_answers_are_limited_per_pharmacy_site(app, factory):
     app.config["REMS_PATIENT_NOT_FOUND_LIMIT"] = "3 per hour"
     world = gate(app, factory)
     client, pharmacy = app.test_client(), _bearer(world.pharmacy_token)
@@ -67,23 +68,6 @@ def test_patient_not_found_answers_are_limited_per_token(app, factory):
     _assert_rate_limited(client.post("/api/v1/authorizations", json=other_patient,
                                      headers=pharmacy))  # fmt: skip
     assert (_rows(app, AuthorizationDecision), _rows(app, AuditEvent)) == (decisions, events)
-
-
-def test_patient_not_found_answers_are_limited_per_patient_id(app, factory):
-    app.config["REMS_PATIENT_NOT_FOUND_LIMIT"] = "2 per hour"
-    world = gate(app, factory)
-    _, second = site_with_staff(app, factory, world.admin, dispenses=True, infuses=False,
-                                name="Second Pharmacy")  # fmt: skip
-    client = app.test_client()
-    for token in (world.pharmacy_token, second):
-        answer = client.post("/api/v1/authorizations", headers=_bearer(token),
-                             json=world.request(date_of_birth="1950-01-01"))  # fmt: skip
-        assert answer.status_code == 200
-    third_party = factory.token(factory.user(Role.SITE_STAFF, site_id=None))
-    refused = client.post("/api/v1/authorizations", json=world.request(),
-                          headers=_bearer(world.pharmacy_token))  # fmt: skip
-    _assert_rate_limited(refused)
-    assert third_party  # a new token does not reset the patient's count either
 
 
 def test_a_matching_request_does_not_use_the_not_found_allowance(app, factory):
