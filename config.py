@@ -140,9 +140,14 @@ class ProductionConfig(Config):
     SESSION_COOKIE_NAME = "__Host-rems_session"
     PREFERRED_URL_SCHEME = "https"
 
+    #: Settings whose value must never be a placeholder copied from deploy/rems.env.example.
+    SECRETS = ("SECRET_KEY", "DATABASE_URL", "AUDIT_ANCHOR_KEY", "METRICS_TOKEN", "MAIL_PASSWORD")
+    PLACEHOLDER = "change-me"
+
     @classmethod
     def check(cls) -> None:
-        """Refuse to start when a required setting is missing."""
+        """Refuse to start when a required setting is missing, a secret is still the example
+        file's placeholder, or rate limits would count per worker."""
         required = ("SECRET_KEY", "DATABASE_URL", "TRUSTED_HOSTS")
         missing = [name for name in required if not os.environ.get(name)]
         if missing:
@@ -150,6 +155,27 @@ class ProductionConfig(Config):
                 "Production configuration refuses to start: set "
                 + " and ".join(missing)
                 + " in the environment."
+            )
+        placeholders = [n for n in cls.SECRETS if cls.PLACEHOLDER in os.environ.get(n, "")]
+        if placeholders:
+            raise RuntimeError(
+                "Production configuration refuses to start: "
+                + " and ".join(placeholders)
+                + f" still hold the example file's placeholder {cls.PLACEHOLDER!r}; set real"
+                " secrets in the environment."
+            )
+        cls._check_shared_limits()
+
+    @staticmethod
+    def _check_shared_limits() -> None:
+        """memory:// counts per process: only a single gunicorn worker may use it (the shipped
+        gunicorn.conf.py starts two per CPU unless GUNICORN_WORKERS says otherwise)."""
+        store = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        if store.startswith("memory://") and os.environ.get("GUNICORN_WORKERS") != "1":
+            raise RuntimeError(
+                "Production configuration refuses to start: RATELIMIT_STORAGE_URI is "
+                "memory://, which counts in each worker alone; point it at Redis "
+                "(redis://host:6379/0), or run a single worker (GUNICORN_WORKERS=1)."
             )
 
 
