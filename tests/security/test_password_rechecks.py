@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from rems.audit.models import AuditEvent
 from rems.auth import guesses, own_password, resets, signatures, users
 from rems.auth.models import LoginAttempt, Role, User
+from rems.auth.passwords import REPETITIVE, SEQUENCE, password_problems
 from rems.common.errors import ValidationFailed
 from rems.extensions import db
 from tests.factories import PASSWORD, csrf_token, sign_in
@@ -147,3 +148,23 @@ def test_a_reset_password_signs_nothing_until_its_owner_chooses_one(db, factory)
     signed = signatures.sign(db.session, account, password=NEW, meaning="m", content={"a": 1})
     assert signed.printed_name == account.full_name
     assert users.find_user(db.session, user.username).must_change_password is False
+
+
+# ---------- 10. Sequences and repetitions are no passwords ----------
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [("123456789012", SEQUENCE), ("987654321098", SEQUENCE), ("abcdefghijklm", SEQUENCE),
+     ("qwertyuiopas", SEQUENCE), ("ABCDEFGHIJKL", SEQUENCE), ("abcabcabcabc", REPETITIVE),
+     ("121212121212", REPETITIVE)],
+)  # fmt: skip
+def test_sequences_and_repetitions_are_refused(app, password, problem):
+    with app.app_context():
+        assert password_problems(password, "casey") == [problem]
+
+
+@pytest.mark.parametrize("password", [NEW, PASSWORD, "Tr0ub4dor&3 horse"])
+def test_passphrases_are_not_mistaken_for_sequences(app, password):
+    with app.app_context():
+        assert password_problems(password, "casey") == []
