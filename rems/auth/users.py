@@ -66,8 +66,7 @@ def create_user(
         created_at=now,
         password_changed_at=now,
     )
-    session.add(user)
-    session.flush()
+    _insert_new(session, user)
     record_event(
         session,
         "user.created",
@@ -77,6 +76,20 @@ def create_user(
         new=_public_fields(user),
     )
     return user
+
+
+def _insert_new(session: Session, user: User) -> None:
+    """Insert the account in a savepoint: the same username registered at the same moment
+    (checked free by both, PostgreSQL's unique index refusing the second) is the field's
+    error, not a failed request."""
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except sa.exc.IntegrityError as error:
+        if "username" not in str(error.orig):
+            raise
+        raise ValidationFailed.single("username", USERNAME_TAKEN) from None
 
 
 def _check_new_user(session, username, email, full_name, role, password) -> Role:
