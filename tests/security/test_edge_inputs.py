@@ -5,6 +5,7 @@ given as a number, a NUL in a nested API route's query string — each a 4xx nam
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from rems.auth import users
 from rems.auth.models import Role
 from rems.common.errors import ValidationFailed
+from rems.common.transactions import writing
 from rems.extensions import db
 from rems.monitoring.models import LabResult
 from tests.authorizations.helpers import gate
@@ -139,3 +141,41 @@ def test_a_nul_in_an_api_query_string_is_a_json_400(app, factory, path):
     assert answer.status_code == 400
     assert answer.mimetype == "application/json"
     assert answer.get_json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.postgres
+def test_the_same_username_registered_concurrently_on_postgresql(app, monkeypatch):
+    """Two registrations of one username, both checked free before either inserts: the unique
+    index refuses the second, which gets the username's error (no 500, one account)."""
+    real, both_checked = users.find_user, threading.Barrier(2, timeout=20)
+
+    def checked_together(session, username):
+        found = real(session, username)
+        both_checked.wait()
+        return found
+
+    monkeypatch.setattr(users, "find_user", checked_together)
+    outcomes: list[object] = []
+
+    def register(number: int) -> None:
+        with app.app_context(), writing():
+            try:
+                users.create_user(
+                    db.session, actor=None, actor_label="test", username="twin.name",
+                    email=f"twin{number}@example.org", full_name="Twin", role=Role.AUDITOR,
+                    password="a perfectly fine passphrase",
+                )  # fmt: skip
+                db.session.commit()
+                outcomes.append("created")
+            except ValidationFailed as failure:
+                db.session.rollback()
+                outcomes.append(failure.errors)
+
+    threads = [threading.Thread(target=register, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes, key=str) == sorted(
+        ["created", {"username": [users.USERNAME_TAKEN]}], key=str
+    )

@@ -12,6 +12,7 @@ import pytest
 
 from rems import create_app
 from rems.auth.models import Role
+from rems.extensions import db
 from rems.ratelimit import FailOpenRedisStorage, limiter
 from tests.authorizations.helpers import gate
 
@@ -29,6 +30,9 @@ def served(app, database_url, redis_url):
     assert isinstance(limiter.storage, FailOpenRedisStorage)
     yield served
     limiter.storage.down_until = 0.0
+    with served.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _timed(call):
