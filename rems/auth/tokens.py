@@ -75,7 +75,9 @@ def _creation_refusal(session: Session, owner: User) -> str | None:
         site = session.get(Site, owner.site_id) if owner.site_id is not None else None
         status = effective_status(site.status, site.expires_on, today()) if site else None
         if status != CertStatus.CERTIFIED:
-            return "Your site is not certified: its staff cannot have new API tokens."
+            return (
+                "The site of this account is not certified: its staff cannot have new API tokens."
+            )
     allowed = current_app.config["REMS_API_TOKENS_PER_DAY"]
     since = utcnow() - timedelta(days=1)
     made = session.scalar(

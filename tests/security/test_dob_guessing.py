@@ -166,4 +166,4 @@ def test_a_suspended_pharmacy_cannot_make_tokens(app, factory):
     _suspend(app, world)
     token = csrf_token(browser, "/account/tokens")
     page = browser.post("/account/tokens", data={"csrf_token": token, "name": "Pharmacy system"})
-    assert "Your site is not certified" in page.get_data(as_text=True)
+    assert "The site of this account is not certified" in page.get_data(as_text=True)
