@@ -46,11 +46,16 @@ class Config:
     #: production; the in-process default counts per process only.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    #: Requests per API token; much fewer PATIENT_NOT_FOUND answers per token and per patient ID.
+    #: Requests per API token; much fewer PATIENT_NOT_FOUND answers per pharmacy site (then 429)
+    #: and per patient ID (then administrators are told; nobody is refused).
     REMS_API_RATE_LIMIT = os.environ.get("REMS_API_RATE_LIMIT", "3000 per minute")
     REMS_PATIENT_NOT_FOUND_LIMIT = os.environ.get("REMS_PATIENT_NOT_FOUND_LIMIT", "10 per hour")
     #: Self-registration attempts per client address.
     REMS_REGISTRATION_LIMIT = os.environ.get("REMS_REGISTRATION_LIMIT", "10 per hour")
+    #: API tokens an account may be given in 24 hours.
+    REMS_API_TOKENS_PER_DAY = _env_int("REMS_API_TOKENS_PER_DAY", 10)
+    #: Seconds a call to the rate-limit store may take before the ordinary limits fail open.
+    REMS_RATE_LIMIT_STORE_TIMEOUT_SECONDS = 0.25
     #: argon2id cost; the defaults follow RFC 9106's second recommended profile.
     REMS_ARGON2_TIME_COST = _env_int("REMS_ARGON2_TIME_COST", 3)
     REMS_ARGON2_MEMORY_KIB = _env_int("REMS_ARGON2_MEMORY_KIB", 65536)
@@ -117,7 +122,8 @@ class TestingConfig(Config):
     #: production; the in-process default counts per process only.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    #: Requests per API token; much fewer PATIENT_NOT_FOUND answers per token and per patient ID.
+    #: Requests per API token; much fewer PATIENT_NOT_FOUND answers per pharmacy site (then 429)
+    #: and per patient ID (then administrators are told; nobody is refused).
     REMS_API_RATE_LIMIT = os.environ.get("REMS_API_RATE_LIMIT", "3000 per minute")
     REMS_PATIENT_NOT_FOUND_LIMIT = os.environ.get("REMS_PATIENT_NOT_FOUND_LIMIT", "10 per hour")
     #: Self-registration attempts per client address.
@@ -134,9 +140,14 @@ class ProductionConfig(Config):
     SESSION_COOKIE_NAME = "__Host-rems_session"
     PREFERRED_URL_SCHEME = "https"
 
+    #: Settings whose value must never be a placeholder copied from deploy/rems.env.example.
+    SECRETS = ("SECRET_KEY", "DATABASE_URL", "AUDIT_ANCHOR_KEY", "METRICS_TOKEN", "MAIL_PASSWORD")
+    PLACEHOLDER = "change-me"
+
     @classmethod
     def check(cls) -> None:
-        """Refuse to start when a required setting is missing."""
+        """Refuse to start when a required setting is missing, a secret is still the example
+        file's placeholder, or rate limits would count per worker."""
         required = ("SECRET_KEY", "DATABASE_URL", "TRUSTED_HOSTS")
         missing = [name for name in required if not os.environ.get(name)]
         if missing:
@@ -144,6 +155,27 @@ class ProductionConfig(Config):
                 "Production configuration refuses to start: set "
                 + " and ".join(missing)
                 + " in the environment."
+            )
+        placeholders = [n for n in cls.SECRETS if cls.PLACEHOLDER in os.environ.get(n, "")]
+        if placeholders:
+            raise RuntimeError(
+                "Production configuration refuses to start: "
+                + " and ".join(placeholders)
+                + f" still hold the example file's placeholder {cls.PLACEHOLDER!r}; set real"
+                " secrets in the environment."
+            )
+        cls._check_shared_limits()
+
+    @staticmethod
+    def _check_shared_limits() -> None:
+        """memory:// counts per process: only a single gunicorn worker may use it (the shipped
+        gunicorn.conf.py starts two per CPU unless GUNICORN_WORKERS says otherwise)."""
+        store = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        if store.startswith("memory://") and os.environ.get("GUNICORN_WORKERS") != "1":
+            raise RuntimeError(
+                "Production configuration refuses to start: RATELIMIT_STORAGE_URI is "
+                "memory://, which counts in each worker alone; point it at Redis "
+                "(redis://host:6379/0), or run a single worker (GUNICORN_WORKERS=1)."
             )
 
 

@@ -1,19 +1,17 @@
 """Rate limits: Flask-Limiter, counting in one store shared by every worker and app server.
 
 The store is RATELIMIT_STORAGE_URI: "memory://" (each process counts alone; fine for one
-process) by default, "redis://host:6379/0" in production so that every gunicorn worker and every
-server behind the proxy count together. Limits (each a setting):
+process, refused in production) by default, "redis://host:6379/0" in production so that every
+gunicorn worker and every server behind the proxy count together. Limits (each a setting):
 
 * REMS_API_RATE_LIMIT: requests per API token (per client address without a token);
-* REMS_PATIENT_NOT_FOUND_LIMIT: PATIENT_NOT_FOUND answers per token and, separately, per patient
-  ID, whoever asks. Once spent, the gate refuses with 429 before deciding anything, so guessing a
-  patient's date of birth costs an attacker hours, and stores nothing while refused;
+* REMS_PATIENT_NOT_FOUND_LIMIT: the gate's PATIENT_NOT_FOUND answers, per pharmacy site (see
+  `rems.authorizations.guessing`);
 * REMS_REGISTRATION_LIMIT: self-registration attempts per client address.
 
-"memory://" is served by `SweptMemoryStorage`: limits' MemoryStorage starts a timer thread
-(10 ms) to drop expired keys whenever none is alive, which under load is nearly every request
-and costs as much CPU as the request itself. Expired windows are already ignored when read, so
-the sweep is only housekeeping: here it runs inline, at most once a second.
+The stores are in `rems.ratelimit_stores`: Redis fails open for the ordinary limits when it is
+down or stalled; the date-of-birth guessing limit then counts in this process
+(`guessing_strategy`).
 """
 
 from __future__ import annotations
@@ -24,34 +22,17 @@ import time
 
 from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
-from limits import parse
-from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from werkzeug.exceptions import TooManyRequests
 
+from rems.ratelimit_stores import FailOpenRedisStorage, SweptMemoryStorage
 
-class SweptMemoryStorage(MemoryStorage):
-    """The in-process store, its expired keys swept inline at most every SWEEP_SECONDS."""
-
-    STORAGE_SCHEME = ["rems-memory"]
-    SWEEP_SECONDS = 1.0
-
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-        # The parent starts a non-daemon timer thread for its first sweep; sweeping is inline
-        # here, so stop it at once (a clock that never reaches its deadline would otherwise
-        # keep the process from exiting).
-        self.timer.cancel()
-        self.next_sweep = time.monotonic() + self.SWEEP_SECONDS
-
-    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the timer thread per expiry
-        now = time.monotonic()
-        if now >= self.next_sweep:
-            self.next_sweep = now + self.SWEEP_SECONDS
-            self._MemoryStorage__expire_events()
-
+__all__ = ["FailOpenRedisStorage", "SweptMemoryStorage", "install", "limiter"]
 
 limiter = Limiter(key_func=lambda: f"addr:{request.remote_addr}", key_prefix="rems")
-NOT_FOUND_KEY = "patient-not-found"
+#: Our own stores behind the schemes operators configure.
+STORE_SCHEMES = {"memory": "rems-memory", "redis": "rems-redis", "rediss": "rems-rediss"}
+_FALLBACK: dict[str, RateLimiter] = {}
 
 
 def install(app: Flask, api_bp: Blueprint) -> None:
@@ -61,9 +42,31 @@ def install(app: Flask, api_bp: Blueprint) -> None:
         limiter.limit(api_limit, key_func=caller_key)(api_bp)  # shared by every app
         api_bp.rems_rate_limited = True
     store = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
-    if store.startswith("memory://"):
-        app.config["RATELIMIT_STORAGE_URI"] = "rems-memory://" + store.removeprefix("memory://")
+    scheme, _, rest = store.partition("://")
+    if scheme in STORE_SCHEMES:
+        app.config["RATELIMIT_STORAGE_URI"] = f"{STORE_SCHEMES[scheme]}://{rest}"
+    if scheme in ("redis", "rediss"):
+        timeout = float(app.config.get("REMS_RATE_LIMIT_STORE_TIMEOUT_SECONDS", 0.25))
+        options = app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {})
+        options.setdefault("socket_timeout", timeout)
+        options.setdefault("socket_connect_timeout", timeout)
     limiter.init_app(app)
+
+
+def shared_store_up() -> bool:
+    """Whether the shared store answers (a failed or stalled Redis is marked down a while)."""
+    storage = limiter.storage
+    return not isinstance(storage, FailOpenRedisStorage) or storage.up
+
+
+def guessing_strategy() -> RateLimiter:
+    """The limiter for guessing limits: the shared store's while it is up, else this process's
+    own (a per-process count beats none while Redis is down)."""
+    if shared_store_up():
+        return limiter.limiter
+    if "strategy" not in _FALLBACK:
+        _FALLBACK["strategy"] = FixedWindowRateLimiter(SweptMemoryStorage("rems-memory://"))
+    return _FALLBACK["strategy"]
 
 
 def caller_key() -> str:
@@ -90,26 +93,6 @@ class RateLimited(TooManyRequests):
     def __init__(self, retry_after: int, description: str):
         super().__init__(description=description)
         self.retry_after = retry_after
-
-
-def check_patient_lookups(caller: str, patient_id: str) -> None:
-    """Refuse (429) when this caller or this patient ID has used up its not-found answers."""
-    item = parse(current_app.config["REMS_PATIENT_NOT_FOUND_LIMIT"])
-    strategy = limiter.limiter
-    for keys in ((NOT_FOUND_KEY, "caller", caller), (NOT_FOUND_KEY, "patient", patient_id)):
-        if not strategy.test(item, *keys):
-            reset = strategy.get_window_stats(item, *keys).reset_time
-            raise RateLimited(
-                max(1, math.ceil(reset - time.time())),
-                "Too many requests named a patient that was not found; wait before trying again.",
-            )
-
-
-def note_patient_not_found(caller: str, patient_id: str) -> None:
-    """Count one PATIENT_NOT_FOUND answer against the caller and against the patient ID."""
-    item = parse(current_app.config["REMS_PATIENT_NOT_FOUND_LIMIT"])
-    limiter.limiter.hit(item, NOT_FOUND_KEY, "caller", caller)
-    limiter.limiter.hit(item, NOT_FOUND_KEY, "patient", patient_id)
 
 
 def retry_after(error: TooManyRequests) -> int:

@@ -31,6 +31,7 @@ from rems.common.clock import FrozenClock
 from rems.extensions import db as _db
 from tests import html_checks, smtp
 from tests.factories import Factory
+from tests.redis_server import start_redis
 
 POSTGRES_ADMIN_URL = os.environ.get("REMS_TEST_POSTGRES_URL")
 
@@ -359,3 +360,16 @@ def runner(app):
 def factory(app):
     """Builds users, tokens and sign-ins, each in its own app context and transaction."""
     return Factory(app)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A private, real redis-server for this test (see `tests.redis_server`): the shared
+    rate-limit store of the security tests and of the served app with several workers."""
+    yield from start_redis(tmp_path)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The private redis-server's URL."""
+    return redis_server.url

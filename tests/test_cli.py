@@ -46,9 +46,9 @@ def test_create_user_names_the_bad_field_and_stores_nothing(app, runner):
 
 
 def test_create_token_prints_it_once_and_stores_its_hash(app, runner):
-    _create_user(runner)
+    _create_user(runner, username="audit.system", role="auditor")
     result = runner.invoke(
-        args=["rems", "create-token", "--username", "pharm.admin", "--name", "PMS"]
+        args=["rems", "create-token", "--username", "audit.system", "--name", "PMS"]
     )
     assert result.exit_code == 0, result.output
     plaintext = result.output.strip().splitlines()[-1]
@@ -56,6 +56,17 @@ def test_create_token_prints_it_once_and_stores_its_hash(app, runner):
     with app.app_context():
         token = db.session.scalar(sa.select(ApiToken))
         assert token.name == "PMS" and plaintext not in token.token_hash
+
+
+def test_no_token_for_staff_of_a_site_that_is_not_certified(app, runner):
+    _create_user(runner)  # site staff, no certified site
+    result = runner.invoke(
+        args=["rems", "create-token", "--username", "pharm.admin", "--name", "PMS"]
+    )
+    assert result.exit_code == 1
+    assert "The site of this account is not certified" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(ApiToken)) is None
 
 
 def test_create_token_for_unknown_user(runner):

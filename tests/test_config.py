@@ -21,6 +21,7 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch):
 
 
 def test_production_app_uses_secure_cookies_and_postgresql(monkeypatch):
+    monkeypatch.setenv("GUNICORN_WORKERS", "1")
     monkeypatch.setenv("REMS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql://rems@db.internal/rems")
@@ -29,6 +30,46 @@ def test_production_app_uses_secure_cookies_and_postgresql(monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://rems@db.internal/rems"
+
+
+def _production_env(monkeypatch, **values: str) -> None:
+    """A production environment that would start, changed by `values`."""
+    settings = {"SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://rems:pw@db.internal/rems",
+                "TRUSTED_HOSTS": "rems.example.org",
+                "RATELIMIT_STORAGE_URI": "redis://redis.internal:6379/0"}  # fmt: skip
+    for name in ("AUDIT_ANCHOR_KEY", "METRICS_TOKEN", "MAIL_PASSWORD", "GUNICORN_WORKERS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in (settings | values).items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SECRET_KEY", "change-me"), ("METRICS_TOKEN", "change-me"), ("MAIL_PASSWORD", "change-me"),
+     ("AUDIT_ANCHOR_KEY", "change-me"),
+     ("DATABASE_URL", "postgresql://rems:change-me@db.internal/rems")],
+)  # fmt: skip
+def test_production_refuses_the_example_files_placeholder_secrets(monkeypatch, name, value):
+    """Issue 22, item 8: deploy/rems.env.example's `change-me` is not a secret."""
+    _production_env(monkeypatch, **{name: value})
+    with pytest.raises(RuntimeError, match=f"{name} still hold"):
+        config_for("production")
+
+
+def test_production_refuses_per_worker_limits(monkeypatch):
+    _production_env(monkeypatch, RATELIMIT_STORAGE_URI="memory://")
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI is memory://"):
+        config_for("production")
+    monkeypatch.setenv("GUNICORN_WORKERS", "4")
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+        config_for("production")
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI")  # the default is memory:// too
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+        config_for("production")
+    monkeypatch.setenv("GUNICORN_WORKERS", "1")  # a single process counts whole
+    assert config_for("production").__name__ == "ProductionConfig"
+    _production_env(monkeypatch)  # Redis: every worker counts together
+    assert config_for("production").__name__ == "ProductionConfig"
 
 
 def test_unknown_environment_name_is_refused():

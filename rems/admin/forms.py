@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from rems.auth.forms import NewAccountForm
@@ -48,8 +48,23 @@ class UserFilterForm(FlaskForm):
     )
 
 
+class ResetPasswordForm(FlaskForm):
+    """The confirmation of a password reset: the administrator's own password, and a reason."""
+
+    admin_password = PasswordField(
+        "Your own password",
+        validators=[DataRequired(), Length(max=256)],
+        description="Confirms that it is you who resets this password.",
+    )
+    reason = TextAreaField(
+        "Reason (optional)",
+        validators=[Length(max=2000)],
+        description="Recorded in the audit trail, e.g. how the person asked and was identified.",
+    )
+
+
 class AccountActionForm(FlaskForm):
-    """The confirmation of a password reset or an unlock; the reason is optional."""
+    """The confirmation of an unlock; the reason is optional."""
 
     reason = TextAreaField(
         "Reason (optional)",

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from rems.admin.forms import AccountActionForm, NewUserForm, ReasonForm, UserFilterForm
+from rems.admin.forms import (
+    AccountActionForm,
+    NewUserForm,
+    ReasonForm,
+    ResetPasswordForm,
+    UserFilterForm,
+)
 from rems.admin.queries import user_list_statement
 from rems.auth import resets, tokens, users
 from rems.auth.models import Role, User
@@ -99,15 +105,21 @@ def reset_password(user_id: int):
     if refusal := resets.reset_refusal(user, current_actor()):
         flash(refusal, "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
-    form = AccountActionForm()
+    form = ResetPasswordForm()
+    page = "admin/reset_password.html"
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return render_template("admin/reset_password.html", account=user, form=form), status
+        return render_template(page, account=user, form=form), status
     try:
         password = resets.reset_password(
-            db.session, user, actor=current_actor(), reason=form.reason.data or ""
-        )
-    except (StateConflict, ValidationFailed) as failure:
+            db.session, user, actor=current_actor(), reason=form.reason.data or "",
+            actor_password=form.admin_password.data,
+        )  # fmt: skip
+    except ValidationFailed as failure:
+        db.session.rollback()
+        show_errors(form, failure.errors)
+        return render_template(page, account=user, form=form), 422
+    except StateConflict as failure:
         db.session.rollback()
         flash(str(failure), "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))

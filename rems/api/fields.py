@@ -17,17 +17,23 @@ YEARS = range(1900, 2101)
 YEAR_PATTERN = "(19[0-9]{2}|20[0-9]{2}|2100)"
 #: Not blank: at least one character that is not white space.
 NOT_BLANK = r"\S"
+#: White space as JSON Schema's (ECMAScript's) \s means it.
+JSON_SCHEMA_SPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 
 
 def _text(limit: int, value: Any) -> str:
-    """A non-empty string of at most `limit` characters, surrounding spaces dropped."""
-    if not isinstance(value, str) or not value.strip():
+    """A non-empty string of at most `limit` characters, surrounding spaces dropped (white
+    space as the document's pattern means it: Python's also counts \x1c-\x1f and \x85)."""
+    if not isinstance(value, str) or not value.strip(JSON_SCHEMA_SPACE):
         raise ValueError("Give a non-empty string.")
     if "\x00" in value:
         raise ValueError(NUL_MESSAGE)
     if len(value) > limit:
         raise ValueError(f"Use at most {limit} characters.")
-    return value.strip()
+    return value.strip(JSON_SCHEMA_SPACE)
 
 
 def _optional_text(limit: int, value: Any) -> str:

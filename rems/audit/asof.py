@@ -14,6 +14,9 @@ from rems.audit.models import StatusChange
 from rems.auth.models import User
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: The years an "as of" may name: none of the program's records is older, and later ones are
+#: in the future anyway (far years overflow once a time zone is applied).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class AsOfUnreadable(ValueError):
@@ -41,13 +44,14 @@ def parse_as_of(text: str, now: datetime) -> datetime:
         raise AsOfUnreadable(
             "Give a date (YYYY-MM-DD) or a time with its zone (e.g. 2026-11-24T13:00:00Z)."
         ) from None
-    if moment.year < 2000:
-        raise AsOfUnreadable("Give a time from the year 2000 on.")
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise AsOfUnreadable(f"Give a time from the year {FIRST_YEAR} to {LAST_YEAR}.")
     if moment.tzinfo is None:
         raise AsOfUnreadable("Give the time zone too (Z for UTC), e.g. 2026-11-24T13:00:00Z.")
-    if moment.astimezone(UTC) > now + timedelta(seconds=1):
+    moment = moment.astimezone(UTC)  # within those years a zone cannot overflow
+    if moment > now + timedelta(seconds=1):
         raise AsOfInFuture("That time is in the future; give a past date or time.")
-    return moment.astimezone(UTC)
+    return moment
 
 
 def as_of_argument(args, now: datetime) -> datetime | None:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 
+from rems.api.fields import YEARS
 from rems.audit.queries import EventFilter
 from rems.common.forms import options
+
+
+def within_years(_form, field) -> None:
+    """A day in the years records can have (a far one would overflow the day after it)."""
+    if field.data is not None and field.data.year not in YEARS:
+        raise ValidationError(f"Give a date between {YEARS.start} and {YEARS.stop - 1}.")
 
 
 class EventFilterForm(FlaskForm):
@@ -20,8 +27,8 @@ class EventFilterForm(FlaskForm):
     entity_type = SelectField("Record type", choices=options([("", "All")]), validate_choice=False)
     entity_id = StringField("Record id")
     actor = StringField("Actor (username)")
-    date_from = DateField("From (UTC)", validators=[Optional()])
-    date_to = DateField("To (UTC)", validators=[Optional()])
+    date_from = DateField("From (UTC)", validators=[Optional(), within_years])
+    date_to = DateField("To (UTC)", validators=[Optional(), within_years])
 
     def to_filter(self) -> EventFilter:
         """The filter the form describes; fields that did not parse are ignored."""

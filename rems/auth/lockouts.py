@@ -9,11 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from rems.audit.models import AuditEvent
-from rems.auth.signatures import LOCKOUT_REASON
+from rems.auth import guesses, signatures
 from rems.common.clock import utcnow
 
 #: At most this many recent events are read; an attack beyond it still shows at the top.
 SCAN_LIMIT = 2000
+#: Sessions ended for wrong passwords typed while signed in (signatures, password changes).
+LOCKOUT_REASONS = (signatures.LOCKOUT_REASON, guesses.LOCKOUT_REASON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,7 @@ def recent_lockouts(session: Session, hours: int = 24) -> list[Lockout]:
             sa.or_(
                 AuditEvent.action == "auth.sign_in_throttled",
                 sa.and_(
-                    AuditEvent.action == "auth.signed_out", AuditEvent.reason == LOCKOUT_REASON
+                    AuditEvent.action == "auth.signed_out", AuditEvent.reason.in_(LOCKOUT_REASONS)
                 ),
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import re
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,19 @@ _DUMMY_PASSWORD = "not-a-real-password-only-for-timing"  # noqa: S105
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt.gz")
 COMMON_PASSWORD = "This is one of the most common passwords; choose one that is your own."  # noqa: S105
 _EDGE_RE = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+REPETITIVE = "Use a less repetitive password."
+SEQUENCE = "Avoid sequences such as 123456 or qwerty: they are guessed first."
+#: Rows whose neighbours make a sequence; digits and letters wrap around (…8, 9, 0, 1…).
+ROWS = (
+    ("0123456789", True),
+    ("abcdefghijklmnopqrstuvwxyz", True),
+    ("`1234567890-=", False),
+    ("qwertyuiop[]\\", False),
+    ("asdfghjkl;'", False),
+    ("zxcvbnm,./", False),
+)
+#: The share of steps along a row from which a password counts as a sequence.
+SEQUENCE_SHARE = 0.75
 
 
 def _hasher() -> PasswordHasher:
@@ -80,8 +94,37 @@ def password_problems(password: str, username: str) -> list[str]:
         problems.append("Use at most 256 characters.")
     if username and username.lower() in password.lower():
         problems.append("The password must not contain the username.")
-    if password and len(set(password)) < 4:
-        problems.append("Use a less repetitive password.")
+    if password and (len(set(password)) < 4 or is_repeated(password)):
+        problems.append(REPETITIVE)
     elif password and is_common(password):
         problems.append(COMMON_PASSWORD)
+    elif password and is_sequence(password):
+        problems.append(SEQUENCE)
     return problems
+
+
+def is_repeated(password: str) -> bool:
+    """One short piece said again and again: "abcabcabcabc", "121212121212"."""
+    text = password.lower()
+    return any(
+        len(text) % size == 0 and text == text[:size] * (len(text) // size)
+        for size in range(1, len(text) // 2 + 1)
+    )
+
+
+def is_sequence(password: str) -> bool:
+    """Mostly steps along a row of the keyboard or the alphabet or the digits, either way and
+    wrapping ("123456789012", "abcdefghijkl", "qwertyuiop[]", "987654321098")."""
+    text = password.lower()
+    steps = sum(_is_step(a, b) for a, b in itertools.pairwise(text))
+    return len(text) > 1 and steps >= SEQUENCE_SHARE * (len(text) - 1)
+
+
+def _is_step(first: str, second: str) -> bool:
+    """Neighbours on one of the rows, in either direction."""
+    for row, cyclic in ROWS:
+        if first in row and second in row:
+            distance = row.index(second) - row.index(first)
+            if abs(distance) == 1 or (cyclic and abs(distance) == len(row) - 1):
+                return True
+    return False

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from rems.audit.trail import record_event
 from rems.auth import throttle
+from rems.auth.guesses import record_wrong_password
 from rems.auth.models import User
-from rems.auth.passwords import hash_password, password_problems
+from rems.auth.passwords import hash_password, password_problems, verify_password
 from rems.auth.users import new_session_token
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
@@ -30,6 +31,9 @@ NOTICE = (
     "yours was ended; sign in with the temporary password you were given, then choose a new "
     "password. If you did not ask for this, tell the program administrator at once."
 )
+
+WRONG_OWN = "Your own password is not correct; nothing was reset."
+SIGNED_OUT = "Your own password is not correct, too many times: you are signed out."
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +74,15 @@ def reset_password(
     actor_label: str | None = None,
     password: str | None = None,
     reason: str = "",
+    actor_password: str | None = None,
 ) -> str:
     """Set a temporary password (random unless given), end the user's sessions, clear their
-    failed sign-ins, make them change it at the next sign-in; return it, to hand over once."""
+    failed sign-ins, make them change it at the next sign-in; return it, to hand over once.
+    An administrator (`actor`) confirms with their own password first."""
     if refusal := reset_refusal(user, actor):
         raise StateConflict(refusal)
+    if actor is not None:
+        _reauthenticate(session, actor, actor_password)
     if password is None:
         password = temporary_password()
     elif problems := password_problems(password, user.username):
@@ -97,6 +105,14 @@ def reset_password(
         link="/account/password",
     )  # fmt: skip
     return password
+
+
+def _reauthenticate(session: Session, actor: User, actor_password: str | None) -> None:
+    """The administrator's own password, asked again: a wrong one is a counted guess."""
+    if not verify_password(actor.password_hash, actor_password or ""):
+        ended = record_wrong_password(session, actor.id, "user.reauthentication_failed",
+                                      new={"for": "password reset"})  # fmt: skip
+        raise ValidationFailed.single("admin_password", SIGNED_OUT if ended else WRONG_OWN)
 
 
 def unlock(

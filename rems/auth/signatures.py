@@ -10,21 +10,20 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from rems.audit.trail import record_event
-from rems.auth import throttle
+from rems.auth.guesses import record_wrong_password
 from rems.auth.models import Signature, User
 from rems.auth.passwords import verify_password
-from rems.auth.signin import sign_out
 from rems.common.clock import utcnow
 from rems.common.errors import Collector, ValidationFailed
-from rems.common.transactions import writing
 from rems.db import canonical_json
 
 WRONG_PASSWORD = "The password is not correct; the form was not signed."  # noqa: S105  (a message)
 LOCKOUT_REASON = "too many wrong signature passwords"
+#: A reset password was seen by the administrator who set it: it signs nothing.
+MUST_CHANGE_FIRST = "Your password was reset: choose a new password of your own before you sign."
 SIGNED_OUT = (
     "The password is not correct, too many times: the form was not signed and you are signed "
     "out. Sign in again to continue."
@@ -42,6 +41,8 @@ def sign(session: Session, signer: User, *, password: str, meaning: str, content
     errors = Collector()
     if not signer.active:
         errors.add("password", "A deactivated account cannot sign.")
+    elif signer.must_change_password:
+        errors.add("password", MUST_CHANGE_FIRST)
     elif not verify_password(signer.password_hash, password or ""):
         ended = record_failed_signature(session, signer.id, meaning)
         raise ValidationFailed.single("password", SIGNED_OUT if ended else WRONG_PASSWORD)
@@ -50,22 +51,12 @@ def sign(session: Session, signer: User, *, password: str, meaning: str, content
 
 
 def record_failed_signature(session: Session, signer_id: int, meaning: str) -> bool:
-    """Roll the caller's unsigned work back, then record the failed check in a transaction of
-    its own; past the limit end the signer's sessions. True when they were ended."""
-    session.rollback()
-    with writing():
-        signer = session.get(User, signer_id)
-        now = utcnow()
-        throttle.record_failure(session, signer.username, throttle.client_ip(), now)
-        record_event(session, "signature.failed", actor=signer, entity=signer,
-                     new={"meaning": meaning})  # fmt: skip
-        session.flush()
-        limit = current_app.config["REMS_LOGIN_MAX_FAILURES"]
-        ended = throttle.failures(session, signer.username, now) >= limit
-        if ended:
-            sign_out(session, signer, reason=LOCKOUT_REASON)
-        session.commit()
-    return ended
+    """Record a wrong signature password (see `rems.auth.guesses`); True when the signer's
+    sessions were ended."""
+    return record_wrong_password(
+        session, signer_id, "signature.failed", new={"meaning": meaning},
+        lockout_reason=LOCKOUT_REASON,
+    )  # fmt: skip
 
 
 def sign_for_patient(

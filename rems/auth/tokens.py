@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from rems.audit.trail import record_event
 from rems.auth.models import ApiToken, Role, User
 from rems.certification.models import CertStatus
 from rems.certification.rules import effective_status
-from rems.common.clock import utcnow
+from rems.common.clock import today, utcnow
 from rems.common.direct import Direct
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.transactions import writing
@@ -42,6 +43,8 @@ def issue_token(
         raise ValidationFailed.single("name", "Use at most 100 characters.")
     if not owner.active:
         raise StateConflict("A deactivated account cannot have API tokens.")
+    if refusal := _creation_refusal(session, owner):
+        raise StateConflict(refusal)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=owner.id,
@@ -62,6 +65,29 @@ def issue_token(
         new={"name": name, "owner": owner.username, "prefix": token.prefix},
     )
     return token, plaintext
+
+
+def _creation_refusal(session: Session, owner: User) -> str | None:
+    """Why `owner` may not have a new token now: site staff of a site that is not certified
+    (its requests are answered PHARMACY_NOT_CERTIFIED and nothing else), or too many tokens
+    made in the last day (each would otherwise be a fresh allowance for guessing)."""
+    if owner.role == Role.SITE_STAFF:
+        site = session.get(Site, owner.site_id) if owner.site_id is not None else None
+        status = effective_status(site.status, site.expires_on, today()) if site else None
+        if status != CertStatus.CERTIFIED:
+            return (
+                "The site of this account is not certified: its staff cannot have new API tokens."
+            )
+    allowed = current_app.config["REMS_API_TOKENS_PER_DAY"]
+    since = utcnow() - timedelta(days=1)
+    made = session.scalar(
+        sa.select(sa.func.count()).select_from(ApiToken)
+        .where(ApiToken.user_id == owner.id, ApiToken.created_at >= since)
+    )  # fmt: skip
+    if made >= allowed:
+        return (f"{made} API tokens were made for this account in the last 24 hours, the most "
+                "allowed: revoke none needlessly, and try again tomorrow.")  # fmt: skip
+    return None
 
 
 def revoke_token(session: Session, token: ApiToken, *, actor: User, reason: str | None = None):

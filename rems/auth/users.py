@@ -1,4 +1,5 @@
-"""Account services: create, deactivate, reactivate, change password. Callers commit."""
+"""Account services: create, deactivate, reactivate. Callers commit (changing one's own
+password: `rems.auth.own_password`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from rems.audit.trail import record_event
 from rems.auth.models import ApiToken, Role, User
-from rems.auth.passwords import hash_password, password_problems, verify_password
+from rems.auth.passwords import hash_password, password_problems
 from rems.auth.tokens import revoke_token
 from rems.common.clock import utcnow
 from rems.common.errors import Collector, StateConflict, ValidationFailed
@@ -65,8 +66,7 @@ def create_user(
         created_at=now,
         password_changed_at=now,
     )
-    session.add(user)
-    session.flush()
+    _insert_new(session, user)
     record_event(
         session,
         "user.created",
@@ -76,6 +76,20 @@ def create_user(
         new=_public_fields(user),
     )
     return user
+
+
+def _insert_new(session: Session, user: User) -> None:
+    """Insert the account in a savepoint: the same username registered at the same moment
+    (checked free by both, PostgreSQL's unique index refusing the second) is the field's
+    error, not a failed request."""
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except sa.exc.IntegrityError as error:
+        if "username" not in str(error.orig):
+            raise
+        raise ValidationFailed.single("username", USERNAME_TAKEN) from None
 
 
 def _check_new_user(session, username, email, full_name, role, password) -> Role:
@@ -100,31 +114,6 @@ def _check_new_user(session, username, email, full_name, role, password) -> Role
         errors.add("password", problem)
     errors.raise_if_any()
     return role
-
-
-def change_password(
-    session: Session, user: User, *, current_password: str, new_password: str
-) -> None:
-    """Change the user's own password (a temporary one too); every other session of theirs
-    ends."""
-    errors = Collector()
-    if not verify_password(user.password_hash, current_password or ""):
-        errors.add("current_password", "The current password is not correct.")
-    for problem in password_problems(new_password or "", user.username):
-        errors.add("new_password", problem)
-    if current_password and new_password == current_password:
-        errors.add("new_password", "Choose a password different from the current one.")
-    errors.raise_if_any()
-    was_temporary = user.must_change_password
-    user.password_hash = hash_password(new_password)
-    user.password_changed_at = utcnow()
-    user.session_token = new_session_token()
-    user.must_change_password = False
-    record_event(
-        session, "user.password_changed", actor=user, entity=user,
-        old={"must_change_password": True} if was_temporary else None,
-        new={"must_change_password": False} if was_temporary else None,
-    )  # fmt: skip
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User, reason: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
-from rems.auth import signin, tokens, users
+from rems.auth import own_password, signin, tokens
 from rems.auth.forms import ChangePasswordForm, ConfirmForm, SignInForm, TokenForm
 from rems.auth.models import ApiToken
 from rems.auth.permissions import current_actor, public, signed_in
@@ -77,7 +77,7 @@ def change_password():
     forced = user.must_change_password
     if form.validate_on_submit():
         try:
-            users.change_password(
+            own_password.change_password(
                 db.session,
                 user,
                 current_password=form.current_password.data,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, request
 
-from rems import ratelimit
 from rems.api.idempotency import answer_once
 from rems.api.operations import (
     BAD_BODY,
@@ -20,7 +19,7 @@ from rems.api.operations import (
 from rems.api.parsing import parse_body
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, current_identity, roles, signed_in
-from rems.authorizations import presenters
+from rems.authorizations import guessing, presenters
 from rems.authorizations.deciding import AUTHORIZATION_PREFIX, request_authorization
 from rems.authorizations.facts import LIVE
 from rems.authorizations.models import Authorization
@@ -121,8 +120,7 @@ def authorization_request():
     if key is not None and (not 1 <= len(key) <= 200 or "\x00" in key):
         raise ValidationFailed.single("Idempotency-Key", "Use 1 to 200 printable characters.")
     body = parse_body(AuthorizationRequest)
-    caller = ratelimit.caller_key()
-    ratelimit.check_patient_lookups(caller, body["patient_id"])
+    guessing.check_site_guesses(current_identity())
     try:
         outcome = request_authorization(
             db.session,
@@ -133,8 +131,7 @@ def authorization_request():
         )
         answer = presenters.decision_response(outcome)
         commit_answer()
-        if any(reason["code"] == "PATIENT_NOT_FOUND" for reason in outcome.decision.reasons):
-            ratelimit.note_patient_not_found(caller, body["patient_id"])
+        guessing.note_outcome(db.session, current_identity(), outcome, body["patient_id"])
     except sa.exc.IntegrityError as error:
         db.session.rollback()
         if key is None or "idempotency_key" not in str(error.orig):

@@ -119,7 +119,11 @@ class DispenseDecision:
 
 
 def decide_dispensing(facts: DispenseFacts) -> DispenseDecision:
-    """Grant only when every rule holds; otherwise deny with every failing reason."""
+    """Grant only when every rule holds; otherwise deny with every failing reason. A pharmacy
+    that may not dispense hears that alone: no other reason, no warning, no patient fact (its
+    requests would otherwise confirm dates of birth and read treatment status)."""
+    if refusal := _pharmacy_refusal(facts):
+        return DispenseDecision((refusal,))
     reasons = [*_party_reasons(facts), *_patient_reasons(facts)]
     course_reason, doses = _course_reasons(facts)
     reasons += course_reason
@@ -137,12 +141,17 @@ def decide_dispensing(facts: DispenseFacts) -> DispenseDecision:
     )
 
 
+def _pharmacy_refusal(facts: DispenseFacts) -> Reason | None:
+    """Rule 1: the requesting pharmacy is certified and dispenses."""
+    if facts.pharmacy and facts.pharmacy.certified and facts.pharmacy.capable:
+        return None
+    message = messages.pharmacy_not_certified(facts.pharmacy)
+    return Reason("PHARMACY_NOT_CERTIFIED", message, "program")
+
+
 def _party_reasons(facts: DispenseFacts) -> list[Reason]:
-    """Rules 1–3: pharmacy, receiving site, prescriber."""
+    """Rules 2–3: receiving site, prescriber (the pharmacy is certified)."""
     reasons = []
-    if not (facts.pharmacy and facts.pharmacy.certified and facts.pharmacy.capable):
-        message = messages.pharmacy_not_certified(facts.pharmacy)
-        reasons.append(Reason("PHARMACY_NOT_CERTIFIED", message, "program"))
     if not (facts.site and facts.site.certified and facts.site.capable):
         reasons.append(
             Reason(

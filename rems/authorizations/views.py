@@ -19,7 +19,7 @@ from flask import (
 
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles, signed_in
-from rems.authorizations import forms
+from rems.authorizations import forms, guessing
 from rems.authorizations.decided_on import decided_on
 from rems.authorizations.deciding import request_authorization
 from rems.authorizations.history import OUTCOMES, history_rows, pharmacy_history
@@ -100,9 +100,11 @@ def _decide(form: forms.RequestForm, key: str | None):
         "request": form.request_body(),
         "today": actor_today(current_actor()),
     }
+    guessing.check_site_guesses(ask["requester"])
     try:
         outcome = request_authorization(db.session, idempotency_key=key, **ask)
         db.session.commit()
+        guessing.note_outcome(db.session, ask["requester"], outcome, ask["request"]["patient_id"])
     except ValidationFailed:  # the same form sent again with other values
         db.session.rollback()
         outcome = request_authorization(db.session, idempotency_key=None, **ask)

@@ -1,4 +1,5 @@
-"""CSV export that spreadsheet programs cannot turn into formulas."""
+"""CSV export that spreadsheet programs cannot turn into formulas, and what to say of an
+uploaded CSV the csv module cannot read."""
 
 from __future__ import annotations
 
@@ -59,3 +60,9 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
+
+
+def unreadable_csv(line: int, error: csv.Error) -> str:
+    """What to say of a file the csv module gives up on, at `line`."""
+    return (f"Line {line} cannot be read as CSV ({error}): a cell longer than "
+            f"{csv.field_size_limit():,} characters, or a quote that is never closed.")  # fmt: skip

@@ -2,19 +2,25 @@
 
 PostgreSQL cannot store a NUL in a text column (the driver raises, which was a 500 even on the
 sign-in page) and SQLite stores it silently. No field of this system has a use for one, so every
-web request carrying one gets a 400 page naming the field; the JSON API's parser refuses them
-field by field (422).
+web request carrying one gets a 400 page naming the field, and an API request whose query string
+carries one a 400 in the API's error shape; the JSON API's parser refuses body fields one by one
+(422).
 """
 
 from __future__ import annotations
 
 from flask import Flask, render_template, request
 
+from rems.errors import api_error
+
 NUL = "\x00"
 MESSAGE = (
     "The field “{field}” contains a NUL character (an invisible control character, often "
     "pasted by accident), which cannot be stored. Remove it and submit the form again."
 )
+
+API_MESSAGE = "The query parameter “{field}” contains a NUL character, which cannot be stored."
+API_DETAIL = "Text may not contain NUL characters."
 
 
 def install(app: Flask) -> None:
@@ -23,13 +29,15 @@ def install(app: Flask) -> None:
 
 
 def _refuse_nul():
-    """A 400 page naming the first field that carries a NUL character."""
-    if request.blueprint == "api":
-        return None
+    """A 400 naming the first field that carries a NUL character: a page, or under /api
+    (every nested API blueprint included) the API's error shape."""
     field = _first_field_with_nul()
     if field is None:
         return None
-    message = MESSAGE.format(field=field.replace(NUL, "") or "(unnamed)")
+    name = field.replace(NUL, "") or "(unnamed)"
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return api_error(400, API_MESSAGE.format(field=name), {name: [API_DETAIL]})
+    message = MESSAGE.format(field=name)
     return render_template("errors/generic.html", status=400, message=message), 400
 
 

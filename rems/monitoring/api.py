@@ -15,6 +15,7 @@ from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
 from rems.common.errors import ValidationFailed
 from rems.common.localtime import program_today
+from rems.common.transactions import reading
 from rems.extensions import db
 from rems.monitoring.results import ResultRow, record_results, row_problems
 from rems.monitoring.schemas import ResultIn, ResultsBatch, ResultsStored
@@ -46,7 +47,8 @@ bp = Blueprint("monitoring", __name__)
 )
 def results_batch(patient_id: str):
     """Store a batch of the patient's results: 201 {"stored": N, "duplicates": [indexes]}."""
-    patient = patient_for(db.session, current_actor(), patient_id)
+    with reading():  # read and check first: only the batch's short write takes the lock
+        patient = patient_for(db.session, current_actor(), patient_id)
     if patient is None:
         abort(404)
     type_errors: dict[str, list[str]] = {}

@@ -8,7 +8,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from rems.common.csvsafe import csv_lines
+from rems.common.csvsafe import csv_lines, unreadable_csv
 from rems.common.errors import ValidationFailed
 from rems.monitoring.validation import MAX_RESULTS
 
@@ -53,12 +53,15 @@ def read_rows(
 ) -> tuple[list[CsvRow], dict]:
     """The file's readable data rows, and the problems of the others by "row N.columns".
     ValidationFailed when the file as a whole cannot be read."""
-    text = _decode(content, max_bytes)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = _header(next(reader, None), many_patients)
+    reader = csv.reader(io.StringIO(_decode(content, max_bytes), newline=""))
+    try:
+        lines = list(reader)
+    except csv.Error as error:  # e.g. a cell over the csv module's 131,072 characters
+        raise ValidationFailed.single("file", unreadable_csv(reader.line_num, error)) from None
+    header = _header(lines[0] if lines else None, many_patients)
     rows: list[CsvRow] = []
     errors: dict[str, list[str]] = {}
-    for number, cells in enumerate(reader, start=2):
+    for number, cells in enumerate(lines[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, e.g. at the end of a spreadsheet export
         if len(cells) > len(header):

@@ -21,6 +21,7 @@ from rems.auth.models import User
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.localtime import patient_practice_today
+from rems.common.transactions import reading, write_phase
 from rems.monitoring import rules
 from rems.monitoring.models import LabResult, ResultAmendment
 from rems.monitoring.queries import schedule_facts_for
@@ -83,7 +84,16 @@ def record_results(
     patients' monitoring state. ValidationFailed (nothing stored) on any bad row."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
-    planned = _checked(session, actor, patient_rows, today)
+    with reading():  # validation only reads: on SQLite it must not hold the write lock
+        planned = _checked(session, actor, patient_rows, today)
+    with write_phase(session):  # then one short write of what was validated
+        # duplicates once more, under the lock: a batch may have been stored meanwhile
+        planned = _mark_duplicates(session, [(p.row, p.result) for p in planned])
+        return _store(session, actor, planned, source, today)
+
+
+def _store(session: Session, actor: User, planned: list[PlannedRow], source: str, today: date):
+    """Insert the batch's new results with their audit events; refresh the monitoring state."""
     batch_id, now = str(uuid.uuid4()), utcnow()
     stored = [
         LabResult(

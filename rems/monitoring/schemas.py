@@ -7,6 +7,7 @@ from datetime import date
 
 from pydantic import Field
 
+from rems.api.fields import Date
 from rems.api.operations import Shape
 from rems.api.parsing import Body
 from rems.monitoring.validation import MAX_RESULTS, UNIT_LIMIT, VALUE_LIMIT
@@ -21,9 +22,9 @@ class ResultIn(Body):
         "skin_exam, urine_protein_creatinine.",
         examples=["cbc"],
     )
-    collected_on: date = Field(
-        description="Not after today. A result collected before the first dose is stored but "
-        "satisfies no monitoring item."
+    collected_on: Date = Field(
+        description="YYYY-MM-DD, not after today. A result collected before the first dose is "
+        "stored but satisfies no monitoring item."
     )
     value: str | None = Field(
         default=None,

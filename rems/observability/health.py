@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
+from rems import ratelimit
 from rems.extensions import db
 
 OK, DEGRADED, DOWN, NOT_CONFIGURED = "ok", "degraded", "down", "not configured"
@@ -24,7 +25,7 @@ def health_report() -> tuple[dict[str, str], int]:
     """The report and its status code: 503 only when the database is down."""
     checks = {
         "database": _timed("database", _ping_database),
-        "rate_limit_store": _cached("rate_limit_store", _check_rate_limit_store),
+        "rate_limit_store": _rate_limit_store_state(),
         "mail_relay": _cached("mail_relay", _check_mail_relay),
     }
     if checks["database"] == DOWN:
@@ -71,14 +72,21 @@ def _ping_database() -> None:
             db.session.close()
 
 
+def _rate_limit_store_state() -> str:
+    """Down at once when a request just found the store failing (no cached "ok" hides it)."""
+    if not ratelimit.shared_store_up():
+        return DOWN
+    return _cached("rate_limit_store", _check_rate_limit_store)
+
+
 def _check_rate_limit_store() -> str:
     """Redis answers PING; a per-process memory store is "not configured" (nothing shared)."""
     uri = current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     scheme = urlsplit(uri).scheme
     if scheme in ("memory", "rems-memory"):  # rems.ratelimit's swept in-process store
         return NOT_CONFIGURED
-    if scheme in ("redis", "rediss", "unix"):
-        return _timed("rate-limit store", lambda: _redis_ping(uri))
+    if scheme in ("redis", "rediss", "unix", "rems-redis", "rems-rediss"):
+        return _timed("rate-limit store", lambda: _redis_ping(uri.removeprefix("rems-")))
     parts = urlsplit(uri)
     return _timed("rate-limit store", lambda: _connect(parts.hostname or "", parts.port or 0))
 

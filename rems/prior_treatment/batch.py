@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from rems.auth.models import User
 from rems.auth.signatures import sign
+from rems.common.csvsafe import unreadable_csv
 from rems.common.errors import StateConflict
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
 from rems.common.localtime import patient_practice_today
@@ -67,7 +68,13 @@ class PlannedCourse:
 
 def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     """The file's rows as (row number, column → text); BatchRefused when it cannot be read."""
-    lines = list(csv.reader(io.StringIO(_text(data), newline="")))
+    reader = csv.reader(io.StringIO(_text(data), newline=""))
+    try:
+        lines = list(reader)
+    except csv.Error as error:  # e.g. a cell over the csv module's 131,072 characters
+        raise BatchRefused(
+            [RowError(None, "file", unreadable_csv(reader.line_num, error))]
+        ) from None
     header = [cell.strip().lower() for cell in lines[0]]
     _check_header(header)
     rows, errors = [], []

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from rems.api.fields import YEARS
 from rems.common.errors import Collector
 from rems.common.identifiers import npi_is_valid
 from rems.common.validation import US_STATES
@@ -49,10 +50,14 @@ def _day(args: Mapping[str, str], name: str, problems: Collector) -> date | None
     try:
         if not DATE_RE.match(text):
             raise ValueError
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         problems.add(name, f"Give the date as YYYY-MM-DD (got {text[:20]!r}).")
         return None
+    if day.year not in YEARS:  # the program's records lie here; far dates overflow a period
+        problems.add(name, f"Give a date between {YEARS.start} and {YEARS.stop - 1}.")
+        return None
+    return day
 
 
 def parse_period(

@@ -12,7 +12,7 @@ from rems.auth.models import Role, User
 from rems.auth.passwords import COMMON_PASSWORD
 from rems.extensions import db
 from rems.notifications.models import Notification
-from tests.factories import csrf_token, sign_in
+from tests.factories import PASSWORD, csrf_token, sign_in
 
 SECRET_RE = re.compile(r'<p class="token-secret"><code>([^<]+)</code></p>')
 NEW_PASSWORD = "a quiet meadow after rain"
@@ -24,7 +24,8 @@ def _reset_on_the_page(admin_client, user_id: int) -> str:
     confirm = admin_client.get(path)
     assert confirm.status_code == 200 and "Reset the password" in confirm.get_data(as_text=True)
     token = csrf_token(admin_client, path)
-    done = admin_client.post(path, data={"csrf_token": token, "reason": "forgot it, called in"})
+    done = admin_client.post(path, data={"csrf_token": token, "reason": "forgot it, called in",
+                                         "admin_password": PASSWORD})  # fmt: skip
     assert done.status_code == 200
     match = SECRET_RE.search(done.get_data(as_text=True))
     assert match, "the temporary password is shown on the answer"

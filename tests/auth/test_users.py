@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from rems.audit.models import AuditEvent
-from rems.auth import users
+from rems.auth import own_password, users
 from rems.auth.models import Role, User
 from rems.common.errors import StateConflict, ValidationFailed
 from tests.factories import PASSWORD
@@ -59,17 +59,17 @@ def test_change_password_checks_the_current_one_and_rotates_the_session(db):
     db.session.commit()
     old_token = user.session_token
     with pytest.raises(ValidationFailed) as failure:
-        users.change_password(
+        own_password.change_password(
             db.session, user, current_password="wrong", new_password="another long secret"
         )
     assert "current_password" in failure.value.errors
-    users.change_password(
+    own_password.change_password(
         db.session, user, current_password=PASSWORD, new_password="another long secret"
     )
     db.session.commit()
     assert user.session_token != old_token
     actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.seq))
-    assert list(actions) == ["user.created", "user.password_changed"]
+    assert list(actions) == ["user.created", "user.password_change_failed", "user.password_changed"]
 
 
 def test_deactivation_needs_a_reason_and_cannot_repeat(db):

@@ -175,9 +175,20 @@ def test_an_uncertified_prescriber_is_not_also_reported_as_not_of_record():
     assert codes(decision) == ["PRESCRIBER_NOT_CERTIFIED"]
 
 
+def test_an_uncertified_pharmacy_hears_that_alone():
+    """Issue 22, item 5: no other reason, no warning, no patient fact for a pharmacy that may
+    not dispense (wrong or right date of birth alike)."""
+    for found in (True, False):
+        decision = decide_dispensing(
+            facts(pharmacy=Party(certified=False, status="suspended"), patient_found=found,
+                  monitoring_overdue=("cbc",), course=None)
+        )  # fmt: skip
+        assert codes(decision) == ["PHARMACY_NOT_CERTIFIED"]
+        assert warning_codes(decision) == []
+
+
 def test_every_failing_reason_is_returned_together():
     everything = facts(
-        pharmacy=Party(certified=False),
         site=Party(certified=True, capable=False),
         prescriber=None,
         patient_enrolled=False,
@@ -187,7 +198,6 @@ def test_every_failing_reason_is_returned_together():
     )
     decision = decide_dispensing(everything)
     assert codes(decision) == [
-        "PHARMACY_NOT_CERTIFIED",
         "SITE_NOT_CERTIFIED",
         "PRESCRIBER_NOT_CERTIFIED",
         "PATIENT_NOT_ENROLLED",

@@ -111,7 +111,9 @@ def test_a_possible_duplicate_is_shown_then_confirmed_and_flagged(app, factory, 
     # Another prescriber's patient: that one exists is said, its REMS ID is not (with the date
     # of birth it is what the gate asks for); the administrator reviews the flagged pair.
     assert first.rems_id not in text
-    assert "1 such patient is enrolled with another prescriber" in text
+    # … and not how many there are (issue 22, item 10)
+    assert "Such a patient is enrolled with another prescriber" in text
+    assert "1 such patient" not in text
     assert 'name="confirm_not_duplicate"' in warned.get_data(as_text=True)
     assert patient_count(app) == 1
     fields = form_fields(first_name="ana", last_name="Silva", confirm_not_duplicate="y")

@@ -191,12 +191,12 @@ def world(app, factory):
 
 
 def test_kill_9_and_terminated_backends_leave_whole_records_and_true_answers(
-    app, world, database_url, tmp_path
+    app, world, database_url, tmp_path, redis_url
 ):
     base, patients = world
     url = sa.make_url(database_url)
     admin_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    env = served_env(database_url)
+    env = served_env(database_url, RATELIMIT_STORAGE_URI=redis_url)  # two workers, one count
     tally = Tally()
     with gunicorn(tmp_path, env, workers=2) as server:
         load = Load(server.port, base, patients, tally)

@@ -97,9 +97,10 @@ def _normal_requests(port: int, count: int) -> list[float | None]:
 
 
 @pytest.fixture
-def env(database_url, tmp_path):
+def env(database_url, tmp_path, redis_url):
     return served_env(
         database_url,
+        RATELIMIT_STORAGE_URI=redis_url,  # two workers count together
         TRUSTED_PROXY_HOPS="1",
         METRICS_TOKEN=METRICS_TOKEN,
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),

@@ -9,6 +9,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from rems.audit.anchoring import ALERT_KIND
 from rems.audit.models import AuditEvent
 from rems.audit.trail import compute_row_hash
 from rems.audit.verify import verify_chain
@@ -16,6 +17,7 @@ from rems.auth import users
 from rems.auth.models import Role
 from rems.common.transactions import writing
 from rems.extensions import db as _db
+from rems.notifications.models import Notification
 
 KEY = "anchor-key-kept-off-the-database"
 
@@ -85,13 +87,14 @@ def test_the_anchor_holds_the_head_and_later_events_still_verify(anchored):
     _events(anchored, "dan")
     verified = _cli(anchored, "audit-verify")
     assert verified.exit_code == 0, verified.output
-    assert "Anchor matches: event seq 3" in verified.output and "1 events since" in verified.output
+    # since the anchor: its own `audit.anchored` event, and dan's account
+    assert "Anchor matches: event seq 3" in verified.output and "2 events since" in verified.output
 
 
 def test_deleting_the_newest_rows_is_caught_by_the_anchor(anchored):
     _events(anchored, "ann", "ben", "cat")
     _cli(anchored, "audit-anchor")
-    _tamper(anchored, "DELETE FROM audit_event WHERE seq = 3")
+    _tamper(anchored, "DELETE FROM audit_event WHERE seq >= 3")
     assert _chain_ok(anchored)  # what the chain alone cannot see
     result = _cli(anchored, "audit-verify")
     assert result.exit_code == 1
@@ -125,6 +128,95 @@ def test_no_anchor_without_a_key(app, tmp_path):
     assert result.exit_code == 1
     assert "AUDIT_ANCHOR_KEY is not set" in result.output
     assert not (tmp_path / "anchors").exists()
+
+
+# ---------- Issue 22, item 2: no anchor for a tampered chain ----------
+
+
+def _admin_alerts(app) -> list[Notification]:
+    with app.app_context():
+        rows = _db.session.scalars(
+            sa.select(Notification).where(Notification.kind == ALERT_KIND)
+        ).all()
+        for row in rows:
+            _db.session.expunge(row)
+        return rows
+
+
+def test_a_truncated_chain_is_not_anchored_again(anchored, factory, tmp_path):
+    admin = factory.user(Role.ADMIN)
+    _events(anchored, "ann", "ben", "cat")
+    assert _cli(anchored, "audit-anchor").exit_code == 0
+    before = (tmp_path / "anchors").read_text()
+    _tamper(anchored, "DELETE FROM audit_event WHERE seq >= 3")
+    assert _chain_ok(anchored)
+    refused = _cli(anchored, "audit-anchor")
+    assert refused.exit_code == 1
+    assert (
+        "Audit anchor REFUSED" in refused.output
+        and "the newest rows were deleted" in refused.output
+    )
+    assert (tmp_path / "anchors").read_text() == before  # the forged head is not blessed
+    [alert] = _admin_alerts(anchored)
+    assert alert.recipient_id == admin.id and alert.link == "/audit/verify"
+    assert "deleted" in alert.body
+    again = _cli(anchored, "audit-verify")
+    assert again.exit_code == 1 and "does NOT MATCH" in again.output
+
+
+def test_a_rechained_trail_is_not_anchored_again(anchored, factory, tmp_path):
+    factory.user(Role.ADMIN)
+    _events(anchored, "ann", "ben", "cat")
+    _cli(anchored, "audit-anchor")
+    _tamper(anchored, "UPDATE audit_event SET reason = 'nothing to see' WHERE seq = 2")
+    _rehash_from(anchored, 2)
+    refused = _cli(anchored, "audit-anchor")
+    assert refused.exit_code == 1 and "rewritten and re-hashed" in refused.output
+    assert len(_admin_alerts(anchored)) == 1
+    assert _cli(anchored, "audit-verify").exit_code == 1
+
+
+def test_a_broken_chain_is_not_anchored(anchored, factory):
+    factory.user(Role.ADMIN)
+    _events(anchored, "ann", "ben")
+    _tamper(anchored, "UPDATE audit_event SET reason = 'edited' WHERE seq = 1")
+    refused = _cli(anchored, "audit-anchor")
+    assert refused.exit_code == 1 and "broken at event seq 1" in refused.output
+    assert len(_admin_alerts(anchored)) == 1
+
+
+@pytest.mark.parametrize("how", ["emptied", "deleted"])
+def test_an_emptied_or_deleted_anchor_file_is_a_failure(anchored, factory, tmp_path, how):
+    factory.user(Role.ADMIN)
+    _events(anchored, "ann", "ben")
+    assert _cli(anchored, "audit-anchor").exit_code == 0
+    path = tmp_path / "anchors"
+    path.write_text("") if how == "emptied" else path.unlink()
+    verified = _cli(anchored, "audit-verify")
+    assert verified.exit_code == 1 and "is missing or empty" in verified.output
+    refused = _cli(anchored, "audit-anchor")
+    assert refused.exit_code == 1 and "is missing or empty" in refused.output
+    assert len(_admin_alerts(anchored)) == 1
+
+
+def test_a_configured_anchor_that_was_never_written_fails_verification(anchored):
+    _events(anchored, "ann")
+    verified = _cli(anchored, "audit-verify")
+    assert verified.exit_code == 1 and "Audit anchor MISSING" in verified.output
+    assert _cli(anchored, "audit-anchor").exit_code == 0  # the first anchor of a new trail
+    assert _cli(anchored, "audit-verify").exit_code == 0
+
+
+def test_the_auditors_page_checks_the_anchor_too(anchored, factory):
+    auditor = factory.signed_in(factory.user(Role.AUDITOR))
+    _events(anchored, "ann", "ben", "cat")
+    _cli(anchored, "audit-anchor")
+    intact = auditor.get("/audit/verify").get_data(as_text=True)
+    assert "The audit trail is intact" in intact and "exactly as it was anchored" in intact
+    _tamper(anchored, "DELETE FROM audit_event WHERE seq >= 4")  # the anchored head and after
+    page = auditor.get("/audit/verify").get_data(as_text=True)
+    assert "The audit trail is intact" in page  # the chain alone holds …
+    assert "The audit trail does not match its anchor" in page  # … the anchor does not
 
 
 # ---------- PostgreSQL: the app's role ----------

@@ -1,17 +1,14 @@
-"""Rate limits (issue 11, item 2): per API token, PATIENT_NOT_FOUND answers per token and per
-patient ID, 429 in the API's error shape with Retry-After, one store shared by every process."""
+"""Rate limits (issue 11, item 2): per API token, PATIENT_NOT_FOUND answers per pharmacy site
+(tests/security/test_dob_guessing.py has the rest), 429 in the API's error shape with
+Retry-After, one store shared by every process."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 
-import pytest
 import sqlalchemy as sa
 
 from rems.audit.models import AuditEvent
@@ -19,7 +16,8 @@ from rems.auth.models import Role
 from rems.authorizations.models import AuthorizationDecision
 from rems.extensions import db
 from rems.ratelimit import SweptMemoryStorage
-from tests.authorizations.helpers import gate, site_with_staff
+from tests.authorizations.helpers import gate
+from tests.redis_server import real_clock_environment
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -51,7 +49,7 @@ def test_each_api_token_has_its_own_request_limit(app, factory):
     assert client.get("/api/v1/me", headers=_bearer(other)).status_code == 200
 
 
-def test_patient_not_found_answers_are_limited_per_token(app, factory):
+def test_patient_not_found_answers_are_limited_per_pharmacy_site(app, factory):
     app.config["REMS_PATIENT_NOT_FOUND_LIMIT"] = "3 per hour"
     world = gate(app, factory)
     client, pharmacy = app.test_client(), _bearer(world.pharmacy_token)
@@ -67,23 +65,6 @@ def test_patient_not_found_answers_are_limited_per_token(app, factory):
     _assert_rate_limited(client.post("/api/v1/authorizations", json=other_patient,
                                      headers=pharmacy))  # fmt: skip
     assert (_rows(app, AuthorizationDecision), _rows(app, AuditEvent)) == (decisions, events)
-
-
-def test_patient_not_found_answers_are_limited_per_patient_id(app, factory):
-    app.config["REMS_PATIENT_NOT_FOUND_LIMIT"] = "2 per hour"
-    world = gate(app, factory)
-    _, second = site_with_staff(app, factory, world.admin, dispenses=True, infuses=False,
-                                name="Second Pharmacy")  # fmt: skip
-    client = app.test_client()
-    for token in (world.pharmacy_token, second):
-        answer = client.post("/api/v1/authorizations", headers=_bearer(token),
-                             json=world.request(date_of_birth="1950-01-01"))  # fmt: skip
-        assert answer.status_code == 200
-    third_party = factory.token(factory.user(Role.SITE_STAFF, site_id=None))
-    refused = client.post("/api/v1/authorizations", json=world.request(),
-                          headers=_bearer(world.pharmacy_token))  # fmt: skip
-    _assert_rate_limited(refused)
-    assert third_party  # a new token does not reset the patient's count either
 
 
 def test_a_matching_request_does_not_use_the_not_found_allowance(app, factory):
@@ -110,62 +91,8 @@ print(json.dumps([client.get("/api/v1/me", headers=headers).status_code for _ in
 """
 
 
-def _real_clock_environment() -> dict[str, str]:
-    """This environment without libfaketime: the suite's moved-clock run preloads it, and
-    child processes that wait on timers (redis-server, an app with its in-process limiter)
-    can deadlock under it. These children answer about counts, never about dates."""
-    preloaded = ("LD_PRELOAD", "FAKETIME", "DONT_FAKE_MONOTONIC")
-    return {k: v for k, v in os.environ.items() if not k.startswith(preloaded)}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    """A private redis-server on a free port, in a temporary directory; stopped afterwards.
-
-    The server runs on the real clock: the suite's moved-clock run (libfaketime preloaded)
-    must not reach it, because a jemalloc-linked redis-server deadlocks under libfaketime.
-    Readiness is polled against a deadline, so a server that never starts fails the test
-    instead of hanging the run.
-    """
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed (Debian package redis-server)")
-    port = _free_port()
-    env = _real_clock_environment()
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
-         "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    try:
-        _wait_for_port(port, server, seconds=20)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def _wait_for_port(port: int, server: subprocess.Popen, *, seconds: float) -> None:
-    for _ in range(int(seconds * 20)):
-        if server.poll() is not None:
-            pytest.fail(f"redis-server exited with status {server.returncode}")
-        with socket.socket() as probe:
-            probe.settimeout(0.05)
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        with contextlib.suppress(subprocess.TimeoutExpired):  # a short wait that notices an exit
-            server.wait(timeout=0.05)
-    pytest.fail(f"redis-server did not answer on port {port} within {seconds} s")
-
-
 def _run_process(database_url: str, store: str, token: str) -> list[int]:
-    env = _real_clock_environment() | {"DB_URL": database_url, "STORE": store, "TOKEN": token,
+    env = real_clock_environment() | {"DB_URL": database_url, "STORE": store, "TOKEN": token,
                         "REMS_ENV": "testing"}  # fmt: skip
     done = subprocess.run([sys.executable, "-c", PROCESS], env=env, capture_output=True,
                           text=True, timeout=120, cwd=os.getcwd(), check=False)  # fmt: skip

@@ -101,6 +101,7 @@ def test_trusted_hosts_refuse_any_other_host(database_url):
 
 
 def test_production_needs_trusted_hosts_and_uses_a_host_only_cookie(monkeypatch):
+    monkeypatch.setenv("GUNICORN_WORKERS", "1")  # one process: memory:// limits are whole
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql://rems@db.internal/rems")
     monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
