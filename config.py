@@ -92,6 +92,8 @@ class Config:
     REMS_HEALTH_SLOW_MS = _env_int("REMS_HEALTH_SLOW_MS", 500)
     REMS_HEALTH_TIMEOUT_SECONDS = 1.0
     REMS_HEALTH_CACHE_SECONDS = _env_int("REMS_HEALTH_CACHE_SECONDS", 10)
+    #: Retry-After on 409 `request_in_progress`: a retry that overlapped its first request.
+    REMS_RETRY_IN_PROGRESS_SECONDS = _env_int("REMS_RETRY_IN_PROGRESS_SECONDS", 2)
 
 
 class DevelopmentConfig(Config):

@@ -14,7 +14,12 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from rems.audit.asof import AsOfInFuture, AsOfUnreadable
 from rems.auth.guard import ApiAuthError
-from rems.common.errors import OutcomeUnknown, StateConflict, ValidationFailed
+from rems.common.errors import (
+    OutcomeUnknown,
+    RequestInProgress,
+    StateConflict,
+    ValidationFailed,
+)
 from rems.common.transactions import SAFE_METHODS
 from rems.extensions import db, login_manager
 from rems.ratelimit import RateLimited, retry_after
@@ -136,6 +141,14 @@ def _database_down(error: sqlalchemy.exc.OperationalError):
     return render_template("errors/generic.html", status=503, error=error), 503
 
 
+def _in_progress(error: RequestInProgress):
+    """A retry overlapping its first request: no answer yet, ask again after Retry-After."""
+    db.session.rollback()
+    response = api_error(409, str(error), code="request_in_progress")
+    response.headers["Retry-After"] = str(current_app.config["REMS_RETRY_IN_PROGRESS_SECONDS"])
+    return response
+
+
 def _outcome_unknown(error: OutcomeUnknown):
     """The commit itself failed on a lost connection: say that the outcome is unknown."""
     current_app.logger.error("connection lost during commit: %s", error)
@@ -192,6 +205,7 @@ def install(app: Flask) -> None:
         lambda e: _rollback_then(api_error(422, "Some fields are not valid.", e.errors)),
     )
     app.register_error_handler(StateConflict, lambda e: _rollback_then(api_error(409, str(e))))
+    app.register_error_handler(RequestInProgress, _in_progress)
     app.register_error_handler(sqlalchemy.exc.OperationalError, _database_down)
     app.register_error_handler(OutcomeUnknown, _outcome_unknown)
     app.teardown_appcontext(_end_session)  # runs before Flask-SQLAlchemy's own teardown
