@@ -270,6 +270,7 @@ def waive(patient_id: str):
         except StateConflict as conflict:
             db.session.rollback()
             flash(str(conflict), "error")
+            return render_template("monitoring/waive.html", form=form, patient=patient), 409
         else:
             db.session.commit()
             flash("The item is waived.", "success")
