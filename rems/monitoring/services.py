@@ -152,7 +152,8 @@ def waive_item(
         with session.begin_nested():  # the item's uniqueness: one waiver, whoever came first
             session.add(waiver)
     except sa.exc.IntegrityError:
-        earlier = _waiver_of(session, patient, test_code, due_on)
+        if (earlier := _waiver_of(session, patient, test_code, due_on)) is None:
+            raise
         raise StateConflict(_already_waived(session, earlier)) from None
     record_event(session, "monitoring.item_waived", actor=actor, entity=waiver,
                  new={**content, "item": item.k}, reason=reason.strip())  # fmt: skip
