@@ -135,9 +135,11 @@ def waive_item(
     errors = Collector()
     if not (reason or "").strip():
         errors.add("reason", "Give the reason for the waiver.")
-    if due_on is not None and (earlier := _waiver_of(session, patient, test_code, due_on)):
-        raise StateConflict(_already_waived(session, earlier))
     item = _open_item(session, patient, test_code, due_on, today)
+    # Read after the schedule: a waiver the schedule saw (even one committed a moment ago by
+    # another administrator) is found here too, and named.
+    if item is None and due_on and (earlier := _waiver_of(session, patient, test_code, due_on)):
+        raise StateConflict(_already_waived(session, earlier))
     if item is None:
         errors.add("item", "Choose an item that is not yet satisfied, waived or closed.")
     errors.raise_if_any()
