@@ -67,6 +67,10 @@ class Config:
     REMS_DB_MAX_OVERFLOW = _env_int("REMS_DB_MAX_OVERFLOW", 4)
     #: A pooled connection idle this many seconds is pinged before use (0: always).
     REMS_DB_PING_AFTER_IDLE_S = _env_int("REMS_DB_PING_AFTER_IDLE_S", 5)
+    #: PostgreSQL: give up connecting after this many seconds, and have the server cancel a
+    #: statement running longer than this many (0: never; migrations run without a limit).
+    REMS_DB_CONNECT_TIMEOUT_SECONDS = _env_int("REMS_DB_CONNECT_TIMEOUT_SECONDS", 5)
+    REMS_DB_STATEMENT_TIMEOUT_SECONDS = _env_int("REMS_DB_STATEMENT_TIMEOUT_SECONDS", 25)
     #: The longest period a report or an export may cover, in days (an assessment at 7 years fits).
     REMS_REPORT_MAX_DAYS = _env_int("REMS_REPORT_MAX_DAYS", 3660)
     #: The audit anchor: an HMAC key the database never holds, and the file anchors go to.
@@ -97,6 +101,8 @@ class Config:
     REMS_HEALTH_SLOW_MS = _env_int("REMS_HEALTH_SLOW_MS", 500)
     REMS_HEALTH_TIMEOUT_SECONDS = 1.0
     REMS_HEALTH_CACHE_SECONDS = _env_int("REMS_HEALTH_CACHE_SECONDS", 10)
+    #: Retry-After on 409 `request_in_progress`: a retry that overlapped its first request.
+    REMS_RETRY_IN_PROGRESS_SECONDS = _env_int("REMS_RETRY_IN_PROGRESS_SECONDS", 2)
 
 
 class DevelopmentConfig(Config):

@@ -29,6 +29,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from bench.seed import PASSWORD, build_cast
+from rems.monitoring.models import duplicate_key
 
 BATCH = 2_000
 #: Result histories per first-dose date: patients sharing both share their history's dates.
@@ -112,6 +113,7 @@ def treated_copies(connection, cast: dict, count: int, args, rng, today: date) -
         for code, day, value in results:
             bulk.add("lab_result", {
                 "patient_id": patient_id, "test_code": code, "collected_on": day, "value": value,
+                "value_key": duplicate_key(value),
                 "unit": "u", "abnormal": False, "source": "csv", "batch_id": None,
                 "entered_at": _at(day, 12), "entered_by_id": cast["doctor_user_id"],
                 "amendments": 0,

@@ -59,6 +59,9 @@ def run_migrations_online():
         conf_args.setdefault("render_as_batch", connection.dialect.name == "sqlite")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # A migration may rewrite a large table: the app's statement timeout is not for it.
+                connection.exec_driver_sql("SET statement_timeout = 0")
             context.run_migrations()
 
 

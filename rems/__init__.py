@@ -83,10 +83,29 @@ def _engine_options(app: Flask) -> None:
             "pool_size": app.config.get("REMS_DB_POOL_SIZE", 4),
             "max_overflow": app.config.get("REMS_DB_MAX_OVERFLOW", 4),
             "pool_recycle": 1800,
+            "connect_args": _postgres_timeouts(app),
         }
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **options,
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
+
+
+def _postgres_timeouts(app: Flask) -> dict[str, Any]:
+    """A server that does not answer must not hold a request forever: connecting gives up
+    after REMS_DB_CONNECT_TIMEOUT_SECONDS, and the server cancels any statement running longer
+    than REMS_DB_STATEMENT_TIMEOUT_SECONDS (0: no limit), before gunicorn's worker timeout.
+    Options already in DATABASE_URL's `options` parameter are kept."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    statement_ms = int(app.config.get("REMS_DB_STATEMENT_TIMEOUT_SECONDS", 25)) * 1000
+    options = " ".join(
+        filter(None, [url.query.get("options"), f"-c statement_timeout={statement_ms}"])
+    )
+    return {
+        "connect_timeout": app.config.get("REMS_DB_CONNECT_TIMEOUT_SECONDS", 5),
+        "options": options,
     }
 
 

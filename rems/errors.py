@@ -14,7 +14,12 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from rems.audit.asof import AsOfInFuture, AsOfUnreadable
 from rems.auth.guard import ApiAuthError
-from rems.common.errors import OutcomeUnknown, StateConflict, ValidationFailed
+from rems.common.errors import (
+    OutcomeUnknown,
+    RequestInProgress,
+    StateConflict,
+    ValidationFailed,
+)
 from rems.common.transactions import SAFE_METHODS
 from rems.extensions import db, login_manager
 from rems.ratelimit import RateLimited, retry_after
@@ -41,6 +46,13 @@ API_MESSAGES = {
     500: "Something went wrong on our side; nothing was stored.",
     503: "The database is not reachable right now; try again shortly.",
 }
+STORAGE_FULL = (
+    "The database's disk is full, so nothing can be stored: nothing was. Reading still works; "
+    "try the change again once the operators have freed space."
+)
+NO_CONNECTION_SLOTS = (
+    "The database has no free connection right now: nothing was stored; try again shortly."
+)
 OUTCOME_UNKNOWN = (
     "The database connection broke while the change was being saved: it may or may not be "
     "stored. Retry with the same Idempotency-Key to get the stored answer, or read the record "
@@ -123,17 +135,42 @@ def describe_database_error(error: sqlalchemy.exc.DBAPIError) -> str:
 
 
 def _database_down(error: sqlalchemy.exc.OperationalError):
-    """The database cannot be reached (or stayed locked): 503, and nothing was stored — unless
-    the request had already committed, which the answer then says. The page is drawn for an
-    anonymous visitor: asking the database who is signed in would fail again."""
+    """The database cannot be reached (or stayed locked, or cannot store): 503, and nothing was
+    stored — unless the request had already committed, which the answer then says. A full disk
+    or full connection slots are named as such. The page is drawn for an anonymous visitor:
+    asking the database who is signed in would fail again."""
     current_app.logger.error("database unavailable: %s", describe_database_error(error))
     _quiet_rollback()
     if _committed():
         return _stored_but_unanswered(503)
+    code, message = _what_failed(error)
     if _is_api():
-        return api_error(503, API_MESSAGES[503])
+        return api_error(503, message, code=code)
     g._login_user = login_manager.anonymous_user()
-    return render_template("errors/generic.html", status=503, error=error), 503
+    page_message = message if code != "service_unavailable" else None
+    return render_template("errors/generic.html", status=503, error=error,
+                           message=page_message), 503  # fmt: skip
+
+
+def _what_failed(error: sqlalchemy.exc.OperationalError) -> tuple[str, str]:
+    """The API's code and message for a database that cannot serve the request: its disk is
+    full (PostgreSQL's SQLSTATE 53100, SQLite's SQLITE_FULL), its connection slots are taken
+    (53300), or it cannot be reached."""
+    original = getattr(error, "orig", None)
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate == "53100" or getattr(original, "sqlite_errorname", None) == "SQLITE_FULL":
+        return "storage_full", STORAGE_FULL
+    if sqlstate == "53300":
+        return "service_unavailable", NO_CONNECTION_SLOTS
+    return "service_unavailable", API_MESSAGES[503]
+
+
+def _in_progress(error: RequestInProgress):
+    """A retry overlapping its first request: no answer yet, ask again after Retry-After."""
+    db.session.rollback()
+    response = api_error(409, str(error), code="request_in_progress")
+    response.headers["Retry-After"] = str(current_app.config["REMS_RETRY_IN_PROGRESS_SECONDS"])
+    return response
 
 
 def _outcome_unknown(error: OutcomeUnknown):
@@ -192,6 +229,7 @@ def install(app: Flask) -> None:
         lambda e: _rollback_then(api_error(422, "Some fields are not valid.", e.errors)),
     )
     app.register_error_handler(StateConflict, lambda e: _rollback_then(api_error(409, str(e))))
+    app.register_error_handler(RequestInProgress, _in_progress)
     app.register_error_handler(sqlalchemy.exc.OperationalError, _database_down)
     app.register_error_handler(OutcomeUnknown, _outcome_unknown)
     app.teardown_appcontext(_end_session)  # runs before Flask-SQLAlchemy's own teardown

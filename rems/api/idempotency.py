@@ -2,7 +2,15 @@
 stores nothing new; the same key with another body is refused (422). Keys are per user.
 
 The first answer is built before the commit and stored in the same transaction as the write,
-so a client whose connection dropped after the commit can always learn what happened."""
+so a client whose connection dropped after the commit can always learn what happened.
+
+A retry that overlaps the first request (sent while it is still running, say after a proxy
+timed out) must never get a definite refusal for a write that is being stored. So a request
+with a key first claims the key: on PostgreSQL a transaction-scoped advisory lock on (user,
+key), taken without waiting; a retry that cannot take it answers 409 `request_in_progress`
+with Retry-After, and one that takes it after the first request ended finds the stored
+answer. On SQLite the request already holds the database's write lock (writers queue), so
+the retry runs after the first request and finds its answer."""
 
 from __future__ import annotations
 
@@ -18,7 +26,7 @@ from rems.api.models import IdempotentRequest
 from rems.auth.models import User
 from rems.auth.permissions import current_actor
 from rems.common.clock import utcnow
-from rems.common.errors import ValidationFailed
+from rems.common.errors import RequestInProgress, ValidationFailed
 from rems.common.transactions import commit_answer
 from rems.db import canonical_json
 from rems.extensions import db
@@ -42,8 +50,10 @@ def answer_once(operation: str, body: dict[str, Any], write: Callable[[], Answer
     key = idempotency_key()
     user = current_actor()
     digest = hashlib.sha256(canonical_json([operation, body]).encode()).hexdigest()
-    if key is not None and (earlier := _earlier(db.session, user, key, digest)):
-        return _replay(earlier)
+    if key is not None:
+        _claim(db.session, user, key)
+        if earlier := _earlier(db.session, user, key, digest):
+            return _replay(earlier)
     try:
         answer, status = write()
         if key is not None:
@@ -56,6 +66,20 @@ def answer_once(operation: str, body: dict[str, Any], write: Callable[[], Answer
             raise
         return _replay(earlier)
     return jsonify(answer), status
+
+
+def _claim(session: Session, user: User, key: str) -> None:
+    """Hold the key for this transaction, or raise RequestInProgress when a request with the
+    same key is still running (PostgreSQL; SQLite's writers are serialised already)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"idempotency-key:{user.id}:{key}".encode()).digest()
+    lock = int.from_bytes(digest[:8], "big", signed=True)
+    if not session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(lock))):
+        raise RequestInProgress(
+            "A request with this Idempotency-Key is still being processed: retry with the same "
+            "key after the seconds Retry-After gives to get its answer."
+        )
 
 
 def _earlier(session: Session, user: User, key: str, digest: str) -> IdempotentRequest | None:

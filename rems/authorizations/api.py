@@ -70,6 +70,10 @@ KEY_REFUSED = (
     " The Idempotency-Key is longer than 200 characters, or it was used before with another "
     "body or on another authorization."
 )
+IN_PROGRESS = (
+    " `request_in_progress` (with Retry-After): a request with the same Idempotency-Key is "
+    "still running; retry with the key after that many seconds to get its answer."
+)
 REPLAYED = {
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored answer to an earlier request with the "
@@ -197,7 +201,7 @@ def authorization_read(number: str):
         401: UNAUTHORIZED,
         403: SITE_STAFF_ONLY,
         404: Answer(NOT_YOURS + " Only the holding pharmacy may reverse."),
-        409: Answer("A dose was already given, or the authorization is not live."),
+        409: Answer("A dose was already given, or the authorization is not live." + IN_PROGRESS),
         422: Answer(
             "The reason is missing or not valid, or an unknown field was sent." + KEY_REFUSED
         ),
@@ -233,7 +237,7 @@ def authorization_reversal(number: str):
         401: UNAUTHORIZED,
         403: SITE_STAFF_ONLY,
         404: Answer(NOT_YOURS + " Only the receiving site may record infusions."),
-        409: Answer("The authorization has no dose left or is not live."),
+        409: Answer("The authorization has no dose left or is not live." + IN_PROGRESS),
         422: Answer(
             "A required check is missing or a field is not valid (premedication on doses 1–3, "
             "observation under 120 minutes, a date outside the validity window or not after "

@@ -20,6 +20,11 @@ class StateConflict(Exception):
     """The record is not in a state that allows this change (HTTP 409)."""
 
 
+class RequestInProgress(StateConflict):
+    """An earlier request with the same Idempotency-Key is still running (HTTP 409
+    `request_in_progress` with Retry-After): its answer is not known yet, so none is given."""
+
+
 class OutcomeUnknown(Exception):
     """The database connection broke during the commit: the change may or may not be stored
     (HTTP 503 saying exactly that; a retry with the same Idempotency-Key tells which)."""

@@ -68,10 +68,12 @@ class UploadForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    """The previewed file, sent back to be stored."""
+    """The previewed file, sent back to be stored, with the preview's own id (the batch's id):
+    a preview is confirmed once, however many times its form is sent."""
 
     content = HiddenField()
     patient = HiddenField()
+    batch = HiddenField()
 
 
 class WaiveForm(FlaskForm):

@@ -7,16 +7,26 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from rems.extensions import db
+
+
+def duplicate_key(value: str | None) -> str:
+    """A result's value as duplicates compare it: case-folded, no value as ""."""
+    return (value or "").casefold()
 
 
 class LabResult(db.Model):
     """One monitoring test result: test, collection date, optional value, and its source."""
 
     __tablename__ = "lab_result"
-    __table_args__ = (sa.Index("ix_lab_result_patient_test", "patient_id", "test_code"),)
+    __table_args__ = (
+        sa.Index("ix_lab_result_patient_test", "patient_id", "test_code"),
+        #: Duplicates (same patient, test, date and value) are stored once: the database
+        #: refuses a second one, whichever request or session sends it.
+        sa.UniqueConstraint("patient_id", "test_code", "collected_on", "value_key"),
+    )
     #: Column names of the values an amendment may change (the old ones stay in its history).
     AMENDABLE = ("test_code", "collected_on", "value", "unit", "abnormal")
 
@@ -26,6 +36,9 @@ class LabResult(db.Model):
     test_code: Mapped[str] = mapped_column(sa.String(40))
     collected_on: Mapped[date]
     value: Mapped[str | None] = mapped_column(sa.String(100))
+    #: `duplicate_key(value)`, kept with the value; NULL only on a duplicate stored before the
+    #: database enforced uniqueness (0019), which is kept but no longer counts as the result.
+    value_key: Mapped[str | None] = mapped_column(sa.String(300))
     unit: Mapped[str | None] = mapped_column(sa.String(40))
     abnormal: Mapped[bool | None]
     #: Where it came from: web, csv, api.
@@ -36,6 +49,12 @@ class LabResult(db.Model):
     entered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     #: How many times the result was amended; each amendment keeps the values it replaced.
     amendments: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    @validates("value")
+    def _keep_value_key(self, _name: str, value: str | None) -> str | None:
+        """Every value set (stored or amended) sets the key duplicates are compared by."""
+        self.value_key = duplicate_key(value)
+        return value
 
 
 class ResultAmendment(db.Model):

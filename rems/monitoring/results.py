@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +23,7 @@ from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.localtime import patient_practice_today
 from rems.common.transactions import reading, write_phase
 from rems.monitoring import rules
-from rems.monitoring.models import LabResult, ResultAmendment
+from rems.monitoring.models import LabResult, ResultAmendment, duplicate_key
 from rems.monitoring.queries import schedule_facts_for
 from rems.monitoring.services import refresh_patient, refresh_patients
 from rems.monitoring.validation import CheckedResult, check_result
@@ -32,6 +32,16 @@ from rems.patients.queries import visible_prescriber_ids
 
 SOURCES = ("web", "csv", "api")
 NOT_YOURS = "No patient with this REMS ID and date of birth among your patients."
+#: How the uniqueness's refusal reads: PostgreSQL names the constraint, SQLite its columns.
+UNIQUE_RESULT = (
+    "uq_lab_result_patient_id_test_code_collected_on_value_key",
+    "lab_result.value_key",
+)
+STORE_ATTEMPTS = 3
+BUSY = (
+    "Results for these patients were being stored by another request at the same moment: "
+    "send the batch again (results already on file are not stored twice)."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +88,12 @@ def preview_results(
 
 
 def record_results(
-    session: Session, actor: User, patient_rows: Sequence[ResultRow], *, source: str, today: date
-) -> Recorded:
+    session: Session, actor: User, patient_rows: Sequence[ResultRow], *, source: str, today: date,
+    batch_id: str | None = None,
+) -> Recorded:  # fmt: skip
     """Check the batch whole, store every new result with its audit event, refresh the
-    patients' monitoring state. ValidationFailed (nothing stored) on any bad row."""
+    patients' monitoring state. ValidationFailed (nothing stored) on any bad row. `batch_id`
+    names the batch (a CSV preview's own id: see `batch_on_file`); a new one by default."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     with reading():  # validation only reads: on SQLite it must not hold the write lock
@@ -89,29 +101,64 @@ def record_results(
     with write_phase(session):  # then one short write of what was validated
         # duplicates once more, under the lock: a batch may have been stored meanwhile
         planned = _mark_duplicates(session, [(p.row, p.result) for p in planned])
-        return _store(session, actor, planned, source, today)
+        batch = Batch(batch_id or str(uuid.uuid4()), source, actor, utcnow())
+        stored, planned = _store_new(session, batch, planned)
+        for result in stored:
+            new = _values(result) | {"source": source, "batch_id": batch.batch_id}
+            record_event(session, "result.recorded", actor=actor, entity=result, new=new)
+        refresh_patients(session, sorted({r.patient_id for r in stored}), today=today)
+        return Recorded(stored, planned)
 
 
-def _store(session: Session, actor: User, planned: list[PlannedRow], source: str, today: date):
-    """Insert the batch's new results with their audit events; refresh the monitoring state."""
-    batch_id, now = str(uuid.uuid4()), utcnow()
-    stored = [
-        LabResult(
-            patient_id=p.row.patient.id, test_code=p.result.test_code,
-            collected_on=p.result.collected_on, value=p.result.value, unit=p.result.unit,
-            abnormal=p.result.abnormal, source=source, batch_id=batch_id, entered_at=now,
-            entered_by_id=actor.id,
-        )
-        for p in planned
-        if not p.duplicate
-    ]  # fmt: skip
-    session.add_all(stored)
-    session.flush()
-    for result in stored:
-        record_event(session, "result.recorded", actor=actor, entity=result,
-                     new=_values(result) | {"source": source, "batch_id": batch_id})  # fmt: skip
-    refresh_patients(session, sorted({r.patient_id for r in stored}), today=today)
-    return Recorded(stored, planned)
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What every result of one batch shares."""
+
+    batch_id: str
+    source: str
+    actor: User
+    entered_at: datetime
+
+
+def _store_new(session, batch: Batch, planned: list[PlannedRow]):
+    """Insert the rows not on file, in key order (so two batches never wait on each other in
+    a circle). A concurrent batch may store one of them after this one read what is on file:
+    the database's uniqueness refuses it, and the rows are marked again against what is now
+    on file (PostgreSQL lets the refused insert see the other batch's commit)."""
+    for _attempt in range(STORE_ATTEMPTS):
+        stored = sorted((_new_result(batch, p) for p in planned if not p.duplicate), key=_order)
+        try:
+            with session.begin_nested():
+                session.add_all(stored)
+            return stored, planned
+        except sa.exc.IntegrityError as error:
+            if not any(name in str(error.orig) for name in UNIQUE_RESULT):
+                raise
+            planned = _mark_duplicates(session, [(p.row, p.result) for p in planned])
+    raise StateConflict(BUSY)
+
+
+def _new_result(batch: Batch, p: PlannedRow) -> LabResult:
+    """The result a planned row stores."""
+    return LabResult(
+        patient_id=p.row.patient.id, test_code=p.result.test_code,
+        collected_on=p.result.collected_on, value=p.result.value, unit=p.result.unit,
+        abnormal=p.result.abnormal, source=batch.source, batch_id=batch.batch_id,
+        entered_at=batch.entered_at, entered_by_id=batch.actor.id,
+    )  # fmt: skip
+
+
+def _order(result: LabResult) -> tuple:
+    """The uniqueness's key: the order results are inserted in."""
+    return (result.patient_id, result.test_code, result.collected_on, result.value_key)
+
+
+def batch_on_file(session: Session, batch_id: str) -> bool:
+    """Whether results of this batch are stored (a CSV preview confirmed already)."""
+    return (
+        session.scalar(sa.select(LabResult.id).where(LabResult.batch_id == batch_id).limit(1))
+        is not None
+    )
 
 
 def _values(result: LabResult) -> dict[str, Any]:
@@ -167,7 +214,7 @@ def _allowed_prescribers(session: Session, actor: User) -> set[int]:
 
 def _key(patient_id: int, result: CheckedResult) -> tuple:
     """What makes two results the same: patient, test, date and value."""
-    return (patient_id, result.test_code, result.collected_on, (result.value or "").casefold())
+    return (patient_id, result.test_code, result.collected_on, duplicate_key(result.value))
 
 
 def _mark_duplicates(session, checked: list[tuple[ResultRow, CheckedResult]]) -> list[PlannedRow]:
@@ -181,7 +228,7 @@ def _mark_duplicates(session, checked: list[tuple[ResultRow, CheckedResult]]) ->
         .where(LabResult.patient_id.in_(patient_ids))
         .where(LabResult.collected_on.between(min(days), max(days)))
     )
-    seen = {(p, t, d, (v or "").casefold()) for p, t, d, v in on_file}
+    seen = {(p, t, d, duplicate_key(v)) for p, t, d, v in on_file}
     planned = []
     for row, result in checked:
         key = _key(row.patient.id, result)
@@ -269,7 +316,7 @@ def _checked_amendment(session, actor, row: ResultRow, result, reason: str, toda
             LabResult.patient_id == result.patient_id, LabResult.id != result.id,
             LabResult.test_code == planned.result.test_code,
             LabResult.collected_on == planned.result.collected_on,
-            sa.func.coalesce(LabResult.value, "") == (planned.result.value or ""),
+            LabResult.value_key == duplicate_key(planned.result.value),
         )
     )  # fmt: skip
     if clash is not None:

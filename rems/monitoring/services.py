@@ -136,6 +136,10 @@ def waive_item(
     if not (reason or "").strip():
         errors.add("reason", "Give the reason for the waiver.")
     item = _open_item(session, patient, test_code, due_on, today)
+    # Read after the schedule: a waiver the schedule saw (even one committed a moment ago by
+    # another administrator) is found here too, and named.
+    if item is None and due_on and (earlier := _waiver_of(session, patient, test_code, due_on)):
+        raise StateConflict(_already_waived(session, earlier))
     if item is None:
         errors.add("item", "Choose an item that is not yet satisfied, waived or closed.")
     errors.raise_if_any()
@@ -146,12 +150,37 @@ def waive_item(
         patient_id=patient.id, test_code=test_code, due_on=due_on, reason=reason.strip(),
         waived_at=utcnow(), waived_by_id=actor.id, signature_id=signature.id,
     )  # fmt: skip
-    session.add(waiver)
-    session.flush()
+    try:
+        with session.begin_nested():  # the item's uniqueness: one waiver, whoever came first
+            session.add(waiver)
+    except sa.exc.IntegrityError:
+        if (earlier := _waiver_of(session, patient, test_code, due_on)) is None:
+            raise
+        raise StateConflict(_already_waived(session, earlier)) from None
     record_event(session, "monitoring.item_waived", actor=actor, entity=waiver,
                  new={**content, "item": item.k}, reason=reason.strip())  # fmt: skip
     refresh_patient(session, patient.id, today=today)
     return waiver
+
+
+def _waiver_of(session, patient: Patient, test_code: str, due_on: date):
+    """The waiver already on file for this item, if any."""
+    return session.scalar(
+        sa.select(MonitoringWaiver).where(
+            MonitoringWaiver.patient_id == patient.id,
+            MonitoringWaiver.test_code == test_code,
+            MonitoringWaiver.due_on == due_on,
+        )
+    )
+
+
+def _already_waived(session, waiver: MonitoringWaiver) -> str:
+    """Who waived the item, and when: what an administrator who came second is told."""
+    by = session.get(User, waiver.waived_by_id)
+    return (
+        f"This item was already waived by {by.full_name} ({by.username}) on "
+        f"{waiver.waived_at:%Y-%m-%d at %H:%M} UTC; nothing more was recorded."
+    )
 
 
 def _open_item(session, patient: Patient, test_code: str, due_on: date | None, today: date):

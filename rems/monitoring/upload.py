@@ -28,10 +28,11 @@ BAD_CHECK = "Not a REMS patient ID: mistyped, or its check character is wrong."
 
 def check_upload(
     session: Session, actor: User, content: bytes, patient: Patient | None, *, today: date,
-    store: bool = False,
+    store: bool = False, batch_id: str | None = None,
 ) -> list[PlannedRow] | Recorded:  # fmt: skip
-    """Preview the file (or, with `store`, record it as one batch); ValidationFailed naming
-    every problem of every row, and nothing stored, when anything is wrong."""
+    """Preview the file (or, with `store`, record it as the batch `batch_id`, the preview's);
+    ValidationFailed naming every problem of every row, and nothing stored, when anything is
+    wrong."""
     limit = current_app.config.get("REMS_RESULTS_UPLOAD_MAX_BYTES", MAX_BYTES)
     rows, unreadable = read_rows(content, many_patients=patient is None, max_bytes=limit)
     results = _result_rows(session, actor, rows, patient)
@@ -39,7 +40,9 @@ def check_upload(
         if not results:
             raise ValidationFailed({})
         if store:
-            outcome = record_results(session, actor, results, source="csv", today=today)
+            outcome = record_results(
+                session, actor, results, source="csv", today=today, batch_id=batch_id
+            )
         else:
             outcome = preview_results(session, actor, results, today=today)
     except ValidationFailed as failure:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 
 from flask import (
     Blueprint,
@@ -28,7 +29,7 @@ from rems.monitoring import csvfile, forms, worklist
 from rems.monitoring.models import LabResult
 from rems.monitoring.presenters import item_label
 from rems.monitoring.queries import amendments_of
-from rems.monitoring.results import ResultRow, amend_result, record_results
+from rems.monitoring.results import ResultRow, amend_result, batch_on_file, record_results
 from rems.monitoring.upload import check_upload
 from rems.patients.models import Patient
 from rems.patients.queries import patient_for, visible_patients
@@ -112,7 +113,9 @@ def upload():
             db.session.rollback()
             return _upload_page(form, patient, failure.errors), 422
         confirm = forms.ConfirmForm(
-            content=base64.b64encode(content).decode(), patient=patient.rems_id if patient else ""
+            content=base64.b64encode(content).decode(),
+            patient=patient.rems_id if patient else "",
+            batch=str(uuid.uuid4()),
         )
         return render_template("monitoring/preview.html", planned=planned, confirm=confirm,
                                patient=patient, names=_names(), item_label=item_label)  # fmt: skip
@@ -160,19 +163,31 @@ def confirm_upload():
         abort(400)
     try:
         content = base64.b64decode(form.content.data or "", validate=True)
+        batch = str(uuid.UUID(form.batch.data or ""))
     except (binascii.Error, ValueError):
         abort(400)
+    if batch_on_file(db.session, batch):
+        return _already_confirmed(patient)
     try:
-        recorded = check_upload(
-            db.session, current_actor(), content, patient, today=program_today(), store=True
-        )
+        recorded = check_upload(db.session, current_actor(), content, patient,
+                                today=program_today(), store=True, batch_id=batch)  # fmt: skip
     except ValidationFailed as failure:
         db.session.rollback()
         return _upload_page(forms.UploadForm(), patient, failure.errors), 422
+    if not recorded.stored and batch_on_file(db.session, batch):  # confirmed meanwhile
+        db.session.rollback()
+        return _already_confirmed(patient)
     stored, duplicates = len(recorded.stored), len(recorded.duplicates)
     db.session.commit()
     skipped = f"; {duplicates} duplicate row(s) were not stored again" if duplicates else ""
     flash(f"Stored {stored} result(s){skipped}.", "success")
+    return _to_patient(patient) if patient else redirect(url_for(".worklist_page"))
+
+
+def _already_confirmed(patient: Patient | None):
+    """A preview confirmed a second time (another tab, a double click): nothing more."""
+    flash("This file was already confirmed: its results are on file, and nothing was stored "
+          "again.", "info")  # fmt: skip
     return _to_patient(patient) if patient else redirect(url_for(".worklist_page"))
 
 
@@ -270,6 +285,7 @@ def waive(patient_id: str):
         except StateConflict as conflict:
             db.session.rollback()
             flash(str(conflict), "error")
+            return render_template("monitoring/waive.html", form=form, patient=patient), 409
         else:
             db.session.commit()
             flash("The item is waived.", "success")

@@ -7,18 +7,24 @@ process, so a busy health endpoint never hammers the relay or the store."""
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
 
 from rems import ratelimit
+from rems.common.intent import reading
 from rems.extensions import db
 
 OK, DEGRADED, DOWN, NOT_CONFIGURED = "ok", "degraded", "down", "not configured"
 _CACHE_KEY = "rems_health_cache"
+_RUNNING: dict[str, Future] = {}  # per process: the check of each dependency now under way
+_RUNNING_LOCK = threading.Lock()
 
 
 def health_report() -> tuple[dict[str, str], int]:
@@ -62,14 +68,43 @@ def _cached(name: str, check: Callable[[], str]) -> str:
 
 
 def _ping_database() -> None:
-    """One round trip; a dead connection is rolled back so the request can end cleanly."""
+    """One round trip on a connection of the pool, waited for REMS_HEALTH_TIMEOUT_SECONDS at
+    most: a stalled server (a stopped backend, a full connection table) reads as down instead
+    of hanging the health check (statement and connect timeouts bound the rest)."""
+    engine = db.engine
+    within_deadline(f"database {engine.url!r}", lambda: _select_one(engine), _timeout())
+
+
+def _select_one(engine: sa.Engine) -> None:
+    """SELECT 1 in a read transaction of its own (deferred on SQLite: no write lock)."""
+    with reading(), engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+
+
+def within_deadline(name: str, check: Callable[[], None], seconds: float) -> None:
+    """Run `check` in a thread of its own and wait `seconds` for it; raise TimeoutError past
+    that. While a check still hangs, later calls wait on the same one: a stalled dependency
+    holds one thread per process, never one per health request."""
+    with _RUNNING_LOCK:
+        running = _RUNNING.get(name)
+        if running is None or running.done():
+            running = _RUNNING[name] = Future()
+            threading.Thread(target=_settle, args=(running, check), daemon=True,
+                             name=f"health-{name}").start()  # fmt: skip
     try:
-        db.session.execute(sa.text("SELECT 1"))
-    finally:
-        try:
-            db.session.rollback()
-        except sa.exc.DBAPIError:
-            db.session.close()
+        running.result(timeout=seconds)
+    except FutureTimeout:
+        raise TimeoutError(f"no answer within {seconds:g} s") from None
+
+
+def _settle(future: Future, check: Callable[[], None]) -> None:
+    """The check's outcome, into its future."""
+    try:
+        check()
+    except BaseException as error:  # the waiting request reads it as "down"
+        future.set_exception(error)
+    else:
+        future.set_result(None)
 
 
 def _rate_limit_store_state() -> str:

@@ -32,7 +32,7 @@ def _upload(client, content: bytes, patient: str | None = None):
 
 def _confirm(client, preview_html: str):
     fields = dict(
-        re.findall(r'name="(csrf_token|content|patient)"[^>]*value="([^"]*)"', preview_html)
+        re.findall(r'name="(csrf_token|content|patient|batch)"[^>]*value="([^"]*)"', preview_html)
     )
     return client.post("/results/upload/confirm", data=fields)
 

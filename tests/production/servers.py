@@ -73,6 +73,20 @@ def wait_until_answering(port: int, process: subprocess.Popen, log: Path) -> Non
     raise RuntimeError(f"server did not answer within {START_TIMEOUT:.0f}s:\n{log.read_text()}")
 
 
+def wait_until_listening(port: int, process: subprocess.Popen, log: Path) -> None:
+    """Until the port accepts a connection (the server's log is shown if it never does)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited ({process.returncode}):\n{log.read_text()}")
+        try:
+            socket.create_connection((LOOPBACK, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not listen within {START_TIMEOUT:.0f}s:\n{log.read_text()}")
+
+
 @dataclass
 class Gunicorn:
     """A running gunicorn: its port and master process."""
@@ -135,10 +149,21 @@ http {{
 
 
 @contextmanager
-def nginx(directory: Path, upstream_port: int) -> Iterator[int]:
-    """Debian's nginx with deploy/nginx's snippets, in front of the upstream port."""
+def nginx(
+    directory: Path, upstream_port: int, *, read_timeout: str | None = None, upstream_up=True
+) -> Iterator[int]:
+    """Debian's nginx with deploy/nginx's snippets, in front of the upstream port (with a
+    shorter `proxy_read_timeout` if given, so a test need not wait the shipped 60 s). Ready
+    once it answers through the upstream, or (`upstream_up=False`) once it listens."""
     conf_dir = directory / "nginx"
     shutil.copytree(DEPLOY / "nginx" / "snippets", conf_dir / "snippets")
+    if read_timeout is not None:
+        proxy = conf_dir / "snippets" / "rems-proxy.conf"
+        shipped = proxy.read_text()
+        assert "proxy_read_timeout 60s;" in shipped
+        proxy.write_text(
+            shipped.replace("proxy_read_timeout 60s;", f"proxy_read_timeout {read_timeout};")
+        )
     port = free_port()
     user = "user root root;" if os.geteuid() == 0 else ""
     main = NGINX_MAIN.format(
@@ -151,7 +176,7 @@ def nginx(directory: Path, upstream_port: int) -> Iterator[int]:
                "-e", str(log)]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        wait_until_answering(port, process, log)
+        (wait_until_answering if upstream_up else wait_until_listening)(port, process, log)
         yield port
     finally:
         _stop(process)
