@@ -69,6 +69,7 @@ def test_the_readme_tour_records_todays_dose_on_the_day_the_demo_is_loaded(app, 
             .join(Course, Course.id == Authorization.course_id)
             .where(Course.status == CourseStatus.IN_PROGRESS)
         )
+    clock.current = clock.current.replace(hour=23)  # 18:00 at the site: the dose is over
     nurse = app.test_client()
     assert sign_in(nurse, "infusion.nurse", DEMO_PASSWORD).status_code == 302
     assert f"/infusions/{number}/record" in nurse.get("/infusions").get_data(as_text=True)
