@@ -109,6 +109,12 @@ EXPECTED: dict[str, object] = {
     "infusions.site_list": frozenset({Role.SITE_STAFF}),
     "infusions.record": frozenset({Role.SITE_STAFF}),
     "infusions.not_infused": frozenset({Role.SITE_STAFF}),
+    "compliance.case_list": frozenset({Role.ADMIN, Role.AUDITOR, Role.SITE_STAFF, Role.PRESCRIBER}),
+    "compliance.case_detail": frozenset(
+        {Role.ADMIN, Role.AUDITOR, Role.SITE_STAFF, Role.PRESCRIBER}
+    ),
+    "compliance.submit_action": frozenset({Role.SITE_STAFF, Role.PRESCRIBER}),
+    "compliance.review": ADMIN,
     "api.prescribers.prescriber_lookup": ALL,
     "api.sites.site_lookup": ALL,
     "notifications.own_list": ALL,
@@ -152,6 +158,7 @@ URL_VALUES = {
     "decision_id": "D00000000000",
     "infusion_id": 999999,
     "event_id": 999999,
+    "case_id": 999999,
     "result_id": 999999,
     "name": "no-such-report",
 }

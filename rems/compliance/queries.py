@@ -74,3 +74,15 @@ def case_deviations(session: Session, case: NonComplianceCase) -> list[tuple]:
             .order_by(Infusion.administered_on, InfusionDeviation.id)
         )
     )
+
+
+def open_cases_for(session: Session, viewer: User, limit: int = 10) -> list[NonComplianceCase]:
+    """The dashboard's open cases: the party's own for its representative; for administrators,
+    those awaiting their review or escalated."""
+    query = visible_cases(session, viewer).where(NonComplianceCase.state != CaseState.CLOSED)
+    if viewer.role == Role.ADMIN:
+        waiting = NonComplianceCase.state == CaseState.ACTION_SUBMITTED
+        query = query.where(sa.or_(waiting, NonComplianceCase.escalated_at.is_not(None)))
+    elif viewer.role == Role.AUDITOR:
+        return []
+    return list(session.scalars(query.limit(limit)))
