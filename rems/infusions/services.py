@@ -22,7 +22,12 @@ from rems.courses.settling import settle_authorization
 from rems.infusions.deviations import DeviationsToConfirm, store_deviations
 from rems.infusions.dosing import doses_left, take_dose
 from rems.infusions.models import Infusion, InfusionDeviation, Reaction
-from rems.infusions.rules import InfusionFacts, infusion_deviations, infusion_errors
+from rems.infusions.rules import (
+    Deviation,
+    InfusionFacts,
+    infusion_deviations,
+    infusion_errors,
+)
 from rems.monitoring.services import refresh_patient
 from rems.sites.models import Site
 
@@ -65,6 +70,20 @@ def record_infusion(
     if course.doses_given >= course.doses_total:
         raise StateConflict(f"Course {course.number} is complete: every dose was given.")
     dose_number = course.doses_given + 1
+    deviations = _checked(session, authorization, course, record, dose_number)
+    previous = course.last_dose_on
+    delayed = previous is not None and record["administered_on"] > previous + timedelta(days=1)
+    take_dose(session, authorization, course, record["administered_on"], dose_number)
+    infusion = _store(session, authorization, course, actor, record, dose_number, delayed)
+    stored = store_deviations(session, infusion, deviations, actor, record)
+    refresh_patient(session, course.patient_id, today=today)
+    warnings = (_delay_warning(previous),) if delayed else ()
+    return Recorded(infusion, authorization, course, warnings, tuple(stored))
+
+
+def _checked(session, authorization, course, record, dose_number: int) -> tuple[Deviation, ...]:
+    """Refuse impossible data (ValidationFailed) and unconfirmed deviations
+    (DeviationsToConfirm); the confirmed deviations otherwise."""
     site = session.get(Site, authorization.infusion_site_id)
     zone = site_zone(site)
     facts = _facts(session, course, authorization, record, dose_number, zone)
@@ -76,23 +95,15 @@ def record_infusion(
     deviations = infusion_deviations(facts)
     if deviations and not record.get("deviations_acknowledged"):
         raise DeviationsToConfirm(deviations, current_app.extensions["rems_program"])
-    previous = course.last_dose_on
-    delayed = previous is not None and record["administered_on"] > previous + timedelta(days=1)
-    take_dose(session, authorization, course, record["administered_on"], dose_number)
-    infusion = _store(session, authorization, course, actor, record, dose_number, delayed)
-    stored = store_deviations(session, infusion, deviations, actor, record)
-    refresh_patient(session, course.patient_id, today=today)
-    warnings = (
-        (
-            {
-                "code": "DOSE_DELAYED",
-                "message": f"The previous dose was on {previous}; this dose follows a gap.",
-            },
-        )
-        if delayed
-        else ()
-    )
-    return Recorded(infusion, authorization, course, warnings, tuple(stored))
+    return deviations
+
+
+def _delay_warning(previous: date) -> dict[str, str]:
+    """DOSE_DELAYED: the dose follows a gap of more than a day."""
+    return {
+        "code": "DOSE_DELAYED",
+        "message": f"The previous dose was on {previous}; this dose follows a gap.",
+    }
 
 
 def _not_in_future(record: dict[str, Any], site: Site, zone) -> dict[str, list[str]]:
