@@ -168,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
     from rems.auth.views import bp as auth_bp
     from rems.authorizations.views import bp as authorizations_bp
     from rems.certification.views import bp as certification_bp
+    from rems.compliance.views import bp as compliance_bp
     from rems.courses.draft_views import bp as course_drafts_bp
     from rems.courses.views import bp as courses_bp
     from rems.documents.views import bp as documents_bp
@@ -185,7 +186,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints = (
         web_bp, auth_bp, registration_bp, admin_bp, audit_bp, certification_bp, prescribers_bp,
         sites_bp, patients_bp, documents_bp, courses_bp, course_drafts_bp, authorizations_bp,
-        infusions_bp,
+        infusions_bp, compliance_bp,
         notifications_bp, adverse_events_bp, prior_treatment_bp, monitoring_bp, reports_bp,
         api_bp,
     )  # fmt: skip

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from rems.audit.asof import AsOfInFuture, AsOfUnreadable
 from rems.auth.guard import ApiAuthError
 from rems.common.errors import (
+    NeedsConfirmation,
     OutcomeUnknown,
     RequestInProgress,
     StateConflict,
@@ -227,6 +228,10 @@ def install(app: Flask) -> None:
     app.register_error_handler(
         ValidationFailed,
         lambda e: _rollback_then(api_error(422, "Some fields are not valid.", e.errors)),
+    )
+    app.register_error_handler(
+        NeedsConfirmation,
+        lambda e: _rollback_then(api_error(422, e.message, e.errors, e.code)),
     )
     app.register_error_handler(StateConflict, lambda e: _rollback_then(api_error(409, str(e))))
     app.register_error_handler(RequestInProgress, _in_progress)

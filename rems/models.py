@@ -6,9 +6,10 @@ from rems.audit.models import AuditEvent, StatusChange
 from rems.auth.models import ApiToken, LoginAttempt, Role, Signature, User
 from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.certification.models import AssessmentAttempt, CertificationSubmission, CertStatus
+from rems.compliance.models import NonComplianceCase
 from rems.courses.models import BaselineTest, Course, CourseDraft
 from rems.documents.models import Acknowledgment, Document, DocumentVersion
-from rems.infusions.models import Infusion
+from rems.infusions.models import Infusion, InfusionDeviation, NotInfusedVisit
 from rems.monitoring.models import (
     AdverseEvent,
     LabResult,
@@ -40,11 +41,14 @@ __all__ = [
     "DocumentVersion",
     "IdempotentRequest",
     "Infusion",
+    "InfusionDeviation",
     "LabResult",
     "LoginAttempt",
     "MonitoringReminder",
     "MonitoringStatus",
     "MonitoringWaiver",
+    "NonComplianceCase",
+    "NotInfusedVisit",
     "Notification",
     "Patient",
     "Prescriber",

@@ -17,6 +17,7 @@ _NEEDS_CAPABILITY = {
     "authorizations.request_form": "dispenses",
     "authorizations.live_list": "dispenses",
     "infusions.site_list": "infuses",
+    "compliance.case_list": "representative",
 }
 #: (endpoint, label): a link is shown only to users the route's own policy lets in.
 NAVIGATION = (
@@ -29,6 +30,7 @@ NAVIGATION = (
     ("infusions.site_list", "Infusions"),
     ("patients.patient_list", "Patients"),
     ("adverse_events.event_list", "Adverse events"),
+    ("compliance.case_list", "Non-compliance"),
     ("documents.document_list", "Documents"),
     ("certification.queue", "Certification"),
     ("admin.user_list", "Users"),
@@ -55,7 +57,10 @@ def _navigation() -> list[tuple[str, str]]:
 
 
 def _has_capability(user, capability: str | None) -> bool:
-    """A link needing a site capability shows only to staff of a site that has it."""
+    """A link needing a site capability shows only to staff of a site that has it; the
+    non-compliance cases only to a site's representative among site staff."""
+    if capability == "representative":
+        return user.role != Role.SITE_STAFF or user.is_site_representative
     return capability is None or bool(user.site and getattr(user.site, capability))
 
 

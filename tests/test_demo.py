@@ -1,7 +1,10 @@
 """`flask rems demo`: every account it made is listed, a re-run prints the current state, the
-tour's infusion can be recorded on the day the demo is loaded, and --reset starts over."""
+tour's infusion can be recorded on the day the demo is loaded, the demo holds a deviation
+with its case and drafted action and a visit not infused, and --reset starts over."""
 
 from __future__ import annotations
+
+import re
 
 import sqlalchemy as sa
 
@@ -69,6 +72,7 @@ def test_the_readme_tour_records_todays_dose_on_the_day_the_demo_is_loaded(app, 
             .join(Course, Course.id == Authorization.course_id)
             .where(Course.status == CourseStatus.IN_PROGRESS)
         )
+    clock.current = clock.current.replace(hour=23)  # 18:00 at the site: the dose is over
     nurse = app.test_client()
     assert sign_in(nurse, "infusion.nurse", DEMO_PASSWORD).status_code == 302
     assert f"/infusions/{number}/record" in nurse.get("/infusions").get_data(as_text=True)
@@ -85,6 +89,29 @@ def test_the_readme_tour_records_todays_dose_on_the_day_the_demo_is_loaded(app, 
     assert response.status_code == 302, response.get_data(as_text=True)
     page = nurse.get(response.headers["Location"]).get_data(as_text=True)
     assert "Dose 3 of course 1 is recorded" in page
+
+
+def test_the_demo_holds_a_deviation_with_its_drafted_action_and_a_visit_not_infused(
+    app, runner, clock
+):
+    _demo(runner)
+    rep = app.test_client()
+    assert sign_in(rep, "infusion.rep", DEMO_PASSWORD).status_code == 302
+    dashboard = rep.get("/dashboard").get_data(as_text=True)
+    assert "Your open non-compliance cases (1)" in dashboard
+    case_path = re.search(r'href="(/compliance/cases/\d+)"', dashboard).group(1)
+    case = rep.get(case_path).get_data(as_text=True)
+    assert "Observation short" in case and "observed minutes: 90" in case
+    assert "An evening charge nurse is named on every shift" in case  # the drafted action
+    admin = app.test_client()
+    assert sign_in(admin, "admin", DEMO_PASSWORD).status_code == 302
+    assert "Record the review" in admin.get(case_path).get_data(as_text=True)
+    with app.app_context():
+        number = db.session.scalar(sa.select(Authorization.number).order_by(Authorization.id))
+    nurse = app.test_client()
+    assert sign_in(nurse, "infusion.nurse", DEMO_PASSWORD).status_code == 302
+    page = nurse.get(f"/authorizations/{number}").get_data(as_text=True)
+    assert "not infused (patient declined)" in page and "Deviation: observation short" in page
 
 
 def test_reset_asks_first_then_starts_over(app, runner):

@@ -87,6 +87,7 @@ EXPECTED: dict[str, object] = {
     "api.authorizations.authorization_read": ALL,
     "api.authorizations.authorization_reversal": frozenset({Role.SITE_STAFF}),
     "api.authorizations.infusion_record": frozenset({Role.SITE_STAFF}),
+    "api.authorizations.not_infused_record": frozenset({Role.SITE_STAFF}),
     "api.monitoring.results_batch": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "monitoring.record_result": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "monitoring.upload": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
@@ -107,6 +108,13 @@ EXPECTED: dict[str, object] = {
     "authorizations.reverse": frozenset({Role.SITE_STAFF}),
     "infusions.site_list": frozenset({Role.SITE_STAFF}),
     "infusions.record": frozenset({Role.SITE_STAFF}),
+    "infusions.not_infused": frozenset({Role.SITE_STAFF}),
+    "compliance.case_list": frozenset({Role.ADMIN, Role.AUDITOR, Role.SITE_STAFF, Role.PRESCRIBER}),
+    "compliance.case_detail": frozenset(
+        {Role.ADMIN, Role.AUDITOR, Role.SITE_STAFF, Role.PRESCRIBER}
+    ),
+    "compliance.submit_action": frozenset({Role.SITE_STAFF, Role.PRESCRIBER}),
+    "compliance.review": ADMIN,
     "api.prescribers.prescriber_lookup": ALL,
     "api.sites.site_lookup": ALL,
     "notifications.own_list": ALL,
@@ -150,6 +158,7 @@ URL_VALUES = {
     "decision_id": "D00000000000",
     "infusion_id": 999999,
     "event_id": 999999,
+    "case_id": 999999,
     "result_id": 999999,
     "name": "no-such-report",
 }

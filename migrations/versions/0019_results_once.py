@@ -6,7 +6,7 @@ results are never deleted — but only the first of each keeps its key; the late
 NULL key, which the uniqueness ignores. The count is printed.
 
 Revision ID: 0019_results_once
-Revises: 0016_time_zones
+Revises: 0017_deviations
 Create Date: 2026-12-06 01:30:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0019_results_once"
-down_revision = "0016_time_zones"
+down_revision = "0017_deviations"
 branch_labels = None
 depends_on = None
 

@@ -37,7 +37,13 @@ from rems.common.localtime import actor_today, local_today_for_site
 from rems.common.transactions import commit_answer, writing
 from rems.courses.settling import needs_settling, settle_authorization
 from rems.extensions import db
-from rems.infusions.schemas import InfusionRecord, InfusionRecorded
+from rems.infusions.not_infused import record_not_infused
+from rems.infusions.schemas import (
+    InfusionRecord,
+    InfusionRecorded,
+    NotInfusedRecord,
+    NotInfusedRecorded,
+)
 from rems.infusions.services import record_infusion
 from rems.sites.models import Site
 
@@ -237,12 +243,17 @@ def authorization_reversal(number: str):
         401: UNAUTHORIZED,
         403: SITE_STAFF_ONLY,
         404: Answer(NOT_YOURS + " Only the receiving site may record infusions."),
-        409: Answer("The authorization has no dose left or is not live." + IN_PROGRESS),
+        409: Answer(
+            "Another dose of the course was recorded at the same moment, or the course has no "
+            "dose left that another authorization does not hold." + IN_PROGRESS
+        ),
         422: Answer(
-            "A required check is missing or a field is not valid (premedication on doses 1–3, "
-            "observation under 120 minutes, a date outside the validity window or not after "
-            "the previous dose, dose 1 after first_dose_by or under 12 months after the prior "
-            "course); `details` maps each field to its messages." + KEY_REFUSED
+            "`validation_error`: impossible data (a date after today or a time later than now "
+            "at the site, an end before its start, a start on another day, a second infusion "
+            "that day); `details` maps each field to its messages. "
+            "`deviations_not_acknowledged`: the record has protocol deviations and "
+            "`deviations_acknowledged` is not true; `details.deviations_acknowledged` lists "
+            "each as `code (severity): message`; nothing is stored." + KEY_REFUSED
         ),
         503: WRITE_UNAVAILABLE,
     },
@@ -263,6 +274,36 @@ def infusion_record(number: str):
         return presenters.infusion_body(recorded), 201
 
     return answer_once(f"infusion {authorization.number}", body, infuse)
+
+
+@bp.post("/authorizations/<number>/not-infused")
+@roles(Role.SITE_STAFF)
+@operation(
+    "recordNotInfused",
+    "The receiving infusion site records a visit that ended without an infusion",
+    body=NotInfusedRecord,
+    params=(NUMBER,),
+    answers={
+        201: Answer("The visit is on record; no dose was counted.", NotInfusedRecorded),
+        400: BAD_BODY,
+        401: UNAUTHORIZED,
+        403: SITE_STAFF_ONLY,
+        404: Answer(NOT_YOURS + " Only the receiving site records its visits."),
+        422: Answer("The day is after today at the site, the reason is not one of the "
+                    "program's, or `other` has no notes; `details` names each field."),
+        503: WRITE_UNAVAILABLE,
+    },
+)  # fmt: skip
+def not_infused_record(number: str):
+    """The receiving infusion site records a visit that ended not infused, with its reason."""
+    authorization = _visible_or_404(number)
+    if authorization.infusion_site_id != current_actor().site_id:
+        abort(404)
+    body = parse_body(NotInfusedRecord)
+    visit = record_not_infused(db.session, authorization, current_actor(), body)
+    answer = {"visit_id": visit.id, "visit_on": visit.visit_on.isoformat(), "reason": visit.reason}
+    commit_answer()
+    return answer, 201
 
 
 def _visible_or_404(number: str) -> Authorization:

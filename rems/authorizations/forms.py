@@ -24,6 +24,7 @@ from rems.common.forms import options
 from rems.courses.models import Course
 from rems.courses.settling import needs_settling
 from rems.infusions.models import Infusion
+from rems.infusions.queries import deviations_by_infusion, not_infused_visits
 from rems.patients.forms import LenientDateField
 from rems.patients.models import Patient
 from rems.sites.models import Site
@@ -158,17 +159,24 @@ def authorization_page(
         .where(Infusion.authorization_id == authorization.id)
         .order_by(Infusion.dose_number)
     )
+    infusions = list(infusions)
+    course = session.get(Course, authorization.course_id)
     return {
         "authorization": authorization,
         "body": authorization_body(authorization),
         "status": shown_status(authorization, today),
-        "course": session.get(Course, authorization.course_id),
+        "course": course,
         "pharmacy": session.get(Site, authorization.pharmacy_site_id),
         "site": session.get(Site, authorization.infusion_site_id),
-        "infusions": list(infusions),
+        "infusions": infusions,
+        "deviations": deviations_by_infusion(session, [i.id for i in infusions]),
+        "not_infused": not_infused_visits(session, authorization.id),
+        "live": _is_live(authorization, today),
+        # A dose given while it was valid may be entered later; one outside its validity or
+        # beyond its doses is recorded as a deviation: only a course with no dose left refuses.
         "may_record": staff
         and viewer.site_id == authorization.infusion_site_id
-        and _is_live(authorization, today),
+        and course.doses_given < course.doses_total,
         "may_reverse": staff
         and viewer.site_id == authorization.pharmacy_site_id
         and reversible(authorization, today),

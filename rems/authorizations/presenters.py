@@ -118,4 +118,8 @@ def infusion_body(recorded) -> dict[str, Any]:
         "authorization_status": recorded.authorization.status.value,
         "course_status": recorded.course.status.value,
         "warnings": list(recorded.warnings),
+        "deviations": [
+            {"code": d.code, "severity": d.severity, "party": d.party, "case_id": d.case_id}
+            for d in recorded.deviations
+        ],
     }

@@ -16,6 +16,14 @@ class ValidationFailed(Exception):
         return cls({field: [message]})
 
 
+class NeedsConfirmation(ValidationFailed):
+    """What happened needs the person's explicit confirmation before it is stored (HTTP 422
+    with its own `code`); nothing was stored."""
+
+    code = "confirmation_needed"
+    message = "Confirm before this is stored."
+
+
 class StateConflict(Exception):
     """The record is not in a state that allows this change (HTTP 409)."""
 

@@ -1,6 +1,7 @@
-"""Demo courses, authorizations and infusions: a course in progress that can take today's dose,
-one authorized but not started (its patient must still acknowledge the new Medication Guide), and
-a denial on record. Every date is counted back from the app's today."""
+"""Demo courses, authorizations and infusions: a course in progress that can take today's dose
+(its first visit ended not infused, its dose 2 was observed too briefly: a deviation with its
+open case), one authorized but not started (its patient must still acknowledge the new
+Medication Guide), and a denial on record. Every date is counted back from the app's today."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from sqlalchemy.orm import Session
 from rems.auth import users
 from rems.authorizations.deciding import request_authorization
 from rems.authorizations.models import Authorization, AuthorizationDecision
+from rems.compliance.models import NonComplianceCase
 from rems.courses.services import authorize_course, baseline_needs
+from rems.demo import compliance
 from rems.demo.accounts import DEMO_PASSWORD
 from rems.infusions.services import record_infusion
 from rems.patients.models import Patient, PatientStatus
@@ -37,11 +40,13 @@ def ensure_demo_gate(session: Session, today: date) -> list[str]:
     started = today - timedelta(days=2)
     _authorize(session, first, doctor, started)
     _authorize(session, second, doctor, today)
-    number = _dispense_and_infuse(session, first, started)
+    number = _dispense_and_infuse(session, first, started, today)
     denial = _request(session, second, today)
     return [
-        f"{first.rems_id}: course 1 in progress, authorization {number}, doses 1 and 2 given "
-        "the two days before: dose 3 may be recorded today",
+        f"{first.rems_id}: course 1 in progress, authorization {number}: not infused on "
+        f"{started - timedelta(days=1)} (declined), doses 1 and 2 given the two days before "
+        "(dose 2 observed 90 minutes: a deviation, its case awaits review): dose 3 may be "
+        "recorded today",
         f"{second.rems_id}: course 1 authorized; the pharmacy's request was denied "
         f"({', '.join(r['code'] for r in denial.decision.reasons)})",
     ]
@@ -76,20 +81,29 @@ def _request(session: Session, patient: Patient, today: date):
     return request_authorization(session, pharmacist, request, today=today)
 
 
-def _dispense_and_infuse(session: Session, patient: Patient, started: date) -> str:
-    """Granted on `started`; Beacon's infusion nurse gave dose 1 that day and dose 2 the next,
-    so today's dose (3 of 5) is still to be recorded, under an authorization still valid."""
-    outcome = _request(session, patient, started)
+def _dispense_and_infuse(session: Session, patient: Patient, started: date, today: date) -> str:
+    """Granted the day before `started`, when the visit ended not infused; Beacon's infusion
+    nurse gave dose 1 on `started` and dose 2 the next day (observed 90 minutes only, confirmed
+    as a deviation, its case answered by a drafted corrective action), so today's dose (3 of
+    5) is still to be recorded, under an authorization still valid."""
+    outcome = _request(session, patient, started - timedelta(days=1))
     authorization = session.get(Authorization, outcome.authorization_id)
+    compliance.not_infused_visit(session, authorization, started - timedelta(days=1))
     nurse = users.find_user(session, "infusion.nurse")
-    for day in (started, started + timedelta(days=1)):
-        record_infusion(session, authorization, nurse, _infusion(day), today=day)
+    record_infusion(session, authorization, nurse, _infusion(started), today=started)
+    second = started + timedelta(days=1)
+    short = _infusion(second, observed=compliance.SHORT_OBSERVATION_MINUTES)
+    recorded = record_infusion(session, authorization, nurse, short, today=second)
+    case = session.get(NonComplianceCase, recorded.deviations[0].case_id)
+    compliance.draft_corrective_action(session, case, today)
     return authorization.number
 
 
-def _infusion(day: date) -> dict:
-    """A complete infusion: 4 hours, then 2 hours of observation."""
+def _infusion(day: date, observed: int | None = None) -> dict:
+    """An infusion of 4 hours, then the program's observation; or only `observed` minutes,
+    confirmed as a deviation with the nurse's reason."""
     start = datetime.combine(day, time(9, 0), tzinfo=UTC)
+    minutes = observed or current_app.extensions["rems_program"].dosing.observation_minutes
     return {
         "administered_on": day,
         "identity_verified": True,
@@ -98,7 +112,9 @@ def _infusion(day: date) -> dict:
         "antiviral_prophylaxis": True,
         "infusion_started_at": start,
         "infusion_ended_at": start + timedelta(hours=4),
-        "observation_ended_at": start + timedelta(hours=6),
+        "observation_ended_at": start + timedelta(hours=4, minutes=minutes),
         "reaction": "none",
         "notes": "",
+        "deviations_acknowledged": observed is not None,
+        "deviation_reason": "The patient asked to leave early." if observed else "",
     }

@@ -92,6 +92,14 @@ def infusion_form(program: Program, zone_name: str) -> FlaskForm:
             description="Anything the prescriber should know; for a serious reaction, what "
             "happened and what was done.",
         )
+        deviations_acknowledged = BooleanField(
+            "I am recording what happened",
+            description="The dose is stored with the protocol deviations listed above flagged; "
+            "each opens or joins a non-compliance case.",
+        )
+        deviation_reason = TextAreaField(
+            "Reason for the deviations (optional)", validators=[Length(max=2000)]
+        )
 
     return InfusionForm()
 
@@ -104,4 +112,41 @@ def infusion_record(form: FlaskForm, zone: tzinfo) -> dict[str, Any]:
         "administered_on": form.administered_on.data,
         "reaction": form.reaction.data or "",
         "notes": (form.notes.data or "").strip(),
+        "deviations_acknowledged": bool(form.deviations_acknowledged.data),
+        "deviation_reason": (form.deviation_reason.data or "").strip(),
     }
+
+
+#: Not-infused reasons as people say them.
+NOT_INFUSED_LABELS = {
+    "active_infection": "Signs of an active infection",
+    "patient_declined": "The patient declined",
+    "reaction_before_start": "A reaction before the infusion started",
+    "other": "Other (say what in the notes)",
+}
+
+
+def not_infused_form(program: Program) -> FlaskForm:
+    """The visit that ended without an infusion: its day, the reason, notes."""
+
+    class NotInfusedForm(FlaskForm):
+        """A visit on record with no dose."""
+
+        visit_on = LenientDateField(
+            "Date of the visit",
+            validators=[DataRequired("Enter the date of the visit (YYYY-MM-DD).")],
+            description="Not after today at the site.",
+        )
+        reason = SelectField(
+            "Why the patient was not infused",
+            choices=options(
+                [("", "Choose the reason")]
+                + [
+                    (r, NOT_INFUSED_LABELS.get(r, r))
+                    for r in program.deviations.not_infused_reasons
+                ]
+            ),
+        )
+        notes = TextAreaField("Notes", validators=[Length(max=4000)])
+
+    return NotInfusedForm()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -56,6 +57,44 @@ class Infusion(db.Model):
     reaction: Mapped[Reaction] = mapped_column(str_enum(Reaction, "reaction"))
     #: Given after a gap in the course (allowed, but flagged).
     delayed: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+
+
+class InfusionDeviation(db.Model):
+    """A protocol deviation recorded with its dose (program §5): flagged, never refused, and
+    answered for in a non-compliance case."""
+
+    __tablename__ = "infusion_deviation"
+    __table_args__ = (sa.UniqueConstraint("infusion_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    infusion_id: Mapped[int] = mapped_column(sa.ForeignKey("infusion.id"))
+    #: The program file's deviation code, with the severity and party it had when recorded.
+    code: Mapped[str] = mapped_column(sa.String(40), index=True)
+    severity: Mapped[str] = mapped_column(sa.String(10))
+    party: Mapped[str] = mapped_column(sa.String(12))
+    #: The facts that triggered it (dates as ISO strings).
+    facts: Mapped[dict[str, Any]]
+    #: The reason the person recording gave when confirming "I am recording what happened".
+    acknowledged_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: The non-compliance case the deviation opened or joined.
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("noncompliance_case.id"), index=True)
+
+
+class NotInfusedVisit(db.Model):
+    """A visit under an authorization that ended without an infusion: on record, no dose."""
+
+    __tablename__ = "not_infused_visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authorization_id: Mapped[int] = mapped_column(sa.ForeignKey("authorization.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), index=True)
+    visit_on: Mapped[date]
+    #: One of the program file's `deviations.not_infused_reasons`.
+    reason: Mapped[str] = mapped_column(sa.String(40))
     notes: Mapped[str | None] = mapped_column(sa.Text)
     recorded_at: Mapped[datetime]
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))

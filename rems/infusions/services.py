@@ -1,4 +1,5 @@
-"""Recording an infusion against an authorization for the receiving site. Callers commit."""
+"""Recording an infusion against an authorization for the receiving site: impossible data is
+refused, protocol deviations are stored with the dose once confirmed. Callers commit."""
 
 from __future__ import annotations
 
@@ -12,18 +13,21 @@ from sqlalchemy.orm import Session
 from rems.adverse_events.services import record_serious_reaction
 from rems.audit.trail import record_event
 from rems.auth.models import User
-from rems.authorizations.models import (
-    LIVE_AUTHORIZATION_STATUSES,
-    Authorization,
-    AuthorizationStatus,
-)
+from rems.authorizations.models import Authorization
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.localtime import future_errors, site_zone, to_local, today_in
-from rems.courses.models import Course, CourseStatus
+from rems.courses.models import Course
 from rems.courses.settling import settle_authorization
-from rems.infusions.models import Infusion, Reaction
-from rems.infusions.rules import InfusionFacts, infusion_errors
+from rems.infusions.deviations import DeviationsToConfirm, store_deviations
+from rems.infusions.dosing import doses_left, take_dose
+from rems.infusions.models import Infusion, InfusionDeviation, Reaction
+from rems.infusions.rules import (
+    Deviation,
+    InfusionFacts,
+    infusion_deviations,
+    infusion_errors,
+)
 from rems.monitoring.services import refresh_patient
 from rems.sites.models import Site
 
@@ -44,6 +48,7 @@ class Recorded:
     authorization: Authorization
     course: Course
     warnings: tuple[dict[str, str], ...]
+    deviations: tuple[InfusionDeviation, ...] = ()
 
 
 def record_infusion(
@@ -54,44 +59,51 @@ def record_infusion(
     *,
     today: date,
 ) -> Recorded:
-    """Check the record against the program's rules, then give the dose in the database.
-    `today` is the site's (see `rems.common.localtime`); no date of the record may be after
-    today at the site, whatever `today` the caller passes."""
+    """Refuse impossible data; store the dose with its protocol deviations once the person
+    recording confirmed them (`record["deviations_acknowledged"]`), each opening or joining a
+    non-compliance case. `today` is the site's (see `rems.common.localtime`); no date or time of
+    the record may be after now at the site, whatever `today` the caller passes."""
     if actor.site_id != authorization.infusion_site_id:
         raise StateConflict("Only the receiving infusion site records infusions.")
     settle_authorization(session, authorization, today)
-    if authorization.status not in LIVE_AUTHORIZATION_STATUSES:
-        raise StateConflict(
-            f"The authorization is {authorization.status.value}: no dose may be "
-            "recorded against it."
-        )
     course = session.get(Course, authorization.course_id)
+    if course.doses_given >= course.doses_total:
+        raise StateConflict(f"Course {course.number} is complete: every dose was given.")
     dose_number = course.doses_given + 1
+    deviations = _checked(session, authorization, course, record, dose_number)
+    previous = course.last_dose_on
+    delayed = previous is not None and record["administered_on"] > previous + timedelta(days=1)
+    take_dose(session, authorization, course, record["administered_on"], dose_number)
+    infusion = _store(session, authorization, course, actor, record, dose_number, delayed)
+    stored = store_deviations(session, infusion, deviations, actor, record)
+    refresh_patient(session, course.patient_id, today=today)
+    warnings = (_delay_warning(previous),) if delayed else ()
+    return Recorded(infusion, authorization, course, warnings, tuple(stored))
+
+
+def _checked(session, authorization, course, record, dose_number: int) -> tuple[Deviation, ...]:
+    """Refuse impossible data (ValidationFailed) and unconfirmed deviations
+    (DeviationsToConfirm); the confirmed deviations otherwise."""
     site = session.get(Site, authorization.infusion_site_id)
     zone = site_zone(site)
+    facts = _facts(session, course, authorization, record, dose_number, zone)
     errors = _not_in_future(record, site, zone)
-    for name, messages in infusion_errors(
-        _facts(session, course, authorization, record, dose_number, zone)
-    ).items():
+    for name, messages in infusion_errors(facts).items():
         errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationFailed(errors)
-    previous = course.last_dose_on
-    delayed = previous is not None and record["administered_on"] > previous + timedelta(days=1)
-    _take_dose(session, authorization, course, record["administered_on"], dose_number)
-    infusion = _store(session, authorization, course, actor, record, dose_number, delayed)
-    refresh_patient(session, course.patient_id, today=today)
-    warnings = (
-        (
-            {
-                "code": "DOSE_DELAYED",
-                "message": f"The previous dose was on {previous}; this dose follows a gap.",
-            },
-        )
-        if delayed
-        else ()
-    )
-    return Recorded(infusion, authorization, course, warnings)
+    deviations = infusion_deviations(facts)
+    if deviations and not record.get("deviations_acknowledged"):
+        raise DeviationsToConfirm(deviations, current_app.extensions["rems_program"])
+    return deviations
+
+
+def _delay_warning(previous: date) -> dict[str, str]:
+    """DOSE_DELAYED: the dose follows a gap of more than a day."""
+    return {
+        "code": "DOSE_DELAYED",
+        "message": f"The previous dose was on {previous}; this dose follows a gap.",
+    }
 
 
 def _not_in_future(record: dict[str, Any], site: Site, zone) -> dict[str, list[str]]:
@@ -135,6 +147,8 @@ def _facts(session, course: Course, authorization, record, dose_number: int, zon
         observation_minutes=program.dosing.observation_minutes,
         reaction_grades=tuple(program.adverse_events.reaction_grades),
         zone=zone,
+        doses_left=doses_left(authorization),
+        now=utcnow(),
     )
 
 
@@ -149,54 +163,6 @@ def _prior_last_dose(session: Session, course: Course) -> date | None:
         if c.number < course.number and c.last_dose_on
     ]
     return max((c.last_dose_on for c in earlier), default=None)
-
-
-def _take_dose(session: Session, authorization, course: Course, day: date, dose_number: int):
-    """One dose moves from held to given, in conditional UPDATEs that re-check the counts (and
-    that this is still the course's dose `dose_number`, the one the rules were checked for)."""
-    auth_table, course_table = Authorization.__table__, Course.__table__
-    taken = session.execute(
-        auth_table.update()
-        .where(
-            auth_table.c.id == authorization.id,
-            auth_table.c.status.in_(["issued", "partially_used"]),
-            auth_table.c.doses_given < auth_table.c.doses,
-        )
-        .values(doses_given=auth_table.c.doses_given + 1)
-    )
-    if taken.rowcount != 1:
-        raise StateConflict("The authorization has no dose left.")
-    counted = session.execute(
-        course_table.update()
-        .where(course_table.c.id == course.id, course_table.c.doses_held > 0)
-        .where(course_table.c.doses_given == dose_number - 1)
-        .values(
-            doses_given=course_table.c.doses_given + 1, doses_held=course_table.c.doses_held - 1
-        )
-    )
-    if counted.rowcount != 1:  # another dose of the course was recorded meanwhile
-        raise StateConflict(
-            "Another dose of this course was recorded at the same moment: read the "
-            "authorization, then record this dose again if it is still to be recorded."
-        )
-    session.refresh(authorization)
-    session.refresh(course)
-    _after_dose(authorization, course, day)
-
-
-def _after_dose(authorization: Authorization, course: Course, day: date) -> None:
-    """Statuses and dates after a dose: used up authorizations, started or completed courses."""
-    used_up = authorization.doses_given == authorization.doses
-    authorization.status = (
-        AuthorizationStatus.USED if used_up else AuthorizationStatus.PARTIALLY_USED
-    )
-    course.first_dose_on = course.first_dose_on or day
-    course.last_dose_on = day
-    course.status = (
-        CourseStatus.COMPLETED
-        if course.doses_given == course.doses_total
-        else CourseStatus.IN_PROGRESS
-    )
 
 
 def _store(session, authorization, course, actor, record, dose_number, delayed) -> Infusion:

@@ -19,12 +19,20 @@ from rems.common.pagination import paginate
 from rems.common.transactions import reading
 from rems.extensions import db
 from rems.infusions import forms
+from rems.infusions.deviations import DeviationsToConfirm
 from rems.infusions.models import Reaction
+from rems.infusions.not_infused import record_not_infused
 from rems.infusions.services import record_infusion
 from rems.patients.models import Patient
 
 bp = Blueprint("infusions", __name__, url_prefix="/infusions")
 
+CONFIRM = "Read the protocol deviations above, then confirm that you are recording what happened."
+FLAGGED = (
+    "{count} protocol deviation(s) are recorded with the dose and flagged; the responsible "
+    "party answers for them in a non-compliance case."
+)
+NOT_INFUSED = "The visit is recorded as not infused; no dose was counted."
 RECORDED = "Dose {dose} of course {course} is recorded. The course is now {status}."
 ADVERSE_EVENT = (
     "A serious reaction was recorded: an adverse event is now on the patient's record for the "
@@ -66,6 +74,7 @@ def record(number: str):
         form.administered_on.data = local_today_for_site(site)
     elif form.validate_on_submit() and (done := _record(authorization, form, site)):
         return done
+    deviations = getattr(form, "pending_deviations", ())
     facts = authorization_page(
         db.session, authorization, current_actor(), local_today_for_site(site)
     )
@@ -76,7 +85,7 @@ def record(number: str):
             note_read(current_actor(), "page", "patient", patient.rems_id)
     return render_template(
         "infusions/record.html", form=form, dose_number=facts["course"].doses_given + 1,
-        patient=patient, site_zone_name=zone.key, **facts,
+        patient=patient, site_zone_name=zone.key, pending=deviations, **facts,
     ), 422 if form.is_submitted() else 200  # fmt: skip
 
 
@@ -88,6 +97,11 @@ def _record(authorization: Authorization, form, site):
         recorded = record_infusion(
             db.session, authorization, current_actor(), record, today=local_today_for_site(site)
         )
+    except DeviationsToConfirm as unconfirmed:
+        db.session.rollback()
+        form.pending_deviations = unconfirmed.described
+        form.deviations_acknowledged.errors = [CONFIRM]
+        return None
     except ValidationFailed as failure:
         db.session.rollback()
         show_errors(form, failure.errors)
@@ -102,8 +116,37 @@ def _record(authorization: Authorization, form, site):
     )
     serious = recorded.infusion.reaction == Reaction.SERIOUS
     warnings = [w["message"] for w in recorded.warnings]
+    if recorded.deviations:
+        warnings.append(FLAGGED.format(count=len(recorded.deviations)))
     db.session.commit()
     flash(done, "success")
     for message in [*warnings, *([ADVERSE_EVENT] if serious else [])]:
         flash(message, "warning")
     return redirect(url_for("authorizations.detail", number=number))
+
+
+@bp.route("/<number>/not-infused", methods=["GET", "POST"])
+@roles(Role.SITE_STAFF)
+def not_infused(number: str):
+    """The receiving site records a visit that ended without an infusion, with its reason."""
+    site = site_that("infuses")
+    authorization = visible_or_404(number)
+    if authorization.infusion_site_id != site.id:
+        abort(404)
+    form = forms.not_infused_form(current_app.extensions["rems_program"])
+    if not form.is_submitted():
+        form.visit_on.data = local_today_for_site(site)
+    elif form.validate_on_submit():
+        record = {"visit_on": form.visit_on.data, "reason": form.reason.data,
+                  "notes": form.notes.data}  # fmt: skip
+        try:
+            record_not_infused(db.session, authorization, current_actor(), record)
+        except ValidationFailed as failure:
+            db.session.rollback()
+            show_errors(form, failure.errors)
+        else:
+            db.session.commit()
+            flash(NOT_INFUSED, "success")
+            return redirect(url_for("authorizations.detail", number=number))
+    page = render_template("infusions/not_infused.html", form=form, authorization=authorization)
+    return page, 422 if form.is_submitted() else 200

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rems.program._fields import Node, ProgramFileError, refuse_duplicates
+from rems.program.deviations import load_deviations
 from rems.program.model import (
     ADMINISTRATOR_REVIEW,
     AUTOMATIC_REVIEW,
@@ -42,7 +43,7 @@ __all__ = ["ProgramFileError", "load_program"]
 
 _SECTIONS = (
     "program", "certification", "assessment", "attestations", "dosing", "authorization",
-    "monitoring", "tests", "documents", "patient", "adverse_events",
+    "monitoring", "tests", "documents", "patient", "adverse_events", "deviations",
 )  # fmt: skip
 #: Attestation groups, with the conditions their `applies_when` may name (none: key not allowed).
 _ATTESTATION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -109,6 +110,7 @@ def _program(root: Node) -> Program:
         documents=root.each("documents", _document, "code", "document code"),
         patient=_patient(root.table("patient")),
         adverse_events=_adverse_events(root.table("adverse_events")),
+        deviations=load_deviations(root.table("deviations")),
     )
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
 
+from rems.program.deviations import DeviationRules
+
 #: BaselineRule.courses values: the baseline is due before every course, or before course 1 only.
 EVERY_COURSE = "every_course"
 FIRST_COURSE = "first_course"
@@ -236,6 +238,7 @@ class Program:
     documents: tuple[ProgramDocument, ...]
     patient: PatientRules
     adverse_events: AdverseEventRules
+    deviations: DeviationRules
 
     def test(self, code: str) -> LabTest:
         """The test with this code; KeyError if there is none."""

@@ -18,7 +18,8 @@ from rems.infusions.models import Infusion
 from rems.prescribers.models import Prescriber
 from rems.reports import gateproof
 from rems.reports.clinical import ADVERSE_EVENTS, infusion_compliance
-from rems.reports.framework import Filters
+from rems.reports.deviations import CASES, DEVIATIONS, NOT_INFUSED
+from rems.reports.framework import Filters, ordered
 from rems.reports.gate import DENIALS
 from rems.reports.queries import dialect_of
 from rems.reports.sqlfn import month_of, start_of, within
@@ -48,6 +49,9 @@ class Assessment:
     denials: list[dict[str, Any]] = field(default_factory=list)
     gate_proof: gateproof.Proof | None = None
     infusions: dict[str, Any] = field(default_factory=dict)
+    deviations: list[dict[str, Any]] = field(default_factory=list)
+    not_infused: list[dict[str, Any]] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)
     adverse_events: list[dict[str, Any]] = field(default_factory=list)
     monitoring_by_test: list[dict[str, Any]] = field(default_factory=list)
     monitoring_by_month: list[dict[str, Any]] = field(default_factory=list)
@@ -66,6 +70,7 @@ def assess(session: Session, date_from: date, date_to: date, today: date) -> Ass
     )
     result.gate_proof = gateproof.prove(session, date_from, date_to)
     result.infusions = _infusions(session, filters, dialect)
+    result.deviations, result.not_infused, result.cases = _noncompliance(session, filters, dialect)
     result.adverse_events = _rows(
         session, ADVERSE_EVENTS.query(filters, dialect).order_by(sa.text("category"))
     )
@@ -222,7 +227,17 @@ def _infusions(session: Session, filters: Filters, dialect: str) -> dict[str, An
     return {key: (0 if value is None and key in COUNTS else value) for key, value in row.items()}
 
 
-COUNTS = ("infusions", "premedicated", "observed", "reactions", "serious_reactions")
+COUNTS = ("infusions", "deviation_free", "premedicated", "observed", "reactions",
+          "serious_reactions")  # fmt: skip
+
+
+def _noncompliance(session: Session, filters: Filters, dialect: str):
+    """Deviations by code and site, visits not infused by reason, cases by party: the rows
+    of the reports of the same name."""
+    return tuple(
+        _rows(session, ordered(report, filters, dialect))
+        for report in (DEVIATIONS, NOT_INFUSED, CASES)
+    )
 
 
 def _monitoring(session: Session, today: date, dialect: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rems.reports.certifications import CERTIFICATION_HISTORY, CERTIFICATIONS
 from rems.reports.clinical import ADVERSE_EVENTS, INFUSIONS
+from rems.reports.deviations import CASES, DEVIATIONS, NOT_INFUSED
 from rems.reports.enrollments import ACKNOWLEDGMENTS, ENROLLMENTS
 from rems.reports.exports import exports_report
 from rems.reports.framework import Report
@@ -15,7 +16,8 @@ _SECTIONS: tuple[tuple[str, tuple[Report, ...]], ...] = (
     ("Certification", (CERTIFICATIONS, CERTIFICATION_HISTORY)),
     ("Enrollment", (ENROLLMENTS, ACKNOWLEDGMENTS)),
     ("The gate", (DECISIONS, DECISION_LIST, DENIALS, AUTHORIZATIONS)),
-    ("Infusions and safety", (INFUSIONS, ADVERSE_EVENTS)),
+    ("Infusions and safety", (INFUSIONS, DEVIATIONS, NOT_INFUSED, ADVERSE_EVENTS)),
+    ("Non-compliance", (CASES,)),
     ("Monitoring", (MONITORING, OVERDUE, COMPLIANCE)),
 )
 _NAMES = tuple(r.name for _, reports in _SECTIONS for r in reports)

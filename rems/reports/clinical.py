@@ -9,6 +9,7 @@ from flask import current_app
 from rems.infusions.models import Infusion, Reaction
 from rems.monitoring.models import AdverseEvent
 from rems.patients.models import Patient
+from rems.reports.deviations import deviation_free
 from rems.reports.framework import Column, Filters, Report
 from rems.reports.sqlfn import days_between, minutes_between, percent
 
@@ -19,7 +20,8 @@ def _count_when(condition):
 
 
 def infusion_compliance(dialect: str) -> dict[str, sa.ColumnElement]:
-    """Aggregates over infusions: count, premedication and observation kept, reactions."""
+    """Aggregates over infusions: count, doses with no deviation (checklist compliance),
+    premedication and observation kept, reactions."""
     dosing = current_app.extensions["rems_program"].dosing
     minutes = dosing.observation_minutes
     observed = minutes_between(Infusion.infusion_ended_at, Infusion.observation_ended_at, dialect)
@@ -29,8 +31,11 @@ def infusion_compliance(dialect: str) -> dict[str, sa.ColumnElement]:
         sa.or_(Infusion.dose_number != dosing.antiviral_from_dose, Infusion.antiviral_prophylaxis),
     )  # fmt: skip
     total = sa.func.count(Infusion.id)
+    clean = deviation_free()
     return {
         "infusions": total,
+        "deviation_free": clean,
+        "checklist_rate": percent(clean, total),
         "premedicated": _count_when(premedicated),
         "premedication_rate": percent(_count_when(premedicated), total),
         "observed": _count_when(observed >= minutes - 0.001),
@@ -65,13 +70,16 @@ def _infusions(filters: Filters, dialect: str) -> sa.Select:
 INFUSIONS = Report(
     name="infusions",
     title="Infusions per site: premedication, observation, reactions",
-    summary="Doses given in the period at each infusion site. Premedicated: corticosteroids "
+    summary="Doses given in the period at each infusion site. Checklist compliance: doses "
+    "recorded with no protocol deviation ÷ doses recorded. Premedicated: corticosteroids "
     "and antiviral prophylaxis given for every dose the program file requires them for; "
     "observed: the program's full observation period after the infusion ended.",
     columns=(
         Column("site", "Site ID"),
         Column("site_name", "Infusion site"),
         Column("infusions", "Infusions", "number"),
+        Column("deviation_free", "With no deviation", "number"),
+        Column("checklist_rate", "Checklist compliance (%)", "percent"),
         Column("premedicated", "Premedicated", "number"),
         Column("premedication_rate", "Premedicated (%)", "percent"),
         Column("observed", "Observed the full period", "number"),

@@ -1,12 +1,13 @@
-"""The gate's proof for an assessment: dispensings without a valid authorization, which must
-be 0, with every check that establishes it and the count each check found.
+"""The gate's proof for an assessment: doses dispensed or infused without a valid
+authorization, with every check that establishes the figure and the count each check found.
 
-A dose reaches a patient only as an infusion recorded against an authorization, and an
-authorization exists only when the gate granted it. So the proof checks, for the period: every
-dose given has its authorization, was given within its validity, at its receiving site and
-within its number of doses; every authorization has the granted decision that issued it; and
-the pharmacy, the prescriber and the patient were certified and enrolled, by their recorded
-history, at the moment it was issued.
+The infusion record is the truth of what happened: a dose given outside its authorization's
+validity or beyond its doses (or under a reversed one) is recorded as a protocol deviation,
+never refused, so these checks count real events and the figure is not 0 by construction. The
+proof checks, for the period: every dose given has its authorization, was given within its
+validity, at its receiving site and within its number of doses; every authorization has the
+granted decision that issued it; and the pharmacy, the prescriber and the patient were
+certified and enrolled, by their recorded history, at the moment it was issued.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class Proof:
 
     @property
     def total(self) -> int:
-        """Dispensings without a valid authorization: the sum of every check's findings."""
+        """Dispensed or infused without a valid authorization: the sum of every check's
+        findings."""
         return sum(check.found for check in self.checks)
 
 
@@ -77,8 +79,9 @@ def _dose_checks(given) -> list[tuple[str, str, sa.ColumnElement]]:
          "Each infusion's site compared with the site the authorization was issued for.",
          Infusion.site_id != Authorization.infusion_site_id),
         ("Doses given beyond the number authorized",
-         "Infusions under each authorization counted in order and compared with its doses.",
-         rank > Authorization.doses),
+         "Infusions under each authorization counted in order and compared with its doses; "
+         "any infusion under a reversed authorization.",
+         sa.or_(rank > Authorization.doses, Authorization.status == "reversed")),
     ]  # fmt: skip
 
 

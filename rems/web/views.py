@@ -11,6 +11,9 @@ from rems.auth.models import Role
 from rems.auth.permissions import current_actor, public, signed_in
 from rems.authorizations import history
 from rems.common.localtime import program_today
+from rems.compliance.forms import STATES as CASE_STATES
+from rems.compliance.notices import party_name
+from rems.compliance.queries import open_cases_for
 from rems.courses.drafts import waiting_drafts
 from rems.extensions import db
 from rems.monitoring.worklist import worklist_counts
@@ -40,8 +43,22 @@ def dashboard():
     facts = _DASHBOARD_FACTS[user.role](user)
     notifications = recent_for(db.session, user)
     return render_template(
-        f"dashboard/{user.role.value}.html", user=user, notifications=notifications, **facts
-    )
+        f"dashboard/{user.role.value}.html", user=user, notifications=notifications,
+        **_open_cases(user), **facts,
+    )  # fmt: skip
+
+
+def _open_cases(user) -> dict:
+    """The open non-compliance cases the user must act on (None: the user answers for none)."""
+    if user.role in (Role.AUDITOR, Role.DELEGATE) or (
+        user.role == Role.SITE_STAFF and not user.is_site_representative
+    ):
+        return {"open_cases": None}
+    cases = open_cases_for(db.session, user)
+    return {
+        "open_cases": [(case, party_name(db.session, case)) for case in cases],
+        "case_states": CASE_STATES,
+    }
 
 
 def _program_overview(user) -> dict:

@@ -117,16 +117,18 @@ def gate(app: Flask, factory: Factory, *, with_course: bool = True) -> Gate:
 
 
 def infusion(day: date, **changes) -> dict:
-    """A complete infusion record for `day` (4-hour infusion, 2-hour observation)."""
+    """A complete infusion record for `day` (90-minute infusion, 2-hour observation), over by
+    08:30 UTC (03:30 in New York, the day's first hours there): no time of a record may be later
+    than now, and the frozen clock starts at 09:00 UTC."""
     record = {
         "administered_on": day.isoformat(),
         "identity_verified": True,
         "no_active_infection": True,
         "corticosteroid_premedication": True,
         "antiviral_prophylaxis": True,
-        "infusion_started_at": f"{day}T13:00:00Z",
-        "infusion_ended_at": f"{day}T17:00:00Z",
-        "observation_ended_at": f"{day}T19:00:00Z",
+        "infusion_started_at": f"{day}T05:00:00Z",
+        "infusion_ended_at": f"{day}T06:30:00Z",
+        "observation_ended_at": f"{day}T08:30:00Z",
         "reaction": "none",
         "notes": "",
     }

@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from rems.audit.models import AuditEvent
 from rems.authorizations.models import AuthorizationDecision
 from rems.extensions import db
+from rems.infusions.models import Infusion
 from tests.authorizations.helpers import gate, infusion, on_day
+from tests.patients.pages import count_rows
 
 
 def _post(client, token, path, body, **headers):
@@ -160,7 +162,7 @@ def test_infusions_complete_the_course(app, client, factory, clock):
     assert _post(client, world.pharmacy_token, path, infusion(start)).status_code == 404
 
 
-def test_an_infusion_missing_its_checks_is_refused_field_by_field(app, client, factory, clock):
+def test_an_infusion_with_deviations_is_stored_only_once_acknowledged(app, client, factory, clock):
     world = gate(app, factory)
     number = _post(
         client, world.pharmacy_token, "/api/v1/authorizations", world.request()
@@ -168,16 +170,70 @@ def test_an_infusion_missing_its_checks_is_refused_field_by_field(app, client, f
     day = clock.now().date() + timedelta(days=2)
     on_day(clock, day)
     record = infusion(
-        day, corticosteroid_premedication=False, observation_ended_at=f"{day}T18:59:00Z"
+        day, corticosteroid_premedication=False, observation_ended_at=f"{day}T08:29:00Z"
+    )
+    path = f"/api/v1/authorizations/{number}/infusions"
+    response = _post(client, world.nurse_token, path, record)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "deviations_not_acknowledged"
+    listed = error["details"]["deviations_acknowledged"]
+    assert listed[1].startswith("premedication_missing (major): Dose 1 was given without")
+    assert listed[2].startswith("observation_short (major): The patient was observed for 119")
+    assert count_rows(app, Infusion) == 0
+    stored = _post(client, world.nurse_token, path, {**record, "deviations_acknowledged": True})
+    assert stored.status_code == 201, stored.get_json()
+    body = stored.get_json()
+    assert [(d["code"], d["party"]) for d in body["deviations"]] == [
+        ("premedication_missing", "site"),
+        ("observation_short", "site"),
+    ]
+    assert body["dose_number"] == 1 and body["course_status"] == "in_progress"
+    assert body["deviations"][0]["case_id"] == body["deviations"][1]["case_id"]
+
+
+def test_impossible_data_is_refused_field_by_field(app, client, factory, clock):
+    world = gate(app, factory)
+    number = _post(
+        client, world.pharmacy_token, "/api/v1/authorizations", world.request()
+    ).get_json()["authorization_number"]
+    day = clock.now().date() + timedelta(days=2)
+    on_day(clock, day)
+    record = infusion(
+        day, infusion_ended_at=f"{day}T04:00:00Z", observation_ended_at=f"{day}T23:00:00Z"
     )
     response = _post(
-        client, world.nurse_token, f"/api/v1/authorizations/{number}/infusions", record
-    )
+        client, world.nurse_token, f"/api/v1/authorizations/{number}/infusions",
+        {**record, "deviations_acknowledged": True},
+    )  # fmt: skip
     assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "validation_error"
     assert set(response.get_json()["error"]["details"]) == {
-        "corticosteroid_premedication",
+        "infusion_ended_at",
         "observation_ended_at",
     }
+    assert count_rows(app, Infusion) == 0
+
+
+def test_a_visit_not_infused_is_recorded_by_the_api(app, client, factory, clock):
+    world = gate(app, factory)
+    number = _post(
+        client, world.pharmacy_token, "/api/v1/authorizations", world.request()
+    ).get_json()["authorization_number"]
+    path = f"/api/v1/authorizations/{number}/not-infused"
+    today = clock.now().date().isoformat()
+    bad = _post(client, world.nurse_token, path, {"visit_on": today, "reason": "asleep"})
+    assert bad.status_code == 422 and "reason" in bad.get_json()["error"]["details"]
+    done = _post(client, world.nurse_token, path, {"visit_on": today, "reason": "patient_declined"})
+    assert done.status_code == 201
+    assert done.get_json()["reason"] == "patient_declined"
+    assert (
+        _post(
+            client, world.pharmacy_token, path, {"visit_on": today, "reason": "other"}
+        ).status_code
+        == 404
+    )
+    assert count_rows(app, Infusion) == 0
 
 
 def test_expiry_returns_unused_doses_and_the_job_is_idempotent(app, client, factory, clock, runner):

@@ -112,9 +112,11 @@ def test_keys_belong_to_their_user(app, client, factory, clock):
     key = {"Idempotency-Key": "shared-key"}
     reversal = f"/api/v1/authorizations/{number}/reversal"
     assert _post(client, world.pharmacy_token, reversal, {"reason": "x"}, **key).status_code == 200
-    # The nurse's same key is hers alone: her infusion is judged on its own (not live: 409).
+    # The nurse's same key is hers alone: her infusion is judged on its own (reversed: a dose
+    # beyond the authorization is a deviation she must confirm).
     infusions = f"/api/v1/authorizations/{number}/infusions"
     day = clock.now().date() + timedelta(days=2)
     on_day(clock, day)
     refused = _post(client, world.nurse_token, infusions, infusion(day), **key)
-    assert refused.status_code == 409 and "Idempotent-Replayed" not in refused.headers
+    assert refused.status_code == 422 and "Idempotent-Replayed" not in refused.headers
+    assert refused.get_json()["error"]["code"] == "deviations_not_acknowledged"

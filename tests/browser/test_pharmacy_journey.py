@@ -5,6 +5,7 @@ site records the first dose, and the authorization shows it."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
@@ -16,6 +17,9 @@ from rems.sites.models import Site
 from tests.authorizations.helpers import Gate, gate
 from tests.browser.helpers import sign_in_as, sign_out
 from tests.patients.helpers import publish_guides
+
+#: 20:00 in New York on 2026-11-24, the frozen clock's first day.
+EVENING = datetime(2026, 11, 25, 1, tzinfo=UTC)
 
 
 def _staff(app, factory, site_code: str):
@@ -55,7 +59,7 @@ def _record_first_dose(page: Page, number: str) -> None:
     page.get_by_role("button", name="Record the infusion").click()
 
 
-def test_a_new_guide_blocks_dispensing_until_acknowledged(browser_page, app, factory):
+def test_a_new_guide_blocks_dispensing_until_acknowledged(browser_page, app, factory, clock):
     world = gate(app, factory)
     with app.app_context():
         day = today()
@@ -91,6 +95,7 @@ def test_a_new_guide_blocks_dispensing_until_acknowledged(browser_page, app, fac
     assert re.fullmatch(r"A\w{11}", number)
     sign_out(page)
 
+    clock.current = EVENING  # the dose was given; it is recorded once it is over
     sign_in_as(page, nurse.username)
     _record_first_dose(page, number)
     expect(page).to_have_url(re.compile(rf"/authorizations/{number}$"))

@@ -1,18 +1,21 @@
-"""The infusion site's pages: the authorizations for the site, the infusion record (errors on
-their fields, the course moving on, a serious reaction), and who may use them."""
+"""The infusion site's pages: the authorizations for the site, the infusion record (impossible
+data on its fields, protocol deviations shown then recorded once confirmed, a late entry, the
+course moving on, a serious reaction, a visit not infused), and who may use them."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from rems.audit.access import RecordAccess
 from rems.auth.models import Role
+from rems.compliance.models import NonComplianceCase
 from rems.courses.models import Course
 from rems.extensions import db
-from rems.infusions.models import Infusion
+from rems.infusions.models import Infusion, InfusionDeviation, NotInfusedVisit
 from rems.monitoring.models import AdverseEvent
 from rems.patients.models import Patient
 from rems.sites.models import Site
@@ -21,15 +24,19 @@ from tests.factories import csrf_token
 from tests.patients.pages import count_rows
 
 DAY = "2026-11-24"  # the frozen clock's today
+#: 20:00 in New York on DAY: the day's infusion (13:00–19:00 there) is over when it is recorded.
+EVENING = datetime(2026, 11, 25, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def world(app, factory, client):
-    """The gate, and an authorization of 5 doses granted to the pharmacy for the site."""
+def world(app, factory, client, clock):
+    """The gate, and an authorization of 5 doses granted to the pharmacy for the site; then the
+    evening of the day comes at the site."""
     world = gate(app, factory)
     headers = {"Authorization": f"Bearer {world.pharmacy_token}"}
     granted = client.post("/api/v1/authorizations", json=world.request(), headers=headers)
     assert granted.status_code == 201
+    clock.current = EVENING
     return world, granted.get_json()["authorization_number"]
 
 
@@ -95,18 +102,52 @@ def test_the_form_shows_whom_to_identify_next_to_the_identity_check(app, factory
     assert gate_.patient.rems_id in reads  # showing who the patient is is a read of the record
 
 
-def test_missing_premedication_on_dose_1_shows_on_its_field(app, factory, world):
+def test_deviations_are_shown_then_recorded_with_the_dose_once_confirmed(app, factory, world):
     gate_, number = world
     nurse = factory.signed_in(staff_of(app, factory, gate_.site_code))
     values = record_values(corticosteroid_premedication=None, observation_ended_at=f"{DAY}T18:30")
-    response = post_record(nurse, number, values)
-    assert response.status_code == 422
-    html = response.get_data(as_text=True)
-    assert "Dose 1 needs corticosteroid premedication" in field_errors(
-        html, "corticosteroid_premedication"
+    shown = post_record(nurse, number, values)
+    assert shown.status_code == 422
+    html = shown.get_data(as_text=True)
+    assert "Protocol deviations in this record" in html
+    assert "No corticosteroid premedication" in html and "observed for 90 minutes" in html
+    assert "I am recording what happened" in html
+    assert "confirm that you are recording what happened" in field_errors(
+        html, "deviations_acknowledged"
     )
-    assert "at least 120 minutes" in field_errors(html, "observation_ended_at")
-    assert field_errors(html, "antiviral_prophylaxis") == ""
+    assert count_rows(app, Infusion) == 0
+    confirmed = {**values, "deviations_acknowledged": "y", "deviation_reason": "Pharmacy late"}
+    response = post_record(nurse, number, confirmed)
+    assert response.status_code == 302
+    page = nurse.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 protocol deviation(s) are recorded with the dose and flagged" in page
+    assert "Deviation: premedication missing" in page and "Deviation: observation short" in page
+    with app.app_context():
+        course = db.session.scalar(sa.select(Course))
+        assert course.doses_given == 1 and course.status == "in_progress"
+        rows = db.session.scalars(sa.select(InfusionDeviation).order_by(InfusionDeviation.id))
+        assert [(d.code, d.severity, d.acknowledged_reason) for d in rows] == [
+            ("premedication_missing", "major", "Pharmacy late"),
+            ("observation_short", "major", "Pharmacy late"),
+        ]
+        case = db.session.scalar(sa.select(NonComplianceCase))
+        assert (case.party, case.state, case.severity) == ("site", "open", "major")
+
+
+def test_impossible_times_are_refused_on_their_fields(app, factory, world, clock):
+    gate_, number = world
+    nurse = factory.signed_in(staff_of(app, factory, gate_.site_code))
+    clock.current = datetime(2026, 11, 24, 23, tzinfo=UTC)  # 18:00 in New York
+    response = post_record(nurse, number, record_values())
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "later than now" in field_errors(html, "observation_ended_at")
+    assert field_errors(html, "infusion_ended_at") == ""
+    ended_first = record_values(observation_ended_at=f"{DAY}T16:00")
+    html = post_record(nurse, number, ended_first).get_data(as_text=True)
+    assert "The observation ends after the infusion ends." in field_errors(
+        html, "observation_ended_at"
+    )
     assert count_rows(app, Infusion) == 0
 
 
@@ -162,15 +203,63 @@ def test_pharmacy_staff_and_other_sites_cannot_record(app, factory, world):
     assert count_rows(app, Infusion) == 0
 
 
-def test_an_expired_authorization_takes_no_dose(app, factory, world, clock):
+def test_a_dose_given_on_a_valid_day_is_entered_later(app, factory, world, clock):
+    gate_, number = world
+    clock.advance(days=8)  # 2026-12-02 in New York: the authorization ended on 2026-12-01
+    nurse = factory.signed_in(staff_of(app, factory, gate_.site_code))
+    page = nurse.get(f"/infusions/{number}/record").get_data(as_text=True)
+    assert "A dose given while it was valid may still be entered" in page
+    last_day = "2026-12-01"
+    values = record_values(
+        administered_on=last_day, infusion_started_at=f"{last_day}T13:00",
+        infusion_ended_at=f"{last_day}T17:00", observation_ended_at=f"{last_day}T19:00",
+    )  # fmt: skip
+    response = post_record(nurse, number, values)
+    assert response.status_code == 302
+    detail = nurse.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Dose 1 of course 1 is recorded." in detail and "Deviation:" not in detail
+    with app.app_context():
+        infusion = db.session.scalar(sa.select(Infusion))
+        assert infusion.recorded_at.date().isoformat() == "2026-12-03"  # entered, UTC
+        assert db.session.scalar(sa.select(Course)).doses_given == 1
+    assert count_rows(app, InfusionDeviation) == 0
+
+
+def test_a_dose_given_after_the_validity_is_recorded_as_a_deviation(app, factory, world, clock):
     gate_, number = world
     clock.advance(days=8)
     nurse = factory.signed_in(staff_of(app, factory, gate_.site_code))
-    page = nurse.get(f"/infusions/{number}/record").get_data(as_text=True)
-    assert "No dose can be recorded under this authorization: it is expired" in page
-    response = post_record(nurse, number, record_values(administered_on="2026-12-02"))
-    assert response.status_code == 302
-    assert "no dose may be recorded" in nurse.get(response.headers["Location"]).get_data(
-        as_text=True
-    )
+    day = "2026-12-02"
+    values = record_values(
+        administered_on=day, infusion_started_at=f"{day}T13:00",
+        infusion_ended_at=f"{day}T17:00", observation_ended_at=f"{day}T19:00",
+    )  # fmt: skip
+    shown = post_record(nurse, number, values)
+    assert shown.status_code == 422
+    assert "Given outside the authorization&#39;s validity" in shown.get_data(as_text=True)
     assert count_rows(app, Infusion) == 0
+    response = post_record(nurse, number, {**values, "deviations_acknowledged": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        (row,) = db.session.scalars(sa.select(InfusionDeviation))
+        assert row.code == "outside_validity" and row.facts["valid_until"] == "2026-12-01"
+        assert db.session.scalar(sa.select(Course)).doses_given == 1
+
+
+def test_a_visit_not_infused_is_on_record_and_counts_no_dose(app, factory, world):
+    gate_, number = world
+    nurse = factory.signed_in(staff_of(app, factory, gate_.site_code))
+    path = f"/infusions/{number}/not-infused"
+    assert "The visit ended without an infusion" in nurse.get(path).get_data(as_text=True)
+    token = csrf_token(nurse, path)
+    other = nurse.post(path, data={"csrf_token": token, "visit_on": DAY, "reason": "other"})
+    assert other.status_code == 422
+    assert "Say why" in field_errors(other.get_data(as_text=True), "notes")
+    data = {"csrf_token": token, "visit_on": DAY, "reason": "active_infection", "notes": "Fever"}
+    response = nurse.post(path, data=data)
+    assert response.status_code == 302
+    page = nurse.get(response.headers["Location"]).get_data(as_text=True)
+    assert "not infused (active infection): Fever" in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(Course)).doses_given == 0
+    assert count_rows(app, NotInfusedVisit) == 1

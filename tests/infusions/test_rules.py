@@ -1,5 +1,7 @@
-"""The infusion record's checks as a pure function: the validity window, one dose a day, dose 1's
-own limits, premedication and prophylaxis, observation time, and every error at once."""
+"""The infusion record's checks as pure functions. Impossible data is refused under its field (one
+dose a day, times in order and not later than now, a known reaction grade); protocol deviations
+(the validity window, dose 1's own limits, the pre-infusion checks, premedication and
+prophylaxis, observation time) are returned as deviations with their facts, never as errors."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from rems.infusions.rules import InfusionFacts, infusion_errors
+from rems.infusions.rules import InfusionFacts, infusion_deviations, infusion_errors
 from rems.program import DEFAULT_PROGRAM_FILE, load_program
 from rems.program.model import add_months
 
@@ -58,8 +60,14 @@ def dose(number: int, day: date = DAY, **changes) -> InfusionFacts:
     return facts(day, dose_number=number, **{**previous, **changes})
 
 
-def test_a_complete_record_has_no_error():
+def codes(record: InfusionFacts) -> list[str]:
+    """The deviation codes of a record."""
+    return [deviation.code for deviation in infusion_deviations(record)]
+
+
+def test_a_complete_record_has_no_error_and_no_deviation():
     assert infusion_errors(facts()) == {}
+    assert infusion_deviations(facts()) == ()
 
 
 # The validity window.
@@ -75,13 +83,21 @@ def test_a_complete_record_has_no_error():
     ],
     ids=["before valid_from", "on valid_from", "on valid_until", "after valid_until"],
 )
-def test_an_infusion_is_recorded_within_the_authorizations_validity(day, valid):
-    errors = infusion_errors(dose(2, day))
+def test_a_dose_outside_the_validity_is_a_deviation_not_a_refusal(day, valid):
+    assert infusion_errors(dose(2, day)) == {}
+    found = infusion_deviations(dose(2, day))
     if valid:
-        assert errors == {}
+        assert found == ()
     else:
-        assert list(errors) == ["administered_on"]
-        assert str(VALID_UNTIL) in errors["administered_on"][0]
+        (deviation,) = found
+        assert (deviation.code, deviation.field) == ("outside_validity", "administered_on")
+        assert str(VALID_UNTIL) in deviation.message
+        assert deviation.facts["valid_until"] == str(VALID_UNTIL)
+
+
+def test_a_dose_beyond_the_authorizations_doses_is_a_deviation():
+    assert codes(dose(2, doses_left=0)) == ["beyond_authorized_doses"]
+    assert infusion_errors(dose(2, doses_left=0)) == {}
 
 
 # One infusion per calendar day, each after the previous one.
@@ -108,16 +124,18 @@ def test_the_day_after_the_previous_dose_and_after_a_gap_are_accepted():
 
 
 @pytest.mark.parametrize(("offset", "valid"), [(-1, True), (0, True), (1, False)])
-def test_dose_one_is_given_by_first_dose_by(offset, valid):
-    errors = infusion_errors(facts(DAY, first_dose_by=DAY - timedelta(days=offset)))
-    assert (errors == {}) is valid
+def test_dose_one_after_first_dose_by_is_a_deviation(offset, valid):
+    record = facts(DAY, first_dose_by=DAY - timedelta(days=offset))
+    assert infusion_errors(record) == {}
+    found = infusion_deviations(record)
+    assert (found == ()) is valid
     if not valid:
-        assert list(errors) == ["administered_on"]
-        assert str(DAY - timedelta(days=1)) in errors["administered_on"][0]
+        assert [d.code for d in found] == ["first_dose_late"]
+        assert str(DAY - timedelta(days=1)) in found[0].message
 
 
 def test_first_dose_by_does_not_bind_later_doses():
-    assert infusion_errors(dose(2, DAY, first_dose_by=DAY - timedelta(days=5))) == {}
+    assert codes(dose(2, DAY, first_dose_by=DAY - timedelta(days=5))) == []
 
 
 @pytest.mark.parametrize(
@@ -127,44 +145,55 @@ def test_dose_one_comes_the_program_months_after_the_prior_courses_last_dose(las
     earliest = add_months(last_dose, DOSING.min_months_between_courses)
     window = {"valid_from": earliest - timedelta(days=3), "valid_until": earliest + timedelta(3)}
     later = {"prior_course_last_dose": last_dose, "first_dose_by": earliest + timedelta(days=9)}
-    assert infusion_errors(facts(earliest, **window, **later)) == {}
-    errors = infusion_errors(facts(earliest - timedelta(days=1), **window, **later))
-    assert list(errors) == ["administered_on"]
-    assert str(earliest) in errors["administered_on"][0]
+    assert codes(facts(earliest, **window, **later)) == []
+    early = facts(earliest - timedelta(days=1), **window, **later)
+    assert infusion_errors(early) == {}
+    (deviation,) = infusion_deviations(early)
+    assert deviation.code == "course_interval_short"
+    assert str(earliest) in deviation.message
+    assert deviation.facts["earliest"] == str(earliest)
 
 
 def test_the_interval_binds_dose_one_only():
     prior = {"prior_course_last_dose": DAY - timedelta(days=100)}
-    assert list(infusion_errors(facts(DAY, **prior))) == ["administered_on"]
-    assert infusion_errors(dose(2, DAY, **prior)) == {}
+    assert codes(facts(DAY, **prior)) == ["course_interval_short"]
+    assert codes(dose(2, DAY, **prior)) == []
 
 
 # Pre-infusion checks, premedication and prophylaxis.
 
 
 @pytest.mark.parametrize("number", range(1, DOSING.premedication_doses + 1))
-def test_corticosteroid_premedication_is_required_on_the_first_doses(number):
-    errors = infusion_errors(dose(number, corticosteroid_premedication=False))
-    assert list(errors) == ["corticosteroid_premedication"]
-    assert f"Dose {number}" in errors["corticosteroid_premedication"][0]
+def test_missing_premedication_on_the_first_doses_is_a_deviation(number):
+    record = dose(number, corticosteroid_premedication=False)
+    assert infusion_errors(record) == {}
+    (deviation,) = infusion_deviations(record)
+    assert (deviation.code, deviation.field) == (
+        "premedication_missing",
+        "corticosteroid_premedication",
+    )
+    assert f"Dose {number}" in deviation.message
 
 
 def test_premedication_is_not_required_after_the_first_doses():
     after = DOSING.premedication_doses + 1
-    assert infusion_errors(dose(after, corticosteroid_premedication=False)) == {}
+    assert codes(dose(after, corticosteroid_premedication=False)) == []
 
 
-def test_antiviral_prophylaxis_is_required_on_its_first_dose_only():
+def test_missing_antiviral_prophylaxis_on_its_first_dose_only_is_a_deviation():
     first = DOSING.antiviral_from_dose
-    assert list(infusion_errors(dose(first, antiviral_prophylaxis=False))) == [
-        "antiviral_prophylaxis"
-    ]
-    assert infusion_errors(dose(first + 1, antiviral_prophylaxis=False)) == {}
+    assert codes(dose(first, antiviral_prophylaxis=False)) == ["antiviral_missing"]
+    assert codes(dose(first + 1, antiviral_prophylaxis=False)) == []
 
 
-@pytest.mark.parametrize("check", ["identity_verified", "no_active_infection"])
-def test_each_pre_infusion_check_is_required(check):
-    assert list(infusion_errors(facts(**{check: False}))) == [check]
+@pytest.mark.parametrize(
+    ("check", "code"),
+    [("identity_verified", "identity_not_verified"),
+     ("no_active_infection", "infused_despite_infection")],
+)  # fmt: skip
+def test_each_pre_infusion_check_not_done_is_a_deviation(check, code):
+    assert infusion_errors(facts(**{check: False})) == {}
+    assert codes(facts(**{check: False})) == [code]
 
 
 def test_the_reaction_is_one_of_the_program_grades():
@@ -177,14 +206,31 @@ def test_the_reaction_is_one_of_the_program_grades():
 
 
 @pytest.mark.parametrize(("minutes", "valid"), [(OBSERVATION - 1, False), (OBSERVATION, True)])
-def test_observation_lasts_the_program_minutes_after_the_infusion(minutes, valid):
+def test_an_observation_under_the_program_minutes_is_a_deviation(minutes, valid):
     record = facts()
-    observed = record.ended_at + timedelta(minutes=minutes)
-    errors = infusion_errors(replace(record, observation_ended_at=observed))
-    assert (errors == {}) is valid
+    observed = replace(record, observation_ended_at=record.ended_at + timedelta(minutes=minutes))
+    assert infusion_errors(observed) == {}
+    found = infusion_deviations(observed)
+    assert (found == ()) is valid
     if not valid:
-        assert list(errors) == ["observation_ended_at"]
-        assert str(OBSERVATION) in errors["observation_ended_at"][0]
+        assert [d.code for d in found] == ["observation_short"]
+        assert found[0].facts == {"observed_minutes": minutes, "required_minutes": OBSERVATION}
+        assert str(OBSERVATION) in found[0].message
+
+
+def test_an_observation_ending_before_the_infusion_is_refused():
+    record = facts()
+    early = replace(record, observation_ended_at=record.ended_at - timedelta(minutes=1))
+    assert list(infusion_errors(early)) == ["observation_ended_at"]
+
+
+def test_a_time_later_than_now_is_refused_on_its_field():
+    record = facts()
+    now = record.ended_at + timedelta(minutes=30)  # the observation has not ended yet
+    assert list(infusion_errors(replace(record, now=now))) == ["observation_ended_at"]
+    before_end = replace(record, now=record.ended_at - timedelta(minutes=1))
+    assert set(infusion_errors(before_end)) == {"infusion_ended_at", "observation_ended_at"}
+    assert infusion_errors(replace(record, now=record.observation_ended_at)) == {}
 
 
 def test_the_infusion_starts_on_the_recorded_day_in_utc():
@@ -200,7 +246,7 @@ def test_the_infusion_ends_after_it_starts():
         assert list(errors) == ["infusion_ended_at"]
 
 
-def test_every_error_is_returned_together():
+def test_every_error_and_every_deviation_is_returned_together():
     record = replace(
         facts(VALID_UNTIL + timedelta(days=1)),
         first_dose_by=ISSUED,
@@ -209,21 +255,36 @@ def test_every_error_is_returned_together():
         no_active_infection=False,
         corticosteroid_premedication=False,
         antiviral_prophylaxis=False,
+        doses_left=0,
+    )
+    assert infusion_errors(record) == {}
+    assert codes(record) == [
+        "outside_validity",
+        "beyond_authorized_doses",
+        "first_dose_late",
+        "course_interval_short",
+        "identity_not_verified",
+        "infused_despite_infection",
+        "premedication_missing",
+        "antiviral_missing",
+    ]
+    impossible = replace(
+        record,
         reaction="unknown",
         started_at=at(DAY, 13),
         ended_at=at(DAY, 12),
-        observation_ended_at=at(DAY, 13),
+        observation_ended_at=at(DAY, 11),
     )
-    errors = infusion_errors(record)
-    assert set(errors) == {
-        "administered_on",
-        "identity_verified",
-        "no_active_infection",
-        "corticosteroid_premedication",
-        "antiviral_prophylaxis",
+    assert set(infusion_errors(impossible)) == {
         "reaction",
         "infusion_started_at",
         "infusion_ended_at",
         "observation_ended_at",
     }
-    assert len(errors["administered_on"]) == 3  # validity, first_dose_by, interval
+
+
+def test_every_deviation_code_has_its_severity_and_party_in_the_program_file():
+    for code in codes(replace(facts(VALID_UNTIL + timedelta(days=1)), first_dose_by=ISSUED,
+                              prior_course_last_dose=ISSUED, identity_verified=False)):  # fmt: skip
+        kind = PROGRAM.deviations.kind(code)
+        assert kind.severity in ("minor", "major") and kind.party

@@ -51,9 +51,13 @@ FIGURES = (
     "Denied 2",
     "COURSE_NOT_AUTHORIZED prescriber 1",
     "PATIENT_NOT_FOUND site 1",
-    "Dispensings without a valid authorization: 0",
+    "Dispensed or infused without a valid authorization: 0",
     "3 dose(s) given and 1 authorization(s) issued in the period",
     "Infusions given 3",
+    "(doses with no protocol deviation ÷ doses recorded) 2 (66.7%)",
+    "observation_short major Gate Infusion Center",
+    "No visit ended without an infusion in the period.",
+    "site 1 0 1 0 0",
     "Premedication as the program requires 3 (100.0%)",
     "Observed for the full period 2 (66.7%)",
     "Infusion reactions 2, of which serious: 1",
@@ -97,7 +101,7 @@ def test_a_dose_outside_its_authorization_breaks_the_proof(app, world, auditor):
         given.administered_on = authorization.valid_until + timedelta(days=1)
         db.session.commit()
     text = text_of(auditor.get("/reports/assessment", query_string=PERIOD).get_data(as_text=True))
-    assert "Dispensings without a valid authorization: 1" in text
+    assert "Dispensed or infused without a valid authorization: 1" in text
     assert "Doses given outside the authorization's validity Each infusion" in text
 
 

@@ -124,9 +124,13 @@ def test_gate_decisions_denials_and_authorizations(world, auditor):
 
 
 def test_infusions_per_site_and_adverse_events(world, auditor):
+    site = [world.gate.site_code, "Gate Infusion Center"]
     assert cells(show(auditor, "infusions")[1]) == [
-        [world.gate.site_code, "Gate Infusion Center", "3", "3", "100.0", "2", "66.7", "2", "1"]
+        [*site, "3", "2", "66.7", "3", "100.0", "2", "66.7", "2", "1"]
     ]
+    assert cells(show(auditor, "deviations")[1]) == [[*site, "observation_short", "major", "1"]]
+    assert cells(show(auditor, "not-infused")[1]) == []
+    assert cells(show(auditor, "noncompliance-cases")[1]) == [["site", "1", "0", "1", "0", "0"]]
     assert cells(show(auditor, "adverse-events", sort="category")[1]) == [
         ["infection", "not serious", "1", "0", "—", "—", "—"],
         ["infusion_reaction", "serious", "1", "1", "0", "0.0", "0"],

@@ -85,6 +85,19 @@ def test_csv_has_a_bom_says_what_it_is_and_ends_complete(app, world, auditor):
     assert event.actor_label.startswith("auditor")
 
 
+def test_the_deviation_figures_export_as_the_page_shows_them(world, auditor):
+    for name, row in (
+        ("deviations", [world.gate.site_code, "Gate Infusion Center", "observation_short",
+                        "major", "1"]),
+        ("noncompliance-cases", ["site", "1", "0", "1", "0", "0"]),
+    ):  # fmt: skip
+        text = auditor.get(f"/reports/{name}/export?format=csv").get_data().decode("utf-8-sig")
+        assert data_rows(text)[1] == row, name
+    xlsx = auditor.get("/reports/deviations/export?format=xlsx").get_data()
+    sheet = zipfile.ZipFile(io.BytesIO(xlsx)).read("xl/worksheets/sheet1.xml").decode()
+    assert "observation_short" in sheet
+
+
 def test_cells_that_a_spreadsheet_would_run_are_neutralised(app, world, auditor):
     with app.app_context(), writing():
         patient = db.session.get(Patient, world.carla.id)

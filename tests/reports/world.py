@@ -12,7 +12,7 @@ Pat's dose 3 observed for only 60 minutes, and an infection (not serious) for Br
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask
@@ -20,10 +20,8 @@ from flask import Flask
 from rems.authorizations.models import Authorization
 from rems.common.transactions import writing
 from rems.extensions import db
-from rems.infusions.models import Infusion
 from rems.monitoring.models import AdverseEvent
 from rems.patients.models import Patient
-from rems.sites.models import Site
 from tests.authorizations.helpers import Gate, gate, infusion, on_day
 from tests.factories import Factory
 from tests.patients.helpers import PatientRef, enroll_patient, prepare_patient
@@ -83,7 +81,12 @@ def build(app: Flask, factory: Factory, client, clock) -> World:
     second = infusion(start + timedelta(days=1), reaction="serious")
     on_day(clock, start + timedelta(days=1))
     assert _post(client, world.nurse_token, infusions, second).status_code == 201
-    _imported_records(app, world, bruno, number, start + timedelta(days=2))
+    third_day = start + timedelta(days=2)
+    on_day(clock, third_day)
+    short = {"observation_ended_at": f"{third_day}T07:30:00Z", "deviations_acknowledged": True}
+    third = infusion(third_day, antiviral_prophylaxis=False, reaction="mild", **short)
+    assert _post(client, world.nurse_token, infusions, third).status_code == 201
+    _imported_records(app, world, bruno, third_day)
     clock.current = ten_days_on
     return World(world, bruno, carla, number, start)
 
@@ -95,23 +98,10 @@ def _today(app: Flask) -> date:
         return today()
 
 
-def _imported_records(app: Flask, world: Gate, bruno: PatientRef, number: str, day: date):
-    """Pat's dose 3 observed for 60 minutes only, and Bruno's infection, as imported."""
+def _imported_records(app: Flask, world: Gate, bruno: PatientRef, day: date):
+    """Bruno's infection, as imported."""
     with app.app_context(), writing():
-        authorization = db.session.scalar(
-            sa.select(Authorization).where(Authorization.number == number)
-        )
-        site = db.session.scalar(sa.select(Site).where(Site.site_code == world.site_code))
-        at = datetime(day.year, day.month, day.day, 13, tzinfo=authorization.issued_at.tzinfo)
-        db.session.add(Infusion(
-            authorization_id=authorization.id, course_id=authorization.course_id,
-            patient_id=authorization.patient_id, site_id=site.id, dose_number=3,
-            administered_on=day, identity_verified=True, no_active_infection=True,
-            corticosteroid_premedication=True, antiviral_prophylaxis=False,
-            infusion_started_at=at, infusion_ended_at=at + timedelta(hours=4),
-            observation_ended_at=at + timedelta(hours=5), reaction="mild",
-            recorded_at=at + timedelta(hours=6), recorded_by_id=world.admin.id,
-        ))  # fmt: skip
+        at = datetime(day.year, day.month, day.day, 13, tzinfo=UTC)
         db.session.add(AdverseEvent(
             patient_id=bruno.id, category="infection", onset_on=day, serious=False,
             reported_at=at, reported_by_id=world.admin.id,
