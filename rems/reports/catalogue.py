@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rems.reports.amendments import RESULT_AMENDMENTS
 from rems.reports.certifications import CERTIFICATION_HISTORY, CERTIFICATIONS
 from rems.reports.clinical import ADVERSE_EVENTS, INFUSIONS
 from rems.reports.enrollments import ACKNOWLEDGMENTS, ENROLLMENTS
@@ -16,7 +17,7 @@ _SECTIONS: tuple[tuple[str, tuple[Report, ...]], ...] = (
     ("Enrollment", (ENROLLMENTS, ACKNOWLEDGMENTS)),
     ("The gate", (DECISIONS, DECISION_LIST, DENIALS, AUTHORIZATIONS)),
     ("Infusions and safety", (INFUSIONS, ADVERSE_EVENTS)),
-    ("Monitoring", (MONITORING, OVERDUE, COMPLIANCE)),
+    ("Monitoring", (MONITORING, OVERDUE, COMPLIANCE, RESULT_AMENDMENTS)),
 )
 _NAMES = tuple(r.name for _, reports in _SECTIONS for r in reports)
 EXPORTS = exports_report(_NAMES)
