@@ -28,6 +28,7 @@ NAVIGATION = (
     ("authorizations.live_list", "Authorizations"),
     ("infusions.site_list", "Infusions"),
     ("patients.patient_list", "Patients"),
+    ("monitoring.worklist_page", "Worklist"),
     ("adverse_events.event_list", "Adverse events"),
     ("documents.document_list", "Documents"),
     ("certification.queue", "Certification"),
@@ -35,6 +36,7 @@ NAVIGATION = (
     ("notifications.outbox", "Outbox"),
     ("reports.catalogue", "Reports"),
     ("audit.event_list", "Audit trail"),
+    ("notifications.own_list", "Messages"),
     ("auth.account", "Account"),
 )
 
