@@ -67,8 +67,11 @@ def test_the_tour_on_a_fresh_demo_database(app, runner):
 
 def test_the_outbox_holds_the_digest_on_the_first_load(app, runner):
     runner.invoke(args=["rems", "demo"])
-    outbox = _text(_as(app, "admin"), "/admin/outbox")
+    admin = _as(app, "admin")
+    outbox = _text(admin, "/admin/outbox")
     digest = next(row for row in outbox.split("<tr>") if "Monitoring:" in row)
     assert "(dr.ramirez)" in digest
+    opened = _text(admin, re.search(r'href="(/admin/outbox/\d+)"', digest).group(1))
+    assert "dr.ramirez@" in opened and "Delivery attempts" in opened
     assert "(dr.nguyen)" in next(row for row in outbox.split("<tr>") if "Certification of" in row)
     assert "Monitoring:" in _text(_as(app, "dr.ramirez"), "/dashboard")
