@@ -20,10 +20,6 @@ from tests.patients.helpers import add_delegate
 WIDTHS = [pytest.param(390, id="phone"), pytest.param(1366, id="laptop")]
 
 
-def _focused_id(page: Page) -> str:
-    return page.evaluate("document.activeElement && document.activeElement.id")
-
-
 def _in_view(page: Page, selector: str) -> bool:
     """The element lies wholly inside the viewport (no scrolling needed to see it)."""
     return page.evaluate(
@@ -67,15 +63,13 @@ def test_small_links_are_big_enough_and_error_summaries_take_focus(
         {"name": "labs.csv", "mimeType": "text/csv", "buffer": b"patient_id,test\nP0,cbc\n"}
     )
     page.get_by_role("button", name="Check the file").click()
-    expect(page.locator("#upload-problems")).to_be_visible()
-    assert _focused_id(page) == "upload-problems"
+    expect(page.locator("#upload-problems")).to_be_focused()  # autofocus, once rendered
 
     auditor = factory.user(Role.AUDITOR)
     page.context.clear_cookies()
     sign_in_as(page, auditor.username)
     page.goto("/reports/enrollments?from=2026-13-01&to=2026-12-01")
-    expect(page.locator("#filter-problems")).to_be_visible()
-    assert _focused_id(page) == "filter-problems"
+    expect(page.locator("#filter-problems")).to_be_focused()  # autofocus, once rendered
 
 
 def test_the_messages_link_on_the_dashboard_is_big_enough(browser_page, app, factory, clock):

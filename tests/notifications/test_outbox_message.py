@@ -48,3 +48,15 @@ def test_only_administrators_and_auditors_open_a_message(app, factory):
     assert factory.signed_in(doctor).get(f"/admin/outbox/{message_id}").status_code == 403
     admin = factory.signed_in(factory.user(Role.ADMIN))
     assert admin.get(f"/admin/outbox/{message_id + 1000}").status_code == 404
+
+
+def test_the_menu_marks_the_outbox_or_your_messages_never_both(app, factory):
+    doctor = factory.user(Role.PRESCRIBER)
+    message_id = _queue(app, doctor.username)
+    admin = factory.signed_in(factory.user(Role.ADMIN))
+    opened = admin.get(f"/admin/outbox/{message_id}").get_data(as_text=True)
+    assert '<a href="/admin/outbox" aria-current="true">Outbox</a>' in opened
+    assert '<a href="/notifications">Messages</a>' in opened
+    own = admin.get("/notifications").get_data(as_text=True)
+    assert '<a href="/notifications" aria-current="page">Messages</a>' in own
+    assert '<a href="/admin/outbox">Outbox</a>' in own
