@@ -29,6 +29,7 @@ NAVIGATION = (
     ("authorizations.live_list", "Authorizations"),
     ("infusions.site_list", "Infusions"),
     ("patients.patient_list", "Patients"),
+    ("monitoring.worklist_page", "Worklist"),
     ("adverse_events.event_list", "Adverse events"),
     ("compliance.case_list", "Non-compliance"),
     ("documents.document_list", "Documents"),
@@ -37,6 +38,7 @@ NAVIGATION = (
     ("notifications.outbox", "Outbox"),
     ("reports.catalogue", "Reports"),
     ("audit.event_list", "Audit trail"),
+    ("notifications.own_list", "Messages"),
     ("auth.account", "Account"),
 )
 

@@ -119,6 +119,7 @@ EXPECTED: dict[str, object] = {
     "api.sites.site_lookup": ALL,
     "notifications.own_list": ALL,
     "notifications.outbox": READERS,
+    "notifications.outbox_message": READERS,
     "adverse_events.report": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "adverse_events.report_reaction": frozenset({Role.SITE_STAFF}),
     "adverse_events.event_list": READERS,
@@ -160,6 +161,7 @@ URL_VALUES = {
     "event_id": 999999,
     "case_id": 999999,
     "result_id": 999999,
+    "message_id": 999999,
     "name": "no-such-report",
 }
 #: Where one endpoint's parameter of the same name has another type.

@@ -143,6 +143,7 @@ def authorization_rows(
         {"authorization": a, "status": shown_status(a, today), "live": _is_live(a, today),
          "reversible": reversible(a, today),
          "patient_id": session.get(Patient, a.patient_id).rems_id,
+         "patient": session.get(Patient, a.patient_id),
          "pharmacy": session.get(Site, a.pharmacy_site_id),
          "site": session.get(Site, a.infusion_site_id)}
         for a in authorizations
@@ -166,6 +167,7 @@ def authorization_page(
         "body": authorization_body(authorization),
         "status": shown_status(authorization, today),
         "course": course,
+        "identity": session.get(Patient, authorization.patient_id),  # initials and birth date
         "pharmacy": session.get(Site, authorization.pharmacy_site_id),
         "site": session.get(Site, authorization.infusion_site_id),
         "infusions": infusions,

@@ -106,3 +106,14 @@ def pharmacy_history(site_id: int, outcome: str | None, search: str | None) -> s
 def history_rows(decisions: list[AuthorizationDecision]) -> list[DecisionRow]:
     """Rows of a history page (the patient as asked is on the decision itself)."""
     return [DecisionRow(d, None, d.patient_rems_id) for d in decisions]
+
+
+def matched_patients(
+    session: Session, decisions: list[AuthorizationDecision]
+) -> dict[int, Patient]:
+    """The patients these decisions matched (REMS ID and date of birth both), by id: what the
+    pharmacy may see of them is their initials and date of birth beside the ID."""
+    wanted = {d.patient_id for d in decisions if d.patient_id is not None}
+    if not wanted:
+        return {}
+    return {p.id: p for p in session.scalars(sa.select(Patient).where(Patient.id.in_(wanted)))}

@@ -22,7 +22,12 @@ from rems.auth.permissions import current_actor, roles, signed_in
 from rems.authorizations import forms, guessing
 from rems.authorizations.decided_on import decided_on
 from rems.authorizations.deciding import request_authorization
-from rems.authorizations.history import OUTCOMES, history_rows, pharmacy_history
+from rems.authorizations.history import (
+    OUTCOMES,
+    history_rows,
+    matched_patients,
+    pharmacy_history,
+)
 from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.authorizations.queries import authorization_for, live_for_pharmacy
 from rems.authorizations.services import reverse_authorization
@@ -133,6 +138,7 @@ def history():
     return render_template(
         "authorizations/history.html", site=site, page=page, outcome=outcome, search=search,
         search_problem=problem, rows=history_rows(page.items),
+        matched=matched_patients(db.session, page.items),
     )  # fmt: skip
 
 
@@ -147,6 +153,7 @@ def decision(decision_id: str):
         "authorizations/decision.html", decision=stored, body=stored.response or {},
         authorization=granted, action_by=forms.ACTION_BY, next_step=forms.NEXT_STEP,
         facts=decided_on(db.session, stored),
+        identity=matched_patients(db.session, [stored]).get(stored.patient_id),
     )  # fmt: skip
 
 

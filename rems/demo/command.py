@@ -17,6 +17,7 @@ from rems.common.transactions import writing
 from rems.demo import status
 from rems.demo.accounts import DEMO_PASSWORD, ensure_demo_users
 from rems.demo.gate import ensure_demo_gate
+from rems.demo.jobs import run_daily_jobs
 from rems.demo.monitoring import ensure_demo_monitoring
 from rems.demo.parties import ensure_demo_parties
 from rems.demo.patients import ensure_demo_patients
@@ -46,8 +47,12 @@ def demo(reset: bool, yes: bool):
         notes += ensure_demo_gate(db.session, program_today())
         notes += ensure_demo_monitoring(db.session, program_today())
         db.session.commit()
+    with writing():
+        jobs = run_daily_jobs(db.session, program_today())
+        db.session.commit()
     made_now = {user.username for user in status.demo_accounts(db.session)} - before
     _print_state(made_now, notes)
+    click.echo(jobs)
 
 
 def _start_over(yes: bool) -> None:

@@ -81,7 +81,18 @@ def enroll_demo(session: Session, row: tuple, today: date) -> str:
     if outcome != "pending":
         services.sign_enrollment(session, patient, doctor_user, password=DEMO_PASSWORD, today=today)
     _after(session, patient, doctor_user, outcome, today)
-    return f"{patient.rems_id}  {first + ' ' + last:<14} ({doctor}): {outcome}"
+    return f"{patient.rems_id}  {first + ' ' + last:<14} ({doctor}): {_told(patient, outcome)}"
+
+
+def _told(patient: Patient, outcome: str) -> str:
+    """What the summary says was loaded: the patient's status, with what happened besides, so
+    the line never contradicts the patient's line above it."""
+    status = patient.status.value
+    if outcome == "transferred":
+        return f"{status}; care moved to dr.ramirez"
+    if outcome == "duplicate":
+        return f"{status}; flagged as a possible duplicate for the administrator"
+    return status
 
 
 def _after(session: Session, patient: Patient, doctor, outcome: str, today: date) -> None:

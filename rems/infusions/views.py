@@ -79,7 +79,7 @@ def record(number: str):
         db.session, authorization, current_actor(), local_today_for_site(site)
     )
     patient = db.session.get(Patient, facts["course"].patient_id) if facts["may_record"] else None
-    if patient is not None:  # the name and date of birth to check the patient against
+    if patient is not None:  # the initials and date of birth to check the patient against
         db.session.rollback()  # a failed post's re-read must not hold the write lock…
         with reading():  # …nor take it again while the read is logged
             note_read(current_actor(), "page", "patient", patient.rems_id)

@@ -7,8 +7,9 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from rems.auth.models import User
 from rems.extensions import db
 
 
@@ -71,6 +72,9 @@ class ResultAmendment(db.Model):
     reason: Mapped[str] = mapped_column(sa.Text)
     amended_at: Mapped[datetime]
     amended_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    #: Who made the amendment (shown beside it on every page and in the exports).
+    amended_by: Mapped[User] = relationship(lazy="joined")
 
 
 class MonitoringWaiver(db.Model):

@@ -1,10 +1,12 @@
-"""Reading the outbox: a user's own messages, and the whole outbox for administrators."""
+"""Reading the outbox: a user's own messages, the whole outbox for administrators, and one
+message with its delivery attempts."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from rems.audit.models import AuditEvent
 from rems.auth.models import User
 from rems.notifications.models import DeliveryState, Notification
 
@@ -47,3 +49,22 @@ def state_counts(session: Session) -> dict[str, int]:
     counts = {state.value: 0 for state in DeliveryState}
     counts.update({state.value: number for state, number in rows})
     return counts
+
+
+#: The audit actions of a delivery attempt, in the words the outbox shows.
+DELIVERY_OUTCOMES = {"notification.sent": "sent", "notification.failed": "failed"}
+
+
+def delivery_attempts(session: Session, message: Notification) -> list[AuditEvent]:
+    """Each attempt to mail the message, oldest first (the audit trail keeps one per try)."""
+    return list(
+        session.scalars(
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.entity_type == Notification.__tablename__,
+                AuditEvent.entity_id == str(message.id),
+                AuditEvent.action.in_(DELIVERY_OUTCOMES),
+            )
+            .order_by(AuditEvent.seq)
+        )
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles, signed_in
@@ -10,6 +10,7 @@ from rems.common.pagination import paginate
 from rems.extensions import db
 from rems.notifications import queries
 from rems.notifications.forms import OutboxFilterForm
+from rems.notifications.models import Notification
 
 bp = Blueprint("notifications", __name__)
 
@@ -33,5 +34,21 @@ def outbox():
         filters=filters,
         page=paginate(statement),
         counts=queries.state_counts(db.session),
+        mail_configured=bool(current_app.config.get("MAIL_SERVER")),
+    )
+
+
+@bp.get("/admin/outbox/<int:message_id>")
+@roles(Role.ADMIN, Role.AUDITOR)
+def outbox_message(message_id: int):
+    """One message as queued: full text, recipient, link, and every delivery attempt."""
+    message = db.session.get(Notification, message_id)
+    if message is None:
+        abort(404)
+    return render_template(
+        "notifications/outbox_message.html",
+        message=message,
+        attempts=queries.delivery_attempts(db.session, message),
+        outcomes=queries.DELIVERY_OUTCOMES,
         mail_configured=bool(current_app.config.get("MAIL_SERVER")),
     )

@@ -79,3 +79,9 @@ class Patient(db.Model):
     def name(self) -> str:
         """Legal name as printed."""
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def initials(self) -> str:
+        """The first letters of the first and last name (M.L.): with the date of birth, what
+        pharmacy and infusion staff check the patient in front of them against, and no more."""
+        return "".join(f"{part[:1].upper()}." for part in (self.first_name, self.last_name) if part)

@@ -93,10 +93,12 @@ def test_the_form_shows_whom_to_identify_next_to_the_identity_check(app, factory
     form = nurse.get(f"/infusions/{number}/record").get_data(as_text=True)
     with app.app_context():
         patient = db.session.get(Patient, gate_.patient.id)
-        name, born = patient.name, patient.date_of_birth.isoformat()
+        name, last, initials = patient.name, patient.last_name, patient.initials
+        born = patient.date_of_birth.isoformat()
     check = form.index('name="identity_verified"')
     identity = form[form.index('id="patient-identity"') : check]
-    assert name in identity and born in identity and gate_.patient.rems_id in identity
+    assert initials in identity and born in identity and gate_.patient.rems_id in identity
+    assert last not in form and name not in form  # initials and birth date, no more
     with app.app_context():
         reads = db.session.scalars(sa.select(RecordAccess.entity_id)).all()
     assert gate_.patient.rems_id in reads  # showing who the patient is is a read of the record
