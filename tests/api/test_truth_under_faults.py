@@ -50,7 +50,8 @@ class Outage:
         self.armed = False
         pid = dbapi_connection.info.backend_pid
         with psycopg.connect(self.admin_url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            # Wait until the backend is gone (5 s at most): the connection is dead, not dying.
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
         self.down = True
 
     def over(self) -> None:
