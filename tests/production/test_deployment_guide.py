@@ -115,7 +115,7 @@ def _run(script: str, env: dict[str, str], stdin: str = "") -> None:
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
 
 
-def test_the_deployment_guide_runs_as_written(tmp_path, databases, names):
+def test_the_deployment_guide_runs_as_written(tmp_path, databases, names, redis_url):
     admin_url = databases.admin.url.set(drivername="postgresql")
     scratch = tmp_path / "root"
     scratch.mkdir()
@@ -135,7 +135,7 @@ def test_the_deployment_guide_runs_as_written(tmp_path, databases, names):
         "SECRET_KEY": "f" * 64, "TRUSTED_HOSTS": "rems.test",
         "DATABASE_URL": database.set(username=names["APP"]).render_as_string(False),
         "OWNER_DATABASE_URL": database.set(username=names["OWNER"]).render_as_string(False),
-        "RATELIMIT_STORAGE_URI": "memory://", "AUDIT_ANCHOR_KEY": "anchor key & more",
+        "RATELIMIT_STORAGE_URI": redis_url, "AUDIT_ANCHOR_KEY": "anchor key & more",
         "AUDIT_ANCHOR_PATH": str(scratch / "var/lib/rems/audit-anchors"),
         "MAIL_SERVER": "", "MAIL_PASSWORD": "p&ss word $HOME", "METRICS_TOKEN": "scrape",
     }  # fmt: skip
