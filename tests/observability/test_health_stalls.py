@@ -17,6 +17,12 @@ from rems import create_app
 from tests.concurrent import Background, Reply
 
 WITHIN = 2.0  # seconds: what the issue asks of the health check
+#: Under libfaketime (the suite's moved-clock run) a timed wait on a lock never times out: the
+#: process's monotonic clock is shifted, the kernel's deadline is not. Waiting 1 s is then
+#: untestable; the date rules this run exists for are not involved here.
+real_waits_only = pytest.mark.skipif(
+    "FAKETIME" in os.environ, reason="libfaketime: timed waits never time out under it"
+)
 
 
 def _health(app) -> Reply:
@@ -41,6 +47,7 @@ def _silent_server():
         yield server.getsockname()[1]
 
 
+@real_waits_only
 def test_a_database_server_that_never_answers_reads_down_within_two_seconds():
     with _silent_server() as port:
         silent = create_app({"SQLALCHEMY_DATABASE_URI": f"postgresql://rems@127.0.0.1:{port}/x"})
