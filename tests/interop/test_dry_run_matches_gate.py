@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from rems.auth.models import Role
+from rems.authorizations.models import Authorization
 from rems.extensions import db
 from rems.patients.models import Patient
-from tests.authorizations.helpers import gate
+from tests.authorizations.helpers import gate, on_day
 from tests.certification.helpers import make_site
 from tests.interop.helpers import etasu_parameters, guidance, post_etasu, reason_codes
 from tests.patients.helpers import certified_prescriber, prepare_patient, publish_guides
@@ -97,3 +99,22 @@ def test_the_dry_run_agrees_with_the_real_request(app, client, factory, case):
         return
     assert status == ("success" if real.status_code == 201 else "data-required")
     assert reason_codes(dry) == codes
+
+
+def test_time_that_has_ended_is_settled_as_the_gate_would_and_then_forgotten(
+    app, client, factory, clock
+):
+    world = gate(app, factory)
+    assert _real(client, world.pharmacy_token, world.request()).status_code == 201
+    on_day(clock, date(2026, 12, 3))  # the grant (valid until 2026-12-01) has expired
+    before = _statuses(app)
+    dry = post_etasu(client, world.pharmacy_token, etasu_parameters(world.request()))
+    assert guidance(dry)["status"] == "success"
+    assert _statuses(app) == before == ["issued"]  # the dry run recorded nothing
+    assert _real(client, world.pharmacy_token, world.request()).status_code == 201
+
+
+def _statuses(app) -> list[str]:
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Authorization.status).order_by(Authorization.id))
+        return [status.value for status in rows]
