@@ -35,9 +35,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from rems.api.core import bp as api_bp
     from rems.auth import guard
     from rems.common import nul_guard
+    from rems.interop.fhir_api import bp as fhir_bp
     from rems.observability import metrics
 
-    ratelimit.install(app, api_bp)  # before the guard: a refused request costs no database work
+    # before the guard: a refused request costs no database work
+    ratelimit.install(app, api_bp, fhir_bp)
     nul_guard.install(app)
     guard.install(app)
     metrics.install(app)
@@ -174,6 +176,7 @@ def _register_blueprints(app: Flask) -> None:
     from rems.documents.views import bp as documents_bp
     from rems.extensions import csrf
     from rems.infusions.views import bp as infusions_bp
+    from rems.interop.fhir_api import bp as fhir_bp
     from rems.monitoring.views import bp as monitoring_bp
     from rems.notifications.views import bp as notifications_bp
     from rems.patients.views import bp as patients_bp
@@ -188,10 +191,10 @@ def _register_blueprints(app: Flask) -> None:
         sites_bp, patients_bp, documents_bp, courses_bp, course_drafts_bp, authorizations_bp,
         infusions_bp, compliance_bp,
         notifications_bp, adverse_events_bp, prior_treatment_bp, monitoring_bp, reports_bp,
-        api_bp,
+        api_bp, fhir_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     for name, blueprint in app.blueprints.items():
-        if name.split(".")[0] == api_bp.name:
-            csrf.exempt(blueprint)  # the API authenticates with bearer tokens, never cookies
+        if name.split(".")[0] in (api_bp.name, fhir_bp.name):
+            csrf.exempt(blueprint)  # the APIs authenticate with bearer tokens, never cookies

@@ -35,12 +35,13 @@ STORE_SCHEMES = {"memory": "rems-memory", "redis": "rems-redis", "rediss": "rems
 _FALLBACK: dict[str, RateLimiter] = {}
 
 
-def install(app: Flask, api_bp: Blueprint) -> None:
-    """Bind the limiter (its store comes from RATELIMIT_STORAGE_URI) and limit the API (the
-    blueprint, and every domain's API nested in it)."""
-    if not getattr(api_bp, "rems_rate_limited", False):  # once per process: the blueprint is
-        limiter.limit(api_limit, key_func=caller_key)(api_bp)  # shared by every app
-        api_bp.rems_rate_limited = True
+def install(app: Flask, *limited: Blueprint) -> None:
+    """Bind the limiter (its store comes from RATELIMIT_STORAGE_URI) and limit the API (each
+    blueprint given: /api/v1 with every domain's API nested in it, /fhir)."""
+    for bp in limited:
+        if not getattr(bp, "rems_rate_limited", False):  # once per process: the blueprint is
+            limiter.limit(api_limit, key_func=caller_key)(bp)  # shared by every app
+            bp.rems_rate_limited = True
     store = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     scheme, _, rest = store.partition("://")
     if scheme in STORE_SCHEMES:

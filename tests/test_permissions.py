@@ -24,6 +24,7 @@ EXPECTED: dict[str, object] = {
     "api.ping": PUBLIC,
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
+    "fhir.metadata": PUBLIC,
     "metrics.metrics": PUBLIC,
     "web.dashboard": ALL,
     "auth.sign_out": ALL,
@@ -88,6 +89,7 @@ EXPECTED: dict[str, object] = {
     "api.authorizations.authorization_reversal": frozenset({Role.SITE_STAFF}),
     "api.authorizations.infusion_record": frozenset({Role.SITE_STAFF}),
     "api.authorizations.not_infused_record": frozenset({Role.SITE_STAFF}),
+    "fhir.rems_etasu": frozenset({Role.SITE_STAFF}),
     "api.monitoring.results_batch": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "monitoring.record_result": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "monitoring.upload": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
@@ -168,6 +170,8 @@ URL_VALUES = {
 URL_OVERRIDES = {"api.sites.site_lookup": {"site_id": "S00000000000"}}
 #: (role, is the site's authorized representative)
 PERSONAS = [(role, False) for role in Role] + [(Role.SITE_STAFF, True)]
+#: Endpoints that authenticate with bearer tokens (the JSON API and the FHIR endpoints).
+TOKEN_ENDPOINTS = ("api.", "fhir.")
 
 
 def _routes(app):
@@ -253,7 +257,7 @@ def _allowed(expected, role: Role, representative: bool) -> bool:
 
 def _request_as(app, factory, user, token, rule, method) -> int:
     url = _url(app, rule)
-    if rule.endpoint.startswith("api."):
+    if rule.endpoint.startswith(TOKEN_ENDPOINTS):
         client = app.test_client()
         call = getattr(client, method.lower())
         return call(url, headers={"Authorization": f"Bearer {token}"}, json={}).status_code
@@ -270,7 +274,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_or_get_401(app):
         if EXPECTED[rule.endpoint] == PUBLIC or method != "GET":
             continue
         response = client.get(_url(app, rule))
-        if rule.endpoint.startswith("api."):
+        if rule.endpoint.startswith(TOKEN_ENDPOINTS):
             assert response.status_code == 401, rule.rule
         else:
             assert response.status_code == 302, rule.rule

@@ -25,9 +25,13 @@ NOT_CERTIFIED = (
     "This token's prescriber or site is not certified (suspended, revoked, expired or not yet "
     "certified): its API tokens are refused until it is certified again."
 )
-#: The one endpoint an uncertified site's staff still reach: the gate records their request as
-#: the denial PHARMACY_NOT_CERTIFIED (every attempt to dispense is on record).
+#: The endpoints an uncertified site's staff still reach: the gate records their request as
+#: the denial PHARMACY_NOT_CERTIFIED (every attempt to dispense is on record), and its FHIR dry
+#: run answers as the gate would.
 GATE_ENDPOINT = "api.authorizations.authorization_request"
+GATE_ENDPOINTS = (GATE_ENDPOINT, "fhir.rems_etasu")
+#: Blueprints that authenticate with bearer tokens (the JSON API and the FHIR endpoints).
+TOKEN_BLUEPRINTS = ("api", "fhir")
 
 
 class ApiAuthError(Exception):
@@ -63,7 +67,7 @@ def _enforce_policy():
     """Deny by default: a route without a declared policy, or the wrong role, is refused."""
     if request.endpoint is None or request.endpoint == "static":
         return None
-    is_api = "api" in request.blueprints  # the API and every domain API nested in it
+    is_api = any(name in request.blueprints for name in TOKEN_BLUEPRINTS)
     user = _api_identity() if is_api else _web_identity()
     policy = policy_of(current_app.view_functions[request.endpoint])
     if policy is None:
@@ -104,7 +108,7 @@ def _api_identity() -> TokenIdentity | None:
 
 def _asks_the_gate(identity: TokenIdentity) -> bool:
     """Site staff asking the gate: answered (and recorded) as a denial, not refused."""
-    return request.endpoint == GATE_ENDPOINT and identity.role == Role.SITE_STAFF
+    return request.endpoint in GATE_ENDPOINTS and identity.role == Role.SITE_STAFF
 
 
 def check_token(credential: str) -> TokenIdentity:

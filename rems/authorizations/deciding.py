@@ -102,6 +102,22 @@ def request_authorization(
     return Outcome(stored)
 
 
+def dry_run(session: Session, requester, request: dict[str, Any], *, today: date):
+    """What `request_authorization` would decide now, creating nothing: the same facts and the
+    same pure decision. Time that has ended (expired grants, a lapsed course) is settled first
+    exactly as the real request does, then rolled back. Returns (Gathered, DispenseDecision)."""
+    with reading():
+        gathered = gather_facts(session, requester, request, today)
+    if gathered.needs_settling:
+        try:
+            with write_phase(session):
+                _settle(session, gathered.refs, today)
+                gathered = gather_facts(session, requester, request, today)
+        finally:
+            session.rollback()
+    return gathered, decide_dispensing(gathered.facts)
+
+
 def _replay(session: Session, decision_id: int, digest: str) -> Outcome:
     """The answer an earlier request with this Idempotency-Key got (its body must match)."""
     earlier = session.get(AuthorizationDecision, decision_id)

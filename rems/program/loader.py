@@ -31,6 +31,7 @@ from rems.program.model import (
     CertificationRules,
     DosingRules,
     LabTest,
+    MedicationCodes,
     MonitoringRule,
     MonitoringRules,
     PatientRules,
@@ -42,8 +43,8 @@ from rems.program.model import (
 __all__ = ["ProgramFileError", "load_program"]
 
 _SECTIONS = (
-    "program", "certification", "assessment", "attestations", "dosing", "authorization",
-    "monitoring", "tests", "documents", "patient", "adverse_events", "deviations",
+    "program", "medication", "certification", "assessment", "attestations", "dosing",
+    "authorization", "monitoring", "tests", "documents", "patient", "adverse_events", "deviations",
 )  # fmt: skip
 #: Attestation groups, with the conditions their `applies_when` may name (none: key not allowed).
 _ATTESTATION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -98,6 +99,7 @@ def _program(root: Node) -> Program:
         time_zone=info.time_zone("time_zone"),
         reacknowledge_on_new_version=info.flag("reacknowledge_on_new_version"),
         acknowledgment_methods=info.texts("acknowledgment_methods", identifiers=True),
+        medication=_medication(root.table("medication")),
         certification=_certification(root.table("certification")),
         assessment=_assessment(root.table("assessment")),
         attestations=_attestations(root.table("attestations")),
@@ -112,6 +114,11 @@ def _program(root: Node) -> Program:
         adverse_events=_adverse_events(root.table("adverse_events")),
         deviations=load_deviations(root.table("deviations")),
     )
+
+
+def _medication(node: Node) -> MedicationCodes:
+    node.refuse_unknown("rxnorm", "ndc")
+    return MedicationCodes(rxnorm=node.texts("rxnorm"), ndc=node.texts("ndc", min_count=0))
 
 
 def _certification(node: Node) -> CertificationRules:

@@ -135,6 +135,14 @@ class AuthorizationRules:
 
 
 @dataclass(slots=True, frozen=True)
+class MedicationCodes:
+    """The drug's RxNorm and NDC codes, for the standard interfaces (FHIR, CDS Hooks)."""
+
+    rxnorm: tuple[str, ...]
+    ndc: tuple[str, ...]
+
+
+@dataclass(slots=True, frozen=True)
 class MonitoringRules:
     """Program-wide monitoring settings."""
 
@@ -228,6 +236,7 @@ class Program:
     time_zone: str
     reacknowledge_on_new_version: bool
     acknowledgment_methods: tuple[str, ...]
+    medication: MedicationCodes
     certification: CertificationRules
     assessment: Assessment
     attestations: AttestationSets
