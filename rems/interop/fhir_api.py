@@ -10,10 +10,10 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, current_app, url_for
 
-from rems import ratelimit
 from rems.audit.access import note_read
 from rems.auth.models import Role
 from rems.auth.permissions import current_identity, public, roles
+from rems.authorizations import guessing
 from rems.authorizations.deciding import dry_run
 from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.common.localtime import actor_today
@@ -60,13 +60,12 @@ def rems_etasu():
 
 def _answer(body: dict):
     """The dry run of one gate request body, with the not-found limit as the gate counts it."""
-    caller = ratelimit.caller_key()
-    ratelimit.check_patient_lookups(caller, body["patient_id"])
     identity = current_identity()
+    guessing.check_site_guesses(identity)
     gathered, decision = dry_run(db.session, identity, body, today=actor_today(identity))
     db.session.rollback()
     if not gathered.facts.patient_found:
-        ratelimit.note_patient_not_found(caller, body["patient_id"])
+        guessing.note_patient_not_found(db.session, identity, body["patient_id"])
         return fhir_response(etasu_failure(UNKNOWN))
     note_read(identity, "api", "patient", gathered.refs.patient_rems_id)
     answer = etasu_answer(

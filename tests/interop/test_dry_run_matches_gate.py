@@ -8,12 +8,16 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from rems.auth.models import Role
+from rems.auth.models import User
 from rems.authorizations.models import Authorization
+from rems.certification.rules import Transition
+from rems.certification.services import apply_transition
+from rems.common.clock import today
+from rems.common.transactions import writing
 from rems.extensions import db
 from rems.patients.models import Patient
+from rems.sites.models import Site
 from tests.authorizations.helpers import gate, on_day
-from tests.certification.helpers import make_site
 from tests.interop.helpers import etasu_parameters, guidance, post_etasu, reason_codes
 from tests.patients.helpers import certified_prescriber, prepare_patient, publish_guides
 
@@ -23,9 +27,15 @@ def _granted(app, factory, world):
 
 
 def _pharmacy_not_certified(app, factory, world):
-    party = make_site(app, factory, name="Uncertified Pharmacy", dispenses=True, infuses=False)
-    staff = factory.user(Role.SITE_STAFF, site_id=party.id)
-    return factory.token(staff), world.request()
+    """The gate's pharmacy suspended after its staff's token was issued (no new token may be
+    issued to the staff of a site that is not certified)."""
+    with app.app_context(), writing():
+        pharmacy = db.session.scalar(sa.select(Site).where(Site.site_code == world.pharmacy_code))
+        apply_transition(db.session, pharmacy, Transition.SUSPEND,
+                         actor=db.session.get(User, world.admin.id), today=today(),
+                         reason="Audit findings.")  # fmt: skip
+        db.session.commit()
+    return world.pharmacy_token, world.request()
 
 
 def _site_not_certified(app, factory, world):
