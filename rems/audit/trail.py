@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from rems.audit.models import AuditEvent
 from rems.common.clock import utcnow
-from rems.common.direct import Direct
+from rems.common.statements import Statement
 from rems.db import canonical_json
 
 GENESIS_HASH = "0" * 64
@@ -30,12 +30,12 @@ _QUEUE_KEY = "rems_audit_queue"
 _HEAD_KEY = "rems_audit_head"
 #: Arbitrary but fixed key of the PostgreSQL advisory lock that serialises chain appends.
 CHAIN_LOCK_KEY = 0x52454D53
-#: The chain's statements, compiled once and run on the driver (`rems.common.direct`).
-_LOCK = Direct(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
-_HEAD = Direct(
+#: The chain's statements, built once (`rems.common.statements`).
+_LOCK = Statement(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
+_HEAD = Statement(
     sa.select(AuditEvent.seq, AuditEvent.row_hash).order_by(AuditEvent.seq.desc()).limit(1)
 )
-_INSERT = Direct(sa.insert(AuditEvent.__table__))
+_INSERT = Statement(sa.insert(AuditEvent.__table__))
 
 
 @dataclass
@@ -155,7 +155,7 @@ def seal_pending(session: Session) -> None:
         rows.append(row)
         prev_hash = row["row_hash"]
     if len(rows) == 1:
-        _INSERT.execute(session, rows[0])  # the common case, a hot path's: on the driver
+        _INSERT.execute(session, rows[0])  # the common case, a hot path's: one row
     else:
         session.execute(sa.insert(AuditEvent.__table__), rows)
 

@@ -16,8 +16,8 @@ from rems.auth.models import ApiToken, Role, User
 from rems.certification.models import CertStatus
 from rems.certification.rules import effective_status
 from rems.common.clock import today, utcnow
-from rems.common.direct import Direct
 from rems.common.errors import StateConflict, ValidationFailed
+from rems.common.statements import Statement
 from rems.common.transactions import writing
 from rems.prescribers.models import Prescriber
 from rems.sites.models import Site
@@ -173,7 +173,7 @@ def _identity_statement() -> sa.Select:
     )  # fmt: skip
 
 
-_IDENTITY = Direct(_identity_statement())
+_IDENTITY = Statement(_identity_statement())
 
 
 def authenticate_token(session: Session, plaintext: str) -> TokenIdentity | None:

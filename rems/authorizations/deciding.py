@@ -31,9 +31,9 @@ from rems.authorizations.models import (
 )
 from rems.authorizations.rules import DispenseDecision, Reason, decide_dispensing
 from rems.common.clock import utcnow
-from rems.common.direct import Direct
 from rems.common.errors import ValidationFailed
 from rems.common.identifiers import new_identifier
+from rems.common.statements import Statement
 from rems.common.transactions import reading, write_phase
 from rems.courses.models import Course
 from rems.courses.settling import settle_course_and_grants
@@ -141,15 +141,15 @@ def _hold(session: Session, refs: Refs, decision: DispenseDecision):
     return _hold_statement(session).first(session, params)
 
 
-#: Statements built and compiled once (per dialect where they differ), run on the driver.
-_STATEMENTS: dict[str, Direct] = {}
+#: Statements built once (per dialect where they differ), run through the session.
+_STATEMENTS: dict[str, Statement] = {}
 
 
 def _hold_statement(session: Session):
     dialect = session.get_bind().dialect.name
     if f"hold-{dialect}" not in _STATEMENTS:
         table, doses = Course.__table__, sa.bindparam("doses", type_=sa.Integer)
-        _STATEMENTS[f"hold-{dialect}"] = Direct(
+        _STATEMENTS[f"hold-{dialect}"] = Statement(
             table.update()
             .where(table.c.id == sa.bindparam("course_id"), table.c.status.in_(OPEN))
             .where(table.c.doses_given + table.c.doses_held + doses <= table.c.doses_total)
@@ -164,7 +164,7 @@ def _insert_statement(name: str, table, head: bool):
     """INSERT … RETURNING the id (and the chain head), values bound per request."""
     if name not in _STATEMENTS:
         extra = trail.chain_head_columns() if head else ()
-        _STATEMENTS[name] = Direct(table.insert().returning(table.c.id, *extra))
+        _STATEMENTS[name] = Statement(table.insert().returning(table.c.id, *extra))
     return _STATEMENTS[name]
 
 

@@ -26,8 +26,8 @@ from rems.authorizations.models import Authorization, AuthorizationDecision
 from rems.authorizations.rules import DispenseFacts, Holder, OpenCourse, Party
 from rems.certification.models import CertStatus
 from rems.certification.rules import effective_status
-from rems.common.direct import Direct
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
+from rems.common.statements import Statement
 from rems.courses.models import Course, CourseStatus
 from rems.documents import cache
 from rems.documents.models import Acknowledgment
@@ -118,14 +118,14 @@ def _read(session: Session, requester, request, today: date, key, versions):
 
 
 #: The statement for each number of required documents, built and compiled once per process
-#: and run on the driver (`rems.common.direct`): only the values are bound per request.
-_STATEMENTS: dict[int, Direct] = {}
+#: and run through the session (`rems.common.statements`): only the values vary per request.
+_STATEMENTS: dict[int, Statement] = {}
 
 
-def _statement(documents: int) -> Direct:
+def _statement(documents: int) -> Statement:
     """The one select: each named record LEFT JOINed by its unique key, plus EXISTS columns."""
     if documents not in _STATEMENTS:
-        _STATEMENTS[documents] = Direct(_build(documents))
+        _STATEMENTS[documents] = Statement(_build(documents))
     return _STATEMENTS[documents]
 
 
