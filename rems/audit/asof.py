@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from rems.audit.models import StatusChange
 from rems.auth.models import User
+from rems.common.programday import day_end, day_of, zone_or_program
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-#: The years an "as of" may name: none of the program's records is older, and later ones are
-#: in the future anyway (far years overflow once a time zone is applied).
-FIRST_YEAR, LAST_YEAR = 2000, 2100
+#: The years an "as of" may name; outside them it is a typing mistake (400). Later years are
+#: in the future anyway (422).
+FIRST_YEAR, LAST_YEAR = 1900, 9999
 
 
 class AsOfUnreadable(ValueError):
@@ -27,31 +28,44 @@ class AsOfInFuture(ValueError):
     """The 'as of' time has not happened yet."""
 
 
-def parse_as_of(text: str, now: datetime) -> datetime:
-    """A date (meaning the end of that day, UTC) or an ISO 8601 time with a zone, in UTC.
-    A date of today means now; anything later than now is refused."""
+def parse_as_of(text: str, now: datetime, zone: tzinfo | None = None) -> datetime:
+    """A date (meaning the end of that day in the program's time zone, or `zone`) or an ISO 8601
+    time with a zone, in UTC. A date of today there means now; anything later is refused."""
     text = (text or "").strip()
+    zone = zone_or_program(zone)
     try:
         if DATE_RE.match(text):
-            moment = datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
-            moment = min(moment, now) if moment.date() == now.date() else moment
+            day = date.fromisoformat(text)
+            moment = None
         else:
             candidate = text.replace("Z", "+00:00")
             if "T" in candidate and " " in candidate:  # a '+' sent unencoded in a query string
                 candidate = candidate.replace(" ", "+")
             moment = datetime.fromisoformat(candidate)
+            day = moment.date()
     except ValueError:
         raise AsOfUnreadable(
             "Give a date (YYYY-MM-DD) or a time with its zone (e.g. 2026-11-24T13:00:00Z)."
         ) from None
-    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise AsOfUnreadable(f"Give a time from the year {FIRST_YEAR} to {LAST_YEAR}.")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise AsOfUnreadable(f"Give a date or time from the year {FIRST_YEAR} to {LAST_YEAR}.")
+    if moment is None:
+        today = day_of(now, zone)
+        if day > today:
+            raise AsOfInFuture(FUTURE)
+        return now if day == today else day_end(day, zone)
     if moment.tzinfo is None:
         raise AsOfUnreadable("Give the time zone too (Z for UTC), e.g. 2026-11-24T13:00:00Z.")
-    moment = moment.astimezone(UTC)  # within those years a zone cannot overflow
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # only at the ends of year 9999 (or 1): long past now
+        raise AsOfInFuture(FUTURE) from None
     if moment > now + timedelta(seconds=1):
-        raise AsOfInFuture("That time is in the future; give a past date or time.")
+        raise AsOfInFuture(FUTURE)
     return moment
+
+
+FUTURE = "That time is in the future; give a past date or time."
 
 
 def as_of_argument(args, now: datetime) -> datetime | None:

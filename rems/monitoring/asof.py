@@ -1,5 +1,6 @@
 """A patient's monitoring as of a past moment: the schedule computed by the same pure rules
-from only what had been recorded by then (doses, results, waivers, closing), on that day."""
+from only what had been recorded by then (every dose: infusions here and prior treatment;
+results, waivers, closing), on that moment's day in the program's time zone."""
 
 from __future__ import annotations
 
@@ -10,21 +11,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from rems.audit.models import StatusChange
-from rems.infusions.models import Infusion
+from rems.common.programday import day_of
 from rems.monitoring import rules
 from rems.monitoring.models import LabResult, MonitoringWaiver
-from rems.monitoring.queries import schedule_facts
+from rems.monitoring.queries import dose_dates_for, schedule_facts
 from rems.patients.models import Patient
 
 
 def facts_as_of(session: Session, patient: Patient, moment: datetime) -> rules.ScheduleFacts:
     """The schedule's facts as they stood at `moment`."""
     facts = schedule_facts(session, patient)
-    doses = session.scalars(
-        sa.select(Infusion.administered_on)
-        .where(Infusion.patient_id == patient.id, Infusion.recorded_at <= moment)
-        .order_by(Infusion.administered_on)
-    )
+    doses = dose_dates_for(session, [patient.id], recorded_by=moment)[patient.id]
     known = set(
         session.scalars(
             sa.select(LabResult.id).where(
@@ -63,7 +60,7 @@ def _closed_by(session: Session, patient: Patient, moment: datetime) -> bool:
 def summary_as_of(session: Session, patient: Patient, moment: datetime) -> dict:
     """The lookup's monitoring summary at `moment`, in the same shape as today's."""
     facts = facts_as_of(session, patient, moment)
-    items = rules.schedule(facts, moment.date())
+    items = rules.schedule(facts, day_of(moment))
     unresolved = [i for i in items if i.state not in rules.RESOLVED]
     overdue = [i for i in unresolved if i.state == rules.ItemState.OVERDUE]
     ends_on = rules.schedule_end(facts.doses, facts.months_after_last_dose)

@@ -4,7 +4,7 @@ today (overdue tests for the gate, a patient's summary, results history)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -28,15 +28,19 @@ def dose_dates(session: Session, patient_id: int) -> list[date]:
     return dose_dates_for(session, [patient_id])[patient_id]
 
 
-def dose_dates_for(session: Session, patient_ids: list[int]) -> dict[int, list[date]]:
+def dose_dates_for(
+    session: Session, patient_ids: list[int], recorded_by: datetime | None = None
+) -> dict[int, list[date]]:
     """dose_dates of several patients in two queries, by patient id: the infusions recorded
     here and the prior (historical) doses entered from the records of earlier treatment. The
-    one place that knows where doses are recorded: a new kind of dose belongs here."""
+    one place that knows where doses are recorded: a new kind of dose belongs here. With
+    `recorded_by`, only the doses recorded by that moment (the as-of answers)."""
     found: dict[int, list[date]] = {patient_id: [] for patient_id in patient_ids}
     for model, day in ((Infusion, Infusion.administered_on), (PriorDose, PriorDose.given_on)):
-        rows = session.execute(
-            sa.select(model.patient_id, day).where(model.patient_id.in_(patient_ids))
-        )
+        statement = sa.select(model.patient_id, day).where(model.patient_id.in_(patient_ids))
+        if recorded_by is not None:
+            statement = statement.where(model.recorded_at <= recorded_by)
+        rows = session.execute(statement)
         for patient_id, given in rows:
             found[patient_id].append(given)
     return {patient_id: sorted(days) for patient_id, days in found.items()}

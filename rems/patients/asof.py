@@ -10,12 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from rems.audit.models import StatusChange
+from rems.common.programday import day_of
 from rems.courses.models import Course, CourseStatus
 from rems.documents.models import Acknowledgment
 from rems.documents.queries import patient_missing_documents
 from rems.infusions.models import Infusion
 from rems.patients.models import Patient
 from rems.patients.queries import enrollment_at
+from rems.prior_treatment.models import PriorDose
 
 #: Course statuses the course's history records; the others follow from the doses given.
 RECORDED = (CourseStatus.LAPSED.value, CourseStatus.CLOSED.value)
@@ -36,7 +38,7 @@ def patient_as_of(session: Session, patient: Patient, moment: datetime) -> dict[
             )
         ),
         "documents_missing": patient_missing_documents(
-            session, patient, moment.date(), acknowledged_by=moment
+            session, patient, day_of(moment), acknowledged_by=moment
         ),
         "courses": [
             _course_then(session, c, moment) for c in _courses_by(session, patient, moment)
@@ -56,10 +58,14 @@ def _courses_by(session: Session, patient: Patient, moment: datetime) -> list[Co
 
 
 def _course_then(session: Session, course: Course, moment: datetime) -> dict[str, Any]:
-    """A course at `moment`: doses given by then, and its status (recorded, or from doses)."""
-    given = session.scalar(
-        sa.select(sa.func.count(Infusion.id))
-        .where(Infusion.course_id == course.id, Infusion.recorded_at <= moment)
+    """A course at `moment`: doses given by then (infusions here, or the prior doses of a
+    historical course), and its status (recorded, or from doses)."""
+    given = sum(
+        session.scalar(
+            sa.select(sa.func.count(model.id))
+            .where(model.course_id == course.id, model.recorded_at <= moment)
+        )
+        for model in (Infusion, PriorDose)
     )  # fmt: skip
     recorded = session.scalar(
         sa.select(StatusChange.to_status)

@@ -3,9 +3,11 @@ the elements of a JSON array. Each takes the dialect's name."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
+
+from rems.common.programday import day_after_end, day_start
 
 
 def day_of(timestamp, dialect: str):
@@ -63,13 +65,14 @@ def json_field(element, key: str, dialect: str):
 
 
 def start_of(day: date) -> datetime:
-    """Midnight UTC at the start of `day`."""
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    """The UTC moment the program's `day` begins (midnight in the program's time zone)."""
+    return day_start(day)
 
 
 def within(timestamp, first: date, last: date):
-    """A timestamp on or after the first day (UTC) and before the day after the last."""
-    return sa.and_(timestamp >= start_of(first), timestamp < start_of(last + timedelta(days=1)))
+    """A timestamp on or after the start of the first day and before the end of the last, both
+    days in the program's time zone (a report's period is a span of the program's days)."""
+    return sa.and_(timestamp >= day_start(first), timestamp < day_after_end(last))
 
 
 def percent(part, whole):
