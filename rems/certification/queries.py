@@ -13,6 +13,7 @@ from rems.audit.models import StatusChange
 from rems.auth.models import Role, User
 from rems.certification.models import AssessmentAttempt, CertificationSubmission, CertStatus
 from rems.certification.rules import effective_status
+from rems.common.programday import day_of
 from rems.prescribers.models import Prescriber
 from rems.sites.models import Site
 
@@ -42,7 +43,7 @@ def certification_at(session: Session, party: Prescriber | Site, moment: datetim
     ever move later, so a last day before `moment` today was a last day before it then."""
     found = status_at(session, party, moment, initial=CertStatus.DRAFT.value)
     lapsed_on = party.expires_on
-    if found.status in LAPSING and lapsed_on is not None and lapsed_on < moment.date():
+    if found.status in LAPSING and lapsed_on is not None and lapsed_on < day_of(moment):
         return replace(found, status=CertStatus.EXPIRED.value, reason=LAPSED.format(lapsed_on))
     return found
 
