@@ -5,7 +5,7 @@ Medication Guide), and a denial on record. Every date is counted back from the a
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session
 from rems.auth import users
 from rems.authorizations.deciding import request_authorization
 from rems.authorizations.models import Authorization, AuthorizationDecision
+from rems.common.localtime import program_zone
 from rems.compliance.models import NonComplianceCase
 from rems.courses.services import authorize_course, baseline_needs
 from rems.demo import compliance
 from rems.demo.accounts import DEMO_PASSWORD
+from rems.demo.clock import on_day
+from rems.demo.patients import NEWER_GUIDE_DAYS_AGO
 from rems.infusions.services import record_infusion
 from rems.patients.models import Patient, PatientStatus
 from rems.sites.models import Site
@@ -38,8 +41,10 @@ def ensure_demo_gate(session: Session, today: date) -> list[str]:
         .limit(2)
     ).all()
     started = today - timedelta(days=2)
-    _authorize(session, first, doctor, started)
-    _authorize(session, second, doctor, today)
+    authorized_on = today - timedelta(days=NEWER_GUIDE_DAYS_AGO)  # once the guide was signed
+    with on_day(authorized_on):
+        _authorize(session, first, doctor, authorized_on, started)
+    _authorize(session, second, doctor, today, today)
     number = _dispense_and_infuse(session, first, started, today)
     denial = _request(session, second, today)
     return [
@@ -52,8 +57,9 @@ def ensure_demo_gate(session: Session, today: date) -> list[str]:
     ]
 
 
-def _authorize(session: Session, patient: Patient, doctor, today: date) -> None:
-    """Course 1, starting `today`, with baseline results taken the week before."""
+def _authorize(session: Session, patient: Patient, doctor, today: date, start: date) -> None:
+    """Course 1, authorized `today` to start on `start`, with baseline results taken the week
+    before."""
     program = current_app.extensions["rems_program"]
     collected = today - timedelta(days=7)
     authorize_course(
@@ -61,7 +67,7 @@ def _authorize(session: Session, patient: Patient, doctor, today: date) -> None:
         patient,
         doctor,
         password=DEMO_PASSWORD,
-        planned_start=today,
+        planned_start=start,
         baseline={need.code: collected for need in baseline_needs(1)},
         attested=[a.id for a in program.attestations.course],
         today=today,
@@ -86,14 +92,18 @@ def _dispense_and_infuse(session: Session, patient: Patient, started: date, toda
     nurse gave dose 1 on `started` and dose 2 the next day (observed 90 minutes only, confirmed
     as a deviation, its case answered by a drafted corrective action), so today's dose (3 of
     5) is still to be recorded, under an authorization still valid."""
-    outcome = _request(session, patient, started - timedelta(days=1))
-    authorization = session.get(Authorization, outcome.authorization_id)
-    compliance.not_infused_visit(session, authorization, started - timedelta(days=1))
+    granted_on = started - timedelta(days=1)
+    with on_day(granted_on):
+        outcome = _request(session, patient, granted_on)
+        authorization = session.get(Authorization, outcome.authorization_id)
+        compliance.not_infused_visit(session, authorization, granted_on)
     nurse = users.find_user(session, "infusion.nurse")
-    record_infusion(session, authorization, nurse, _infusion(started), today=started)
+    with on_day(started):
+        record_infusion(session, authorization, nurse, _infusion(started), today=started)
     second = started + timedelta(days=1)
     short = _infusion(second, observed=compliance.SHORT_OBSERVATION_MINUTES)
-    recorded = record_infusion(session, authorization, nurse, short, today=second)
+    with on_day(second):
+        recorded = record_infusion(session, authorization, nurse, short, today=second)
     case = session.get(NonComplianceCase, recorded.deviations[0].case_id)
     compliance.draft_corrective_action(session, case, today)
     return authorization.number
@@ -102,7 +112,7 @@ def _dispense_and_infuse(session: Session, patient: Patient, started: date, toda
 def _infusion(day: date, observed: int | None = None) -> dict:
     """An infusion of 4 hours, then the program's observation; or only `observed` minutes,
     confirmed as a deviation with the nurse's reason."""
-    start = datetime.combine(day, time(9, 0), tzinfo=UTC)
+    start = datetime.combine(day, time(9, 0), tzinfo=program_zone())
     minutes = observed or current_app.extensions["rems_program"].dosing.observation_minutes
     return {
         "administered_on": day,

@@ -44,7 +44,7 @@ def _patient(session: Session, row: tuple, today: date) -> str:
     """Enroll, give the prior doses, then the results and events its state needs."""
     first, last, born, sex, due_in, shows = row
     enroll_demo(session, (first, last, born, sex, False, "dr.ramirez", "dr.ramirez", "enrolled"),
-                today)  # fmt: skip
+                today, today)  # fmt: skip
     patient = session.scalar(sa.select(Patient).where(Patient.last_name == last))
     doctor = users.find_user(session, "dr.ramirez")
     if due_in is None:

@@ -12,6 +12,7 @@ from rems.certification.rules import Transition
 from rems.certification.services import apply_transition, decide_submission, expire_lapsed
 from rems.common.identifiers import ncpdp_check_digit, npi_check_digit
 from rems.demo.accounts import DEMO_PASSWORD
+from rems.demo.clock import on_day
 from rems.prescribers import delegates
 from rems.prescribers import services as prescribers
 from rems.sites import services as sites
@@ -55,21 +56,30 @@ def _ensure_prescriber(session: Session, number: int, username: str, admin, toda
     shown, days_ago, later = PRESCRIBERS[username]
     if prescribers.prescriber_for(session, user) is None:
         start = today - timedelta(days=days_ago or 0)
-        prescriber = prescribers.save_enrollment_form(
-            session, user, _prescriber_form(user, number, complete=shown != "draft"), today=start
-        )
-        if shown != "draft":
-            _pass_assessment(session, prescriber, user)
-            submission = prescribers.submit_enrollment(
-                session, prescriber, user, password=DEMO_PASSWORD, today=start,
-                attested=[a.id for a in _program().attestations.prescriber],
-            )  # fmt: skip
-            if days_ago is not None:
-                decide_submission(session, submission, certify=True, actor=admin, today=start)
+        with on_day(start):
+            prescriber = _certify_prescriber(session, number, user, admin, start)
         if later:
             apply_transition(session, prescriber, later[0], actor=admin, today=today,
                              reason=later[1])  # fmt: skip
     return f"{username:<16} prescriber  {shown}"
+
+
+def _certify_prescriber(session: Session, number: int, user, admin, start: date):
+    """The enrollment form, the assessment, the submission and (when certified) the decision,
+    all on the day the certification began."""
+    shown, days_ago, _ = PRESCRIBERS[user.username]
+    prescriber = prescribers.save_enrollment_form(
+        session, user, _prescriber_form(user, number, complete=shown != "draft"), today=start
+    )
+    if shown != "draft":
+        _pass_assessment(session, prescriber, user)
+        submission = prescribers.submit_enrollment(
+            session, prescriber, user, password=DEMO_PASSWORD, today=start,
+            attested=[a.id for a in _program().attestations.prescriber],
+        )  # fmt: skip
+        if days_ago is not None:
+            decide_submission(session, submission, certify=True, actor=admin, today=start)
+    return prescriber
 
 
 def _prescriber_form(user, number: int, *, complete: bool) -> dict:
@@ -101,16 +111,17 @@ def _ensure_site(session: Session, number: int, rep_name: str, admin, today: dat
     rep = users.find_user(session, rep_name)
     name, dispenses, infuses, stage, later, staff = SITES[rep_name]
     if rep.site_id is None:
-        site = sites.register_site(session, rep, _site_form(number, name, dispenses, infuses))
-        if stage != "draft":
-            start = today - timedelta(days=stage if isinstance(stage, int) else 0)
-            required = _program().site_attestations(dispenses, infuses)
-            submission = sites.submit_site_enrollment(
-                session, site, rep, password=DEMO_PASSWORD, today=start,
-                attested=[a.id for a in required],
-            )  # fmt: skip
-            if isinstance(stage, int):
-                decide_submission(session, submission, certify=True, actor=admin, today=start)
+        start = today - timedelta(days=stage if isinstance(stage, int) else 0)
+        with on_day(start):
+            site = sites.register_site(session, rep, _site_form(number, name, dispenses, infuses))
+            if stage != "draft":
+                required = _program().site_attestations(dispenses, infuses)
+                submission = sites.submit_site_enrollment(
+                    session, site, rep, password=DEMO_PASSWORD, today=start,
+                    attested=[a.id for a in required],
+                )  # fmt: skip
+                if isinstance(stage, int):
+                    decide_submission(session, submission, certify=True, actor=admin, today=start)
         if later:
             apply_transition(session, site, later[0], actor=admin, today=today, reason=later[1])
         if staff:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from rems.auth import users
 from rems.demo.accounts import DEMO_PASSWORD
+from rems.demo.clock import on_day
 from rems.documents.services import acknowledge, publish_version
 from rems.patients import lifecycle, services
 from rems.patients.models import Patient
@@ -30,6 +31,9 @@ PATIENTS = (
     ("Maria", "Lopez", date(1984, 2, 29), "female", True, "dr.nguyen", "dr.nguyen",
      "duplicate"),
 )  # fmt: skip
+#: The demo patients were enrolled this many days before the demo's today; the newer Medication
+#: Guide took effect (and the first patient acknowledged it) this many days before it.
+ENROLLED_DAYS_AGO, NEWER_GUIDE_DAYS_AGO = 30, 5
 GUIDE_TEXT = {
     "medication_guide": "LEMTRADA (alemtuzumab) Medication Guide — demo text, version {label}.",
     "patient_guide": "LEMTRADA REMS Patient Guide — demo text, version {label}.",
@@ -41,13 +45,18 @@ def ensure_demo_patients(session: Session, today: date) -> list[str]:
     if session.scalar(sa.select(sa.func.count()).select_from(Patient)):
         return []
     admin = users.find_user(session, "admin")
-    for code in GUIDE_TEXT:
-        _publish(session, admin, code, "2025-01", today - timedelta(days=400))
-    lines = [enroll_demo(session, row, today) for row in PATIENTS]
-    newest = _publish(session, admin, "medication_guide", "2026-10", today - timedelta(days=5))
-    first = session.scalar(sa.select(Patient).order_by(Patient.id).limit(1))
-    acknowledge(session, first, newest, witness=users.find_user(session, "nurse.lee"),
-                method="paper_form", today=today)  # fmt: skip
+    first_guides = today - timedelta(days=400)
+    with on_day(first_guides):
+        for code in GUIDE_TEXT:
+            _publish(session, admin, code, "2025-01", first_guides)
+    enrolled_on = today - timedelta(days=ENROLLED_DAYS_AGO)
+    lines = [enroll_demo(session, row, enrolled_on, today) for row in PATIENTS]
+    newer = today - timedelta(days=NEWER_GUIDE_DAYS_AGO)
+    with on_day(newer):
+        newest = _publish(session, admin, "medication_guide", "2026-10", newer)
+        first = session.scalar(sa.select(Patient).order_by(Patient.id).limit(1))
+        acknowledge(session, first, newest, witness=users.find_user(session, "nurse.lee"),
+                    method="paper_form", today=newer)  # fmt: skip
     return [
         *lines,
         "Medication Guide 2026-10 published: every enrolled patient but "
@@ -63,8 +72,17 @@ def _publish(session: Session, admin, code: str, label: str, effective_on: date)
     )  # fmt: skip
 
 
-def enroll_demo(session: Session, row: tuple, today: date) -> str:
-    """One demo patient taken to its state through the services."""
+def enroll_demo(session: Session, row: tuple, enrolled_on: date, today: date) -> str:
+    """One demo patient enrolled on `enrolled_on`, then taken to its state today."""
+    with on_day(enrolled_on):
+        patient = _enroll(session, row, enrolled_on)
+    first, last, *_, doctor, _, outcome = row
+    _after(session, patient, users.find_user(session, doctor), outcome, today)
+    return f"{patient.rems_id}  {first + ' ' + last:<14} ({doctor}): {_told(patient, outcome)}"
+
+
+def _enroll(session: Session, row: tuple, today: date) -> Patient:
+    """The enrollment form, the patient's signature and (unless pending) the prescriber's."""
     first, last, born, sex, pregnant, doctor, preparer, outcome = row
     doctor_user = users.find_user(session, doctor)
     prescriber = prescriber_for(session, doctor_user)
@@ -80,8 +98,7 @@ def enroll_demo(session: Session, row: tuple, today: date) -> str:
     )  # fmt: skip
     if outcome != "pending":
         services.sign_enrollment(session, patient, doctor_user, password=DEMO_PASSWORD, today=today)
-    _after(session, patient, doctor_user, outcome, today)
-    return f"{patient.rems_id}  {first + ' ' + last:<14} ({doctor}): {_told(patient, outcome)}"
+    return patient
 
 
 def _told(patient: Patient, outcome: str) -> str:
