@@ -87,11 +87,23 @@ def format_time(value: datetime | None) -> str:
     return "" if value is None else to_local(value, viewer_zone()).strftime("%H:%M")
 
 
+def format_zone(value: datetime | None) -> str:
+    """The abbreviation of the viewer's zone at a stored moment (EST, EDT): what a time shown
+    with `time` is in."""
+    return "" if value is None else to_local(value, viewer_zone()).strftime("%Z")
+
+
 def format_utc(value: datetime | None) -> str:
     """A stored moment in UTC (the audit trail's pages keep UTC, as its records do)."""
     if value is None:
         return ""
     return to_local(value, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_program_datetime(value: datetime | None) -> str:
+    """A stored moment in the program's time zone, with the zone's abbreviation (program-wide
+    pages, and beside UTC on the audit trail's)."""
+    return "" if value is None else to_local(value, program_zone()).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def format_date(value: date | None) -> str:
@@ -103,7 +115,9 @@ def install(app: Flask) -> None:
     """Register filters and the context processor."""
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["time"] = format_time
+    app.jinja_env.filters["zone"] = format_zone
     app.jinja_env.filters["utc_datetime"] = format_utc
+    app.jinja_env.filters["program_datetime"] = format_program_datetime
     app.jinja_env.globals["viewer_zone"] = lambda: viewer_zone().key
     app.jinja_env.globals["program_time_zone"] = lambda: (
         current_app.extensions["rems_program"].time_zone

@@ -10,6 +10,9 @@ from rems.api.fields import YEARS
 from rems.audit.queries import EventFilter
 from rems.common.forms import options
 
+#: The filter's days are the program's (its time zone), as report periods are.
+PROGRAM_DAY = "A day in the program's time zone"
+
 
 def within_years(_form, field) -> None:
     """A day in the years records can have (a far one would overflow the day after it)."""
@@ -27,8 +30,8 @@ class EventFilterForm(FlaskForm):
     entity_type = SelectField("Record type", choices=options([("", "All")]), validate_choice=False)
     entity_id = StringField("Record id")
     actor = StringField("Actor (username)")
-    date_from = DateField("From (UTC)", validators=[Optional(), within_years])
-    date_to = DateField("To (UTC)", validators=[Optional(), within_years])
+    date_from = DateField("From", validators=[Optional(), within_years], description=PROGRAM_DAY)
+    date_to = DateField("To", validators=[Optional(), within_years], description=PROGRAM_DAY)
 
     def to_filter(self) -> EventFilter:
         """The filter the form describes; fields that did not parse are ignored."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 
 from rems.audit.models import AuditEvent
+from rems.common.programday import day_after_end, day_start
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +35,10 @@ def events_statement(filters: EventFilter) -> sa.Select:
         statement = statement.where(AuditEvent.entity_id == filters.entity_id.strip())
     if filters.actor:
         statement = statement.where(AuditEvent.actor_label == filters.actor.strip().lower())
-    if filters.date_from:
-        start = datetime.combine(filters.date_from, time.min, tzinfo=UTC)
-        statement = statement.where(AuditEvent.occurred_at >= start)
+    if filters.date_from:  # days in the program's time zone, as every period is
+        statement = statement.where(AuditEvent.occurred_at >= day_start(filters.date_from))
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
-        statement = statement.where(AuditEvent.occurred_at < end)
+        statement = statement.where(AuditEvent.occurred_at < day_after_end(filters.date_to))
     return statement
 
 

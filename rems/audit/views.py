@@ -6,7 +6,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 
 from rems.audit.anchoring import check_anchor
 from rems.audit.export import export_chunks
-from rems.audit.forms import EventFilterForm
+from rems.audit.forms import PROGRAM_DAY, EventFilterForm
 from rems.audit.models import AuditEvent
 from rems.audit.queries import entity_types, events_statement
 from rems.audit.verify import verify_chain
@@ -14,6 +14,7 @@ from rems.auth.models import Role
 from rems.auth.permissions import roles
 from rems.common.clock import utcnow
 from rems.common.forms import options
+from rems.common.localtime import program_zone
 from rems.common.pagination import seek_page
 from rems.extensions import db
 
@@ -25,6 +26,8 @@ def _filter_form() -> EventFilterForm:
     """The filter form bound to the query string, with the record types offered."""
     form = EventFilterForm(request.args)
     form.entity_type.choices = options([("", "All")] + [(t, t) for t in entity_types(db.session)])
+    for day in (form.date_from, form.date_to):
+        day.description = f"{PROGRAM_DAY} ({program_zone().key})"
     form.validate()
     return form
 
@@ -35,7 +38,7 @@ def event_list():
     """The trail, newest first, filtered and paged."""
     form = _filter_form()
     page = seek_page(events_statement(form.to_filter()), [AuditEvent.seq], descending=True)
-    return render_template("audit/events.html", form=form, page=page)
+    return render_template("audit/events.html", form=form, page=page), 400 if form.errors else 200
 
 
 @bp.get("/events/<int:seq>")
@@ -49,8 +52,13 @@ def event_detail(seq: int):
 @bp.get("/events.csv")
 @roles(*READERS)
 def event_export():
-    """The filtered trail as CSV (formula-safe), streamed so a long trail does not fill memory."""
-    filters = _filter_form().to_filter()
+    """The filtered trail as CSV (formula-safe), streamed so a long trail does not fill memory.
+    A filter that does not read is refused (400, the page with the field's message): the file
+    would otherwise hold more than was asked for."""
+    form = _filter_form()
+    if form.errors:
+        return event_list()
+    filters = form.to_filter()
     filename = f"rems-audit-{utcnow():%Y%m%dT%H%M%SZ}.csv"
     return Response(
         stream_with_context(export_chunks(db.session, filters)),

@@ -10,6 +10,7 @@ scripts) the zone is UTC unless one is given.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from flask import has_app_context
 
@@ -55,3 +56,12 @@ def day_of(moment: datetime, zone: tzinfo | None = None) -> date:
         return moment.astimezone(zone_or_program(zone)).date()
     except OverflowError:
         return moment.date()
+
+
+def sqlite_local_day(stored: str | None, zone_name: str) -> str | None:
+    """SQLite's `rems_local_day(timestamp, zone)`: the day, YYYY-MM-DD, in `zone_name` of a
+    stored UTC timestamp (SQLite keeps them as naive UTC text)."""
+    if stored is None:
+        return None
+    moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(zone_name)).date().isoformat()

@@ -36,6 +36,7 @@ from rems.common.intent import (  # noqa: F401  (re-exported: the rest of the ap
     request_may_write,
     writing,
 )
+from rems.common.programday import sqlite_local_day
 from rems.extensions import db
 
 _busy_timeout_ms = 10_000
@@ -95,6 +96,7 @@ def _on_connect(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    dbapi_connection.create_function("rems_local_day", 2, sqlite_local_day, deterministic=True)
 
 
 @sa.event.listens_for(sa.engine.Engine, "begin")

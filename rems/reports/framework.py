@@ -34,6 +34,12 @@ class Column:
     #: (endpoint, URL parameter): the page links each value to that record's own page.
     link: tuple[str, str] | None = None
 
+    @property
+    def page_label(self) -> str:
+        """The heading on the page, where each time carries its own zone (the program's): the
+        files' "(UTC)" does not apply there."""
+        return self.label.removesuffix(" (UTC)")
+
 
 @dataclass(frozen=True, slots=True)
 class Filters:

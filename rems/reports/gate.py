@@ -18,7 +18,7 @@ DENIED = "denied"
 
 
 def _decisions(filters: Filters, dialect: str) -> sa.Select:
-    """Requests, grants and denials per UTC day and pharmacy."""
+    """Requests, grants and denials per program day and pharmacy."""
     day = day_of(AuthorizationDecision.decided_at, dialect).label("day")
     granted = sa.func.sum(sa.case((AuthorizationDecision.outcome == AUTHORIZED, 1), else_=0))
     denied = sa.func.sum(sa.case((AuthorizationDecision.outcome == DENIED, 1), else_=0))
@@ -43,10 +43,10 @@ def _decisions(filters: Filters, dialect: str) -> sa.Select:
 DECISIONS = Report(
     name="gate-decisions",
     title="Dispensing decisions by day and pharmacy",
-    summary="Every request a pharmacy made at the gate, granted or denied, counted per UTC day "
-    "and pharmacy.",
+    summary="Every request a pharmacy made at the gate, granted or denied, counted per day (in "
+    "the program's time zone) and pharmacy.",
     columns=(
-        Column("day", "Day (UTC)", "date"),
+        Column("day", "Day", "date"),
         Column("pharmacy", "Pharmacy site ID"),
         Column("pharmacy_name", "Pharmacy"),
         Column("requests", "Requests", "number"),

@@ -7,14 +7,16 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from rems.common.programday import day_after_end, day_start
+from rems.common.programday import day_after_end, day_start, zone_or_program
 
 
 def day_of(timestamp, dialect: str):
-    """The UTC calendar day of a timestamp, as YYYY-MM-DD text."""
+    """The program's day of a timestamp (its time zone), as YYYY-MM-DD text. SQLite has no
+    time zones: a function registered on each connection (`programday.sqlite_local_day`)."""
+    zone = getattr(zone_or_program(), "key", "UTC")
     if dialect == "postgresql":
-        return sa.func.to_char(sa.func.timezone("UTC", timestamp), "YYYY-MM-DD")
-    return sa.func.strftime("%Y-%m-%d", timestamp)
+        return sa.func.to_char(sa.func.timezone(zone, timestamp), "YYYY-MM-DD")
+    return sa.func.rems_local_day(timestamp, zone)
 
 
 def month_of(value, dialect: str, *, is_timestamp: bool = True):

@@ -119,3 +119,31 @@ def test_an_as_of_date_of_tomorrow_in_new_york_is_in_the_future(evening, factory
     error = answer.get_json()["error"]
     assert answer.status_code == 422 and "future" in error["message"]
     assert "as_of" in error["details"]
+
+
+def test_times_carry_their_zone_and_utc_headings_hold_utc(evening, factory, clock):
+    _, _, patient = evening
+    clock.current = _new_york("2026-12-04T23:59")
+    auditor = factory.signed_in(factory.user(Role.AUDITOR))
+    page = _text(auditor.get("/reports/enrollments", query_string={"to": "2026-12-04"}))
+    row = page.split(patient.rems_id, 1)[1]
+    assert "2026-12-04 19:10 EST" in row  # the program's time, with its zone
+    assert "Enrolled (UTC)" not in page and "Enrolled" in page
+    exported = auditor.get("/reports/enrollments/export", query_string={"to": "2026-12-04"})
+    body = exported.get_data(as_text=True)
+    assert "Enrolled (UTC)" in body
+    line = next(x for x in body.splitlines() if patient.rems_id in x)
+    assert "2026-12-05T00:10:00+00:00" in line and "19:10" not in line  # UTC, as headed
+
+
+def test_the_audit_trail_shows_utc_and_the_program_zone_and_filters_program_days(
+    evening, factory, clock
+):
+    clock.current = _new_york("2026-12-04T23:59")
+    auditor = factory.signed_in(factory.user(Role.AUDITOR))
+    that_day = {"date_from": "2026-12-04", "date_to": "2026-12-04", "entity_type": "patient"}
+    page = _text(auditor.get("/audit/events", query_string=that_day))
+    assert "2026-12-05 00:10 UTC" in page and "2026-12-04 19:10 EST" in page
+    next_day = that_day | {"date_from": "2026-12-05", "date_to": "2026-12-05"}
+    assert "2026-12-05 00:10 UTC" not in _text(auditor.get("/audit/events", query_string=next_day))
+    assert "America/New_York" in page  # the filter says whose days they are
