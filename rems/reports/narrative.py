@@ -20,6 +20,7 @@ from rems.reports.narrative_models import DRAFT, SIGNED, AssessmentNarrative
 MEANING = "Author of the REMS assessment narrative"
 MAX_CHARS = 20_000
 LOCKED = "This version is signed and locked; start a new version to change the narrative."
+RACED = "Another auditor saved this version a moment ago: reload the page and try again."
 
 
 def versions(session: Session, date_from: date, date_to: date) -> list[AssessmentNarrative]:
@@ -35,8 +36,25 @@ def versions(session: Session, date_from: date, date_to: date) -> list[Assessmen
 
 
 def _latest(session, date_from, date_to) -> AssessmentNarrative | None:
-    found = versions(session, date_from, date_to)
-    return found[0] if found else None
+    """The newest version, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite's
+    writers are one at a time already), so two auditors cannot both sign one draft."""
+    return session.scalar(
+        sa.select(AssessmentNarrative)
+        .where(AssessmentNarrative.period_from == date_from,
+               AssessmentNarrative.period_to == date_to)
+        .order_by(AssessmentNarrative.version.desc())
+        .limit(1)
+        .with_for_update()
+    )  # fmt: skip
+
+
+def _add(session: Session, narrative: AssessmentNarrative) -> None:
+    """Store a new version; one saved a moment ago by another auditor is a conflict."""
+    try:
+        with session.begin_nested():
+            session.add(narrative)
+    except sa.exc.IntegrityError:
+        raise StateConflict(RACED) from None
 
 
 def _auditor(actor: User) -> None:
@@ -72,7 +90,7 @@ def save(session: Session, actor: User, date_from: date, date_to: date, text: st
             period_from=date_from, period_to=date_to, version=1, text=text, state=DRAFT,
             created_at=now, created_by_id=actor.id, updated_at=now, updated_by_id=actor.id,
         )  # fmt: skip
-        session.add(latest)
+        _add(session, latest)
         old = None
     else:
         old = {"sha256": _digest(latest.text), "chars": len(latest.text)}
@@ -122,7 +140,7 @@ def start_version(session: Session, actor: User, date_from: date, date_to: date)
         state=DRAFT, created_at=now, created_by_id=actor.id, updated_at=now,
         updated_by_id=actor.id,
     )  # fmt: skip
-    session.add(draft)
+    _add(session, draft)
     session.flush()
     record_event(
         session, "assessment.narrative_version_started", actor=actor, entity=draft,

@@ -34,4 +34,4 @@ class AssessmentNarrative(db.Model):
     #: The auditor's e-signature (password asked again); set once, then the row is locked.
     signature_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signature.id"))
     signed_at: Mapped[datetime | None]
-    signature: Mapped[Signature | None] = relationship(lazy="joined")
+    signature: Mapped[Signature | None] = relationship()
