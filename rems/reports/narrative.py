@@ -15,9 +15,11 @@ from rems.auth.models import Role, User
 from rems.auth.signatures import sign
 from rems.common.clock import utcnow
 from rems.common.errors import Collector, StateConflict
+from rems.notifications.services import Message, notify_each
 from rems.reports.narrative_models import DRAFT, SIGNED, AssessmentNarrative
 
 MEANING = "Author of the REMS assessment narrative"
+SIGNED_KIND = "assessment.narrative_signed"
 MAX_CHARS = 20_000
 LOCKED = "This version is signed and locked; start a new version to change the narrative."
 RACED = "Another auditor saved this version a moment ago: reload the page and try again."
@@ -125,7 +127,22 @@ def sign_draft(session: Session, actor: User, date_from: date, date_to: date, pa
         old={"state": DRAFT},
         new={**_period(latest), "state": SIGNED, "sha256": signature.content_sha256},
     )  # fmt: skip
+    _tell_administrators(session, actor, latest)
     return latest
+
+
+def _tell_administrators(session: Session, actor: User, narrative: AssessmentNarrative) -> None:
+    """Administrators, who submit the assessment, hear that its narrative is signed."""
+    period = f"{narrative.period_from} to {narrative.period_to}"
+    link = f"/reports/assessment?from={narrative.period_from}&to={narrative.period_to}"
+    message = Message(
+        subject=f"REMS assessment narrative signed: {period} (version {narrative.version})",
+        body=f"{actor.full_name} signed version {narrative.version} of the narrative of the REMS "
+        f"assessment for {period}. It is locked; the assessment and its PDF carry it.",
+        key=f"{SIGNED_KIND}:{narrative.period_from}:{narrative.period_to}:{narrative.version}:",
+        link=link,
+    )
+    notify_each(session, {User.__table__.c.role == Role.ADMIN.value: message}, kind=SIGNED_KIND)
 
 
 def start_version(session: Session, actor: User, date_from: date, date_to: date):

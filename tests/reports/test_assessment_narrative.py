@@ -15,6 +15,7 @@ from rems.audit.models import AuditEvent
 from rems.auth.models import Role, Signature
 from rems.auth.signatures import content_digest
 from rems.extensions import db
+from rems.notifications.models import Notification
 from rems.reports.narrative_models import AssessmentNarrative
 from tests.factories import csrf_token
 from tests.reports.test_assessment import text_of
@@ -87,6 +88,20 @@ def test_the_auditor_saves_signs_and_the_signed_version_is_locked(app, auditor):
         "assessment.narrative_saved", "signature.failed", "signature.applied",
         "assessment.narrative_signed",
     ]  # fmt: skip
+
+
+def test_administrators_hear_that_the_narrative_is_signed(app, factory, auditor):
+    user, client = auditor
+    admin = factory.user(Role.ADMIN)
+    _post(client, "save", narrative=TEXT)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+    _post(client, "sign", password=user.password)
+    with app.app_context():
+        [message] = db.session.scalars(sa.select(Notification)).all()
+        assert message.recipient_id == admin.id and message.kind == "assessment.narrative_signed"
+        assert message.subject == "REMS assessment narrative signed: 2026-10-01 to 2026-10-31 " \
+            "(version 1)"  # fmt: skip
 
 
 def test_a_new_version_starts_from_the_signed_one_which_stays(app, auditor):
