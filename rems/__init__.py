@@ -182,7 +182,7 @@ def _register_blueprints(app: Flask) -> None:
     from rems.patients.views import bp as patients_bp
     from rems.prescribers.views import bp as prescribers_bp
     from rems.prior_treatment.views import bp as prior_treatment_bp
-    from rems.reports.assessment_views import bp as reports_bp
+    from rems.reports.narrative_views import bp as reports_bp
     from rems.sites.views import bp as sites_bp
     from rems.web.views import bp as web_bp
 

@@ -22,6 +22,7 @@ from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber, PrescriberDelegate
 from rems.prior_treatment.models import PriorDose
 from rems.reminders.models import MonitoringReminder
+from rems.reports.narrative_models import AssessmentNarrative
 from rems.sites.models import Site
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "AdverseEvent",
     "ApiToken",
     "AssessmentAttempt",
+    "AssessmentNarrative",
     "AuditEvent",
     "Authorization",
     "AuthorizationDecision",

@@ -139,6 +139,7 @@ EXPECTED: dict[str, object] = {
     "reports.assessment": READERS,
     "reports.assessment_print": READERS,
     "reports.assessment_pdf": READERS,
+    "reports.assessment_narrative": frozenset({Role.AUDITOR}),
 }
 #: Values for URL parameters: ids that do not exist, so allowed roles see 404, not 403.
 URL_VALUES = {

@@ -16,9 +16,10 @@ from rems.authorizations.models import AuthorizationDecision
 from rems.documents.models import Acknowledgment, Document, DocumentVersion
 from rems.infusions.models import Infusion
 from rems.prescribers.models import Prescriber
+from rems.reports import assessment_period as period
 from rems.reports import gateproof
 from rems.reports.clinical import ADVERSE_EVENTS, infusion_compliance
-from rems.reports.deviations import CASES, DEVIATIONS, NOT_INFUSED
+from rems.reports.deviations import DEVIATIONS, NOT_INFUSED
 from rems.reports.framework import Filters, ordered
 from rems.reports.gate import DENIALS
 from rems.reports.queries import dialect_of
@@ -53,12 +54,15 @@ class Assessment:
     not_infused: list[dict[str, Any]] = field(default_factory=list)
     cases: list[dict[str, Any]] = field(default_factory=list)
     adverse_events: list[dict[str, Any]] = field(default_factory=list)
-    monitoring_by_test: list[dict[str, Any]] = field(default_factory=list)
-    monitoring_by_month: list[dict[str, Any]] = field(default_factory=list)
+    monitoring: dict[str, Any] = field(default_factory=dict)
+    knowledge: dict[str, Any] = field(default_factory=dict)
+    first_dose: dict[str, Any] = field(default_factory=dict)
+    denial_resolution: list[dict[str, Any]] = field(default_factory=list)
 
 
 def assess(session: Session, date_from: date, date_to: date, today: date) -> Assessment:
-    """The assessment for the period from `date_from` to `date_to`, both included."""
+    """The assessment for the period from `date_from` to `date_to`, both included. `today`
+    only says which non-compliance cases are open now; every other figure is the period's."""
     dialect = dialect_of(session)
     filters = Filters(date_from=date_from, date_to=date_to, today=today)
     result = Assessment(date_from, date_to)
@@ -70,12 +74,16 @@ def assess(session: Session, date_from: date, date_to: date, today: date) -> Ass
     )
     result.gate_proof = gateproof.prove(session, date_from, date_to)
     result.infusions = _infusions(session, filters, dialect)
-    result.deviations, result.not_infused, result.cases = _noncompliance(session, filters, dialect)
+    result.deviations, result.not_infused = _noncompliance(session, filters, dialect)
+    result.cases = period.cases(session, date_from, date_to)
     result.adverse_events = _rows(
         session, ADVERSE_EVENTS.query(filters, dialect).order_by(sa.text("category"))
     )
     result.guide = _guide(session, date_from, date_to)
-    result.monitoring_by_test, result.monitoring_by_month = _monitoring(session, today, dialect)
+    result.monitoring = period.monitoring(session, date_from, date_to)
+    result.knowledge = period.knowledge(session, date_from, date_to)
+    result.first_dose = period.first_dose(session, date_from, date_to)
+    result.denial_resolution = period.denial_resolution(session, date_from, date_to)
     return result
 
 
@@ -214,7 +222,9 @@ def _decisions(session: Session, filters: Filters, dialect: str):
              "denied": denied}
         )  # fmt: skip
     totals = {key: sum(m[key] for m in by_month) for key in ("requests", "authorized", "denied")}
-    return totals, by_month
+    zero = {"requests": 0, "authorized": 0, "denied": 0}
+    months = period.months_of(filters.date_from, filters.date_to)
+    return totals, period.every_month(by_month, months, zero)
 
 
 def _infusions(session: Session, filters: Filters, dialect: str) -> dict[str, Any]:
@@ -232,29 +242,8 @@ COUNTS = ("infusions", "deviation_free", "premedicated", "observed", "reactions"
 
 
 def _noncompliance(session: Session, filters: Filters, dialect: str):
-    """Deviations by code and site, visits not infused by reason, cases by party: the rows
-    of the reports of the same name."""
+    """Deviations by code and site, visits not infused by reason: the rows of the reports of
+    the same name."""
     return tuple(
-        _rows(session, ordered(report, filters, dialect))
-        for report in (DEVIATIONS, NOT_INFUSED, CASES)
-    )
-
-
-def _monitoring(session: Session, today: date, dialect: str):
-    """Compliance today (no overdue item) per test, and per month monitoring began."""
-    from rems.monitoring.models import MonitoringStatus
-    from rems.reports.monitoring import compliance_figures
-
-    figures = compliance_figures(today)
-    by_test = sa.select(
-        MonitoringStatus.test_code.label("test"),
-        *(value.label(key) for key, value in figures.items()),
-    ).group_by(MonitoringStatus.test_code)
-    month = month_of(MonitoringStatus.anchor_on, dialect, is_timestamp=False).label("month")
-    by_month = sa.select(
-        month, *(figures[key].label(key) for key in ("patients", "overdue", "compliance"))
-    ).group_by(month)
-    return (
-        _rows(session, by_test.order_by(sa.text("test"))),
-        _rows(session, by_month.order_by(sa.text("month"))),
+        _rows(session, ordered(report, filters, dialect)) for report in (DEVIATIONS, NOT_INFUSED)
     )

@@ -47,8 +47,12 @@ def _fetcher():
     return LocalOnly()
 
 
-def render_pdf(html: str) -> bytes:
-    """The PDF of a page rendered by this app."""
+def render_pdf(html: str, *, title: str | None = None) -> bytes:
+    """The PDF of a page rendered by this app: tagged (PDF/UA-1, so a screen reader follows its
+    headings, tables and figures), with a bookmark per heading the print styles mark."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher()).write_pdf()
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher()).render()
+    if title:
+        document.metadata.title = title
+    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)

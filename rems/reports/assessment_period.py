@@ -1,0 +1,208 @@
+"""The assessment's figures that are computed row by row for a period, the same way on SQLite
+and PostgreSQL: monitoring compliance of the items due in the period as recorded by its end,
+knowledge assessment pass rates, time from enrollment to first dose, and how long denials took
+to resolve. Every month of the period is listed, empty months too."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from rems.audit.models import StatusChange
+from rems.authorizations.models import AuthorizationDecision
+from rems.certification.models import AssessmentAttempt
+from rems.infusions.models import Infusion
+from rems.monitoring import rules
+from rems.monitoring.asof import facts_as_of
+from rems.monitoring.models import MonitoringStatus
+from rems.patients.models import Patient
+from rems.reports.sqlfn import start_of
+
+
+def months_of(date_from: date, date_to: date) -> list[str]:
+    """Every month the period touches, as YYYY-MM, first to last."""
+    months, day = [], date_from.replace(day=1)
+    while day <= date_to:
+        months.append(f"{day:%Y-%m}")
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def every_month(rows: list[dict[str, Any]], months: list[str], zero: dict[str, Any]):
+    """`rows` (each with a "month") with a zero row for each month of `months` they lack."""
+    found = {row["month"]: row for row in rows}
+    return [found.get(month) or {"month": month, **zero} for month in months]
+
+
+def share(part: int, whole: int) -> float | None:
+    """part / whole as a percentage with one decimal; None when whole is 0."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def monitoring(session: Session, date_from: date, date_to: date) -> dict[str, Any]:
+    """The monitoring items due in the period, as the records stood at its end: satisfied,
+    waived, overdue, still within their grace days, per test and per month they fell due.
+    Compliance = (satisfied + waived) ÷ (satisfied + waived + overdue)."""
+    moment = start_of(date_to + timedelta(days=1))
+    ids = session.scalars(
+        sa.select(Patient)
+        .where(Patient.id.in_(sa.select(Infusion.patient_id).where(Infusion.recorded_at < moment))
+               | Patient.id.in_(sa.select(MonitoringStatus.patient_id)))
+        .order_by(Patient.id)
+    ).all()  # fmt: skip
+    by_test: dict[str, dict[str, int]] = defaultdict(_zero_items)
+    by_month: dict[str, dict[str, int]] = defaultdict(_zero_items)
+    for patient in ids:
+        for item in rules.schedule(facts_as_of(session, patient, moment), date_to):
+            if not date_from <= item.due_on <= date_to or item.state == rules.ItemState.CLOSED:
+                continue
+            state = "pending" if item.state in (rules.ItemState.DUE, rules.ItemState.UPCOMING) \
+                else item.state.value  # fmt: skip
+            for bucket in (by_test[item.test_code], by_month[f"{item.due_on:%Y-%m}"]):
+                bucket["due"] += 1
+                bucket[state] += 1
+    tests = [{"test": code, **_rated(by_test[code])} for code in sorted(by_test)]
+    months = [{"month": m, **_rated(by_month[m])} for m in months_of(date_from, date_to)]
+    return {"by_test": tests, "by_month": months, "total": _rated(_sum(by_test.values()))}
+
+
+def _zero_items() -> dict[str, int]:
+    return {"due": 0, "satisfied": 0, "waived": 0, "overdue": 0, "pending": 0}
+
+
+def _sum(buckets) -> dict[str, int]:
+    total = _zero_items()
+    for bucket in buckets:
+        for key, value in bucket.items():
+            total[key] += value
+    return total
+
+
+def _rated(bucket: dict[str, int]) -> dict[str, Any]:
+    met = bucket["satisfied"] + bucket["waived"]
+    return {**bucket, "compliance": share(met, met + bucket["overdue"])}
+
+
+def knowledge(session: Session, date_from: date, date_to: date) -> dict[str, Any]:
+    """Knowledge assessments completed in the period: attempts, passed, first-attempt passes."""
+    rows = session.execute(
+        sa.select(AssessmentAttempt.prescriber_id, AssessmentAttempt.passed,
+                  AssessmentAttempt.completed_at)
+        .order_by(AssessmentAttempt.completed_at, AssessmentAttempt.id)
+    ).all()  # fmt: skip
+    first: dict[int, bool] = {}
+    for prescriber_id, passed, _ in rows:
+        first.setdefault(prescriber_id, passed)
+    start, end = start_of(date_from), start_of(date_to + timedelta(days=1))
+    in_period = [r for r in rows if start <= _aware(r.completed_at) < end]
+    firsts = {r.prescriber_id for r in in_period if _is_first(rows, r)}
+    passed = sum(1 for r in in_period if r.passed)
+    first_passed = sum(1 for pid in firsts if first[pid])
+    return {
+        "attempts": len(in_period), "passed": passed, "pass_rate": share(passed, len(in_period)),
+        "first_attempts": len(firsts), "first_passed": first_passed,
+        "first_pass_rate": share(first_passed, len(firsts)),
+    }  # fmt: skip
+
+
+def _is_first(rows, row) -> bool:
+    return next(r for r in rows if r.prescriber_id == row.prescriber_id) is row
+
+
+def _aware(moment):
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def first_dose(session: Session, date_from: date, date_to: date) -> dict[str, Any]:
+    """Patients whose first dose fell in the period, and the days from their enrollment to it."""
+    firsts = (
+        sa.select(Infusion.patient_id, sa.func.min(Infusion.administered_on).label("day"))
+        .group_by(Infusion.patient_id).subquery()
+    )  # fmt: skip
+    enrolled = (
+        sa.select(StatusChange.entity_id, sa.func.min(StatusChange.changed_at).label("at"))
+        .where(StatusChange.entity_type == "patient", StatusChange.to_status == "enrolled")
+        .group_by(StatusChange.entity_id).subquery()
+    )  # fmt: skip
+    rows = session.execute(
+        sa.select(firsts.c.day, enrolled.c.at)
+        .join(enrolled, enrolled.c.entity_id == firsts.c.patient_id)
+        .where(firsts.c.day.between(date_from, date_to))
+    ).all()
+    days = [max(0, (day - _aware(at).date()).days) for day, at in rows]
+    return {
+        "patients": len(days),
+        "median_days": statistics.median(days) if days else None,
+        "max_days": max(days) if days else None,
+    }
+
+
+def denial_resolution(session: Session, date_from: date, date_to: date) -> list[dict[str, Any]]:
+    """Per reason: denials in the period, how many were followed by a grant for the same
+    patient by the period's end, and the median days that took."""
+    start, end = start_of(date_from), start_of(date_to + timedelta(days=1))
+    decisions = session.execute(
+        sa.select(AuthorizationDecision.patient_id, AuthorizationDecision.outcome,
+                  AuthorizationDecision.decided_at, AuthorizationDecision.reasons)
+        .where(AuthorizationDecision.decided_at < end)
+        .order_by(AuthorizationDecision.decided_at, AuthorizationDecision.id)
+    ).all()  # fmt: skip
+    grants = defaultdict(list)
+    for patient_id, outcome, at, _ in decisions:
+        if outcome == "authorized" and patient_id is not None:
+            grants[patient_id].append(_aware(at))
+    rows = [d for d in decisions if d.outcome == "denied" and start <= _aware(d.decided_at)]
+    per_reason: dict[str, dict[str, Any]] = {}
+    for patient_id, _, at, reasons in rows:
+        later = [g for g in grants.get(patient_id, ()) if g > _aware(at)]
+        for code in sorted({reason["code"] for reason in reasons or ()}):
+            entry = per_reason.setdefault(code, {"code": code, "denials": 0, "days": []})
+            entry["denials"] += 1
+            if later:
+                entry["days"].append((min(later) - _aware(at)).total_seconds() / 86400)
+    return [
+        {"code": e["code"], "denials": e["denials"], "resolved": len(e["days"]),
+         "median_days": round(statistics.median(e["days"]), 1) if e["days"] else None}
+        for e in sorted(per_reason.values(), key=lambda e: (-e["denials"], e["code"]))
+    ]  # fmt: skip
+
+
+def cases(session: Session, date_from: date, date_to: date) -> list[dict[str, Any]]:
+    """Non-compliance cases by party as they stood at the period's end: opened, closed and
+    escalated in the period; open at its end; of those, with a corrective action past its due
+    date then."""
+    from rems.compliance.models import NonComplianceCase as Case
+
+    start, end = start_of(date_from), start_of(date_to + timedelta(days=1))
+    rows = session.execute(
+        sa.select(Case.party, Case.opened_at, Case.closed_at, Case.escalated_at, Case.due_on)
+        .where(Case.opened_at < end)
+    ).all()  # fmt: skip
+    parties: dict[str, dict[str, Any]] = {}
+    for party, opened, closed, escalated, due_on in rows:
+        row = parties.setdefault(
+            party,
+            {
+                "party": party,
+                "opened": 0,
+                "closed": 0,
+                "open_at_end": 0,
+                "escalated": 0,
+                "overdue_actions": 0,
+            },
+        )
+        inside = lambda moment: moment is not None and start <= _aware(moment) < end  # noqa: E731
+        row["opened"] += inside(opened)
+        row["closed"] += inside(closed)
+        row["escalated"] += inside(escalated)
+        open_at_end = closed is None or _aware(closed) >= end
+        row["open_at_end"] += open_at_end
+        row["overdue_actions"] += open_at_end and due_on is not None and due_on < date_to
+    return [parties[p] for p in sorted(parties)]
