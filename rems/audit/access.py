@@ -28,7 +28,11 @@ class RecordAccess(db.Model):
     """One read of a regulated record by a person or system."""
 
     __tablename__ = "record_access"
-    __table_args__ = (sa.Index("ix_record_access_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        sa.Index("ix_record_access_entity", "entity_type", "entity_id"),
+        #: The access log page filtered by reader, newest first.
+        sa.Index("ix_record_access_actor", "actor_label", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: UTC server time of the read.

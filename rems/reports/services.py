@@ -35,9 +35,11 @@ def deidentify_key() -> bytes:
 def new_export(
     report: Report, filters: Filters, fmt: str, deidentified: bool, generated_by: str
 ) -> Export:
-    """An export about to be written, with the program, zone and key it needs."""
+    """An export about to be written, with the program, zone and key it needs. Only a report
+    about patients is de-identified (the others name nobody: they are sent as they are)."""
     return Export(
-        report, filters, fmt, deidentified, generated_at=utcnow(), generated_by=generated_by,
+        report, filters, fmt, deidentified and report.about_patients, generated_at=utcnow(),
+        generated_by=generated_by,
         program=current_app.extensions["rems_program"], key=deidentify_key(),
         zone=program_zone(),
     )  # fmt: skip
