@@ -10,15 +10,26 @@ rows as they come; widths and the filter's range are set at the end, when they a
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import xlsxwriter
 
-if TYPE_CHECKING:
-    from rems.reports.exporting import Export
+from rems.reports.framework import Column
+
+
+class Export(Protocol):
+    """What the workbook needs of an export (see `rems.reports.exporting.Export`)."""
+
+    @property
+    def columns(self) -> Sequence[Column]: ...
+
+    def values(self, rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]: ...
+
+    def metadata(self) -> dict: ...
+
 
 MIN_WIDTH = 8
 MAX_WIDTH = 60
