@@ -73,6 +73,9 @@ class Config:
     REMS_DB_STATEMENT_TIMEOUT_SECONDS = _env_int("REMS_DB_STATEMENT_TIMEOUT_SECONDS", 25)
     #: The longest period a report or an export may cover, in days (an assessment at 7 years fits).
     REMS_REPORT_MAX_DAYS = _env_int("REMS_REPORT_MAX_DAYS", 3660)
+    #: The key of de-identified exports' keyed hashes (patient keys, date shifts, record
+    #: numbers); unset, one is derived from SECRET_KEY. Changing it changes every pseudonym.
+    REMS_DEIDENTIFY_KEY = os.environ.get("REMS_DEIDENTIFY_KEY") or None
     #: The audit anchor: an HMAC key the database never holds, and the file anchors go to.
     AUDIT_ANCHOR_KEY = os.environ.get("AUDIT_ANCHOR_KEY")
     AUDIT_ANCHOR_PATH = os.environ.get("AUDIT_ANCHOR_PATH")  # None: instance/audit-anchors

@@ -3,6 +3,7 @@ audited like every export."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from rems.common.clock import utcnow
+from rems.audit.access import note_reads
 from rems.common.errors import ValidationFailed
 from rems.common.localtime import program_today
 from rems.common.transactions import writing
@@ -21,7 +22,7 @@ from rems.reports.exporting import FORMATS, WRITERS, Export
 from rems.reports.filters import parse_filters
 from rems.reports.framework import count_of, ordered
 from rems.reports.queries import all_rows, dialect_of
-from rems.reports.services import hashed, record_export
+from rems.reports.services import hashed, new_export, record_export
 
 FILTER_NAMES = ("prescriber", "site", "state", "status", "party", "within_days")
 ACTOR_LABEL = "cli:export"
@@ -52,9 +53,15 @@ def export_report(report_name, date_from, date_to, fmt, deidentified, extra, out
     except ValidationFailed as failure:
         _fail(failure)
     total = db.session.scalar(count_of(ordered(report, filters, dialect_of(db.session))))
-    job = Export(report, filters, fmt, deidentified, utcnow(), ACTOR_LABEL)
+    job = new_export(report, filters, fmt, deidentified, ACTOR_LABEL)
     _write(job, all_rows(db.session, report, filters), output, total or 0)
-    click.echo(f"Exported {job.rows} row(s) of {report.name} to {output}.")
+    click.echo(f"Exported {job.rows} row(s) of {report.name} to {output}; its metadata "
+               f"(filters, period, SHA-256) to {_sidecar(output)}.")  # fmt: skip
+
+
+def _sidecar(output: Path) -> Path:
+    """Where the file's metadata goes: `<file>.json` beside it."""
+    return output.with_name(output.name + ".json")
 
 
 def _fail(failure: ValidationFailed) -> None:
@@ -82,7 +89,7 @@ def _write(job: Export, rows: Iterator[dict], output: Path, total: int) -> None:
     partial = output.with_name(output.name + ".part")
     with click.progressbar(length=total, label=f"Exporting {job.report.name}",
                            file=sys.stderr) as bar:  # fmt: skip
-        chunks = hashed(WRITERS[job.fmt](job, _ticking(rows, bar)), _recorder(job))
+        chunks = hashed(WRITERS[job.fmt](job, _ticking(rows, bar)), _recorder(job, output))
         try:
             with partial.open("wb") as handle:
                 for chunk in chunks:
@@ -105,8 +112,9 @@ def _ticking(rows: Iterator[dict], bar) -> Iterator[dict]:
     bar.update(step)
 
 
-def _recorder(job: Export):
-    """Record the export when the file ends (complete or not)."""
+def _recorder(job: Export, output: Path):
+    """Record the export when the file ends (complete or not), then the patients it named in
+    the access log; a complete file gets its metadata beside it."""
 
     def on_end(sha256: str, completed: bool) -> None:
         db.session.rollback()
@@ -116,5 +124,10 @@ def _recorder(job: Export):
                 completed=completed,
             )  # fmt: skip
             db.session.commit()
+        note_reads(None, "export", "patient", job.patients, actor_label=ACTOR_LABEL)
+        if completed:
+            text = json.dumps(job.metadata(sha256, completed), indent=2, sort_keys=True)
+            sidecar.write_text(text + "\n", encoding="utf-8")
 
+    sidecar = _sidecar(output)
     return on_end

@@ -1,19 +1,23 @@
 """De-identification of an export, the way research data systems do it.
 
-Direct identifiers (names, dates of birth, contact details, record numbers, free text) are left
-out; the REMS patient ID becomes a keyed hash (HMAC-SHA-256 under a random key made for this
-export alone and never stored), so the same patient has the same key throughout one export and
-cannot be linked across exports; each patient's dates move earlier by one offset of 1–364 days
-drawn from the same keyed hash; ages over 89 are shown as 89.
+Direct identifiers (names, dates of birth, contact details) and free text are left out. The REMS
+patient ID and record numbers (decision IDs, authorization numbers) become keyed hashes
+(HMAC-SHA-256 under the key of `REMS_DEIDENTIFY_KEY`), so one patient has one key in every
+export and nobody without the key can compute it from an ID. Each patient's dates move earlier
+by one whole number of days (1–364, drawn from the same keyed hash); times are dropped, a time
+becoming its day in the program's zone, then shifted. A count of days from one of those dates
+to the report's day is counted from the shifted date, so it reveals neither the shift nor the
+real date (and never equals the identified count). A date in a
+row that names no patient is left out. Ages over 89 are shown as 89.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from rems.reports.framework import Column
@@ -21,51 +25,86 @@ from rems.reports.framework import Column
 AGE_CAP = 89
 MAX_SHIFT_DAYS = 364
 APPLIED = (
-    "de-identified: names, dates of birth, contact details, record numbers and free text "
-    "removed; patients keyed by a keyed hash (HMAC-SHA-256, random key for this export only); "
-    f"each patient's dates moved earlier by one random offset of 1-{MAX_SHIFT_DAYS} days; "
+    "de-identified: names, dates of birth, contact details and free text removed; patients, "
+    "decision IDs and authorization numbers replaced by keyed hashes (HMAC-SHA-256); each "
+    f"patient's dates moved earlier by one offset of 1-{MAX_SHIFT_DAYS} whole days, times "
+    "dropped; days-to-date counts recomputed from the shifted dates; "
     f"ages over {AGE_CAP} shown as {AGE_CAP}"
 )
+DATED = ("date", "datetime")
+
+
+def derive_key(secret: str | bytes) -> bytes:
+    """A de-identification key derived from another secret (the app's SECRET_KEY)."""
+    raw = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(raw, b"rems-deidentify", hashlib.sha256).digest()
+
+
+def _label(column: Column) -> str:
+    """A dated column's heading once its times are dropped and its days shifted."""
+    return column.label.replace(" (UTC)", "") + " (shifted day)"
 
 
 class Deidentifier:
-    """Turns identified rows into de-identified ones for one export."""
+    """Turns identified rows into de-identified ones."""
 
-    def __init__(self, columns: Sequence[Column], key: bytes | None = None) -> None:
-        self._key = key if key is not None else secrets.token_bytes(32)
-        self.columns = tuple(c for c in columns if not c.identifier)
+    def __init__(self, columns: Sequence[Column], key: bytes, *, zone: tzinfo = UTC) -> None:
+        self._key = key
+        self._zone = zone
+        kept = [c for c in columns if not c.identifier]
+        self.columns = tuple(
+            replace(c, kind="date", label=_label(c), link=None) if c.kind in DATED
+            else replace(c, link=None)
+            for c in kept
+        )  # fmt: skip
         self._patient_column = next((c.key for c in columns if c.patient_key), None)
 
-    def _digest(self, patient: str) -> bytes:
-        """The keyed hash of a patient's REMS ID."""
-        return hmac.new(self._key, patient.encode(), hashlib.sha256).digest()
+    def _digest(self, kind: str, value: str) -> bytes:
+        """The keyed hash of one identifier of one kind."""
+        return hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).digest()
 
     def pseudonym(self, patient: str) -> str:
-        """The patient's key in this export."""
-        return "K" + self._digest(patient).hex()[:16]
+        """The patient's key."""
+        return "K" + self._digest("patient", patient).hex()[:16]
+
+    def record_pseudonym(self, number: str) -> str:
+        """A record number's key."""
+        return "R" + self._digest("record", number).hex()[:16]
 
     def shift_days(self, patient: str) -> int:
-        """How many days this patient's dates move earlier in this export (1–364)."""
-        return 1 + int.from_bytes(self._digest(patient)[8:12], "big") % MAX_SHIFT_DAYS
+        """How many days this patient's dates move earlier (1–364)."""
+        return 1 + int.from_bytes(self._digest("shift", patient)[:4], "big") % MAX_SHIFT_DAYS
 
     def row(self, values: Mapping[str, Any]) -> list[Any]:
         """One row, de-identified, in the order of `self.columns`."""
         patient = values.get(self._patient_column) if self._patient_column else None
-        shift = timedelta(days=self.shift_days(patient)) if patient else None
-        return [
-            self._cell(column, values.get(column.key), patient, shift) for column in self.columns
-        ]
+        shift = timedelta(days=self.shift_days(str(patient))) if patient else None
+        return [self._cell(column, values, shift) for column in self.columns]
 
-    def _cell(self, column: Column, value: Any, patient: str | None, shift) -> Any:
+    def _day(self, value: Any) -> date | None:
+        """The day of a date, a date-time (in the program's zone) or their ISO text."""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+        if isinstance(value, datetime):
+            aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+            return aware.astimezone(self._zone).date()
+        return value if isinstance(value, date) else None
+
+    def _cell(self, column: Column, values: Mapping[str, Any], shift: timedelta | None) -> Any:
         """One value, transformed as its column says."""
+        value = values.get(column.key)
         if value is None:
             return None
+        if column.days_to_today:
+            # The day counted from moves with the patient's dates; the report's day does not.
+            return int(value) + shift.days if shift is not None else None
         if column.patient_key:
             return self.pseudonym(str(value))
-        if column.patient_date and shift is not None and isinstance(value, date | datetime):
-            return value - shift
-        if column.patient_date and shift is not None and isinstance(value, str):
-            return (date.fromisoformat(value[:10]) - shift).isoformat()
+        if column.record_key:
+            return self.record_pseudonym(str(value))
+        if column.kind in DATED or column.patient_date:
+            day = self._day(value)
+            return day - shift if day is not None and shift is not None else None
         if column.age:
             return min(int(value), AGE_CAP)
         return value

@@ -1,29 +1,31 @@
 """Writing a report to a file: CSV or XLSX, streamed, formula-safe, hashed and audited.
 
 Rows come from the database in batches and leave as bytes as soon as they are written, so
-memory does not grow with the number of rows. CSV is UTF-8 with a byte-order mark (spreadsheet
-programs read it right) and every cell passes through `csvsafe`; XLSX is written by xlsxwriter
-in constant-memory mode with every text cell written as text (never as a formula), then sent
-from its temporary file. Lines starting with '#' say what the file is (report, period, filters,
-options) and, last, that it is complete: a file cut short lacks that line.
+memory does not grow with the number of rows. The CSV is plain: a header row first, then the
+rows, UTF-8 with a byte-order mark (spreadsheet programs read it right), every cell through
+`csvsafe`. What the file is (report, filters, period, generated at, options, rows, SHA-256) is
+stated beside it: in the export's audit event and its JSON sidecar, and in the XLSX's "About"
+sheet (everything but the hash, which a file cannot hold of itself). The XLSX is written by
+xlsxwriter in constant-memory mode, one type per column (dates as dates, numbers as numbers,
+text always as text, never as a formula), with column widths, a frozen header and a filter.
+Coded cells carry their human labels (see `celllabels`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-import xlsxwriter
-
 from rems.common.csvsafe import safe_cell
+from rems.program.model import Program
+from rems.reports.celllabels import labellers
 from rems.reports.deidentify import APPLIED, Deidentifier
 from rems.reports.framework import Column, Filters, Report
+from rems.reports.workbook import xlsx_file
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -44,12 +46,17 @@ class Export:
     deidentified: bool
     generated_at: datetime
     generated_by: str
+    program: Program
+    #: The de-identification key (see `rems.reports.deidentify`).
+    key: bytes = b""
+    zone: tzinfo = UTC
     rows: int = 0
-    columns: tuple[Column, ...] = field(default=())
+    #: The REMS IDs of the patients in an identified export, for the access log.
+    patients: set[str] = field(default_factory=set)
 
     @property
     def options(self) -> str:
-        """The options applied, as the file and the audit trail state them."""
+        """The options applied, as the metadata and the audit trail state them."""
         return APPLIED if self.deidentified else IDENTIFIED
 
     @property
@@ -61,64 +68,79 @@ class Export:
         suffix = "-deidentified" if self.deidentified else ""
         return f"rems-{self.report.name}{period}{suffix}.{self.fmt}"
 
-    def preamble(self) -> list[str]:
-        """What the file is, line by line."""
-        filters = "; ".join(f"{k}={v}" for k, v in self.filters.described().items()) or "none"
-        lines = [
-            f"LEMTRADA REMS report: {self.report.title} ({self.report.name})",
-            f"Generated {self.generated_at:%Y-%m-%dT%H:%M:%SZ} by {self.generated_by}",
-        ]
-        if self.filters.date_from:
-            lines.append(
-                f"Period ({self.report.period_of}): {self.filters.date_from} to "
-                f"{self.filters.date_to}"
-            )
-        return [*lines, f"Filters: {filters}", f"Options: {self.options}"]
+    @property
+    def columns(self) -> Sequence[Column]:
+        """The columns the file has, known before the first row is read."""
+        return self._scrubber().columns if self.deidentified else self.report.columns
+
+    def _scrubber(self) -> Deidentifier:
+        if not hasattr(self, "_deidentifier"):
+            self._deidentifier = Deidentifier(self.report.columns, self.key, zone=self.zone)
+        return self._deidentifier
+
+    def period(self) -> dict[str, str] | None:
+        """The period covered, if the report has one."""
+        if not self.filters.date_from:
+            return None
+        return {
+            "from": self.filters.date_from.isoformat(),
+            "to": self.filters.date_to.isoformat(),
+            "of": self.report.period_of,
+        }
+
+    def metadata(self, sha256: str | None = None, completed: bool | None = None) -> dict:
+        """What the file is: the sidecar's content (the hash and outcome once known)."""
+        about = {
+            "report": self.report.name,
+            "title": self.report.title,
+            "file": self.filename,
+            "format": self.fmt,
+            "filters": self.filters.described(),
+            "period": self.period(),
+            "generated_at": self.generated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "generated_by": self.generated_by,
+            "deidentified": self.deidentified,
+            "options": self.options,
+            "columns": [c.label for c in self.columns],
+            "rows": self.rows,
+        }
+        if sha256 is not None:
+            about |= {"sha256": sha256, "complete": bool(completed)}
+        return about
 
     def values(self, rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
-        """The rows as lists of cells in column order, de-identified when asked; counted."""
+        """The rows as lists of cells in column order, labelled, de-identified when asked;
+        counted, and the patients of an identified export noted."""
+        columns = self.columns
+        label = labellers(self.program, self.report.name, tuple(c.key for c in columns))
+        patient_key = next((c.key for c in self.report.columns if c.patient_key), None)
         if self.deidentified:
-            scrub = Deidentifier(self.report.columns)
-            self.columns = scrub.columns
-            convert = scrub.row
+            convert = self._scrubber().row
         else:
-            self.columns = self.report.columns
-            keys = [c.key for c in self.columns]
+            keys = [c.key for c in columns]
 
             def convert(row):
                 return [row.get(key) for key in keys]
 
         for row in rows:
             self.rows += 1
-            yield convert(row)
-
-    def trailer(self) -> str:
-        """The last line: the file is complete."""
-        return f"End of export: {self.rows} row(s), complete"
+            if patient_key and not self.deidentified and row.get(patient_key):
+                self.patients.add(str(row[patient_key]))
+            cells = convert(row)
+            yield [f(v) if f else v for f, v in zip(label, cells, strict=True)]
 
 
 def csv_chunks(export: Export, rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
-    """The CSV file in chunks of about 64 KB."""
+    """The CSV file (header row, then rows) in chunks of about 64 KB."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BOM)
-    for line in export.preamble():
-        buffer.write(f"# {line}\r\n")
-    values = export.values(rows)
-    writer.writerow([c.label for c in _columns_first(export)])
-    for row in values:
+    writer.writerow([safe_cell(c.label) for c in export.columns])
+    for row in export.values(rows):
         writer.writerow([safe_cell(value) for value in row])
         if buffer.tell() >= CHUNK_BYTES:
             yield _drain(buffer)
-    buffer.write(f"# {export.trailer()}\r\n")
     yield _drain(buffer)
-
-
-def _columns_first(export: Export) -> Sequence[Column]:
-    """The columns the file will have, known before the first row is read."""
-    if export.deidentified:
-        return Deidentifier(export.report.columns).columns
-    return export.report.columns
 
 
 def _drain(buffer: io.StringIO) -> bytes:
@@ -131,54 +153,7 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 def xlsx_chunks(export: Export, rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     """The XLSX file, written in constant memory to a temporary file, then sent in chunks."""
-    with tempfile.TemporaryFile() as handle:
-        _write_workbook(handle, export, rows)
-        handle.seek(0)
-        while chunk := handle.read(CHUNK_BYTES):
-            yield chunk
-
-
-def _write_workbook(handle, export: Export, rows: Iterable[dict[str, Any]]) -> None:
-    """A data sheet (header, rows) and an 'About' sheet (the preamble and the trailer)."""
-    book = xlsxwriter.Workbook(
-        handle, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
-    formats = {
-        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
-        "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
-        "header": book.add_format({"bold": True}),
-    }
-    sheet = book.add_worksheet("Report")
-    columns = _columns_first(export)
-    for index, column in enumerate(columns):
-        sheet.write_string(0, index, column.label, formats["header"])
-    for number, row in enumerate(export.values(rows), start=1):
-        for index, value in enumerate(row):
-            _write_cell(sheet, number, index, value, formats)
-    about = book.add_worksheet("About")
-    for number, line in enumerate([*export.preamble(), export.trailer()]):
-        about.write_string(number, 0, line)
-    book.close()
-
-
-def _write_cell(sheet, row: int, col: int, value: Any, formats: dict) -> None:
-    """One cell with its real type; text always as text, so nothing becomes a formula."""
-    if value is None:
-        return
-    if isinstance(value, bool):
-        sheet.write_string(row, col, "yes" if value else "no")
-    elif isinstance(value, int | float | Decimal):
-        sheet.write_number(row, col, float(value))
-    elif isinstance(value, datetime):
-        sheet.write_datetime(
-            row, col, value.astimezone(UTC).replace(tzinfo=None), formats["datetime"]
-        )
-    elif isinstance(value, date):
-        sheet.write_datetime(
-            row, col, datetime(value.year, value.month, value.day), formats["date"]
-        )
-    else:
-        sheet.write_string(row, col, str(value))
+    yield from xlsx_file(export, rows, CHUNK_BYTES)
 
 
 WRITERS = {"csv": csv_chunks, "xlsx": xlsx_chunks}

@@ -3,7 +3,10 @@ many rows, and the SHA-256 of the file, read from the audit trail."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from rems.audit.models import AuditEvent
 from rems.reports.framework import Column, Filters, Report
@@ -11,6 +14,42 @@ from rems.reports.sqlfn import within
 
 #: The audit action recorded for every export.
 EXPORTED = "report.exported"
+#: What an export's sidecar says, from its audit event (older events lack some: left out).
+SIDECAR_KEYS = (
+    "title", "format", "filters", "period", "generated_at", "generated_by", "deidentified",
+    "options", "columns", "rows", "sha256", "completed",
+)  # fmt: skip
+
+
+def export_sidecar(session: Session, seq: int) -> dict[str, Any] | None:
+    """The metadata of the export recorded as audit event `seq` (None if it is not one)."""
+    event = session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.seq == seq, AuditEvent.action == EXPORTED)
+    )
+    if event is None:
+        return None
+    values = event.new_values or {}
+    about = {"report": event.entity_id, "file": values.get("filename") or f"export-{seq}"}
+    about |= {key: values[key] for key in SIDECAR_KEYS if key in values}
+    return about | {"audit_event": seq, "recorded_by": event.actor_label}
+
+
+def recent_exports(session: Session, report: str, user_id: int | None, limit: int = 5) -> list:
+    """This user's last exports of `report`: (seq, file name, rows, SHA-256), newest first."""
+    if user_id is None:
+        return []
+    values = AuditEvent.new_values
+    return session.execute(
+        sa.select(
+            AuditEvent.seq, values["filename"].as_string().label("filename"),
+            values["rows"].as_integer().label("rows"),
+            values["sha256"].as_string().label("sha256"),
+        )
+        .where(AuditEvent.action == EXPORTED, AuditEvent.entity_id == report,
+               AuditEvent.actor_id == user_id)
+        .order_by(AuditEvent.seq.desc())
+        .limit(limit)
+    ).all()  # fmt: skip
 
 
 def _exports(filters: Filters, dialect: str) -> sa.Select:

@@ -6,7 +6,7 @@ says what it selects. Reports read, never write (exports record their audit even
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,6 +30,11 @@ class Column:
     patient_date: bool = False
     #: An age in years: capped at 89 when de-identified.
     age: bool = False
+    #: A record number (decision ID, authorization number): a keyed hash when de-identified.
+    record_key: bool = False
+    #: A count of days from one of the patient's dates to the report's day: counted from the
+    #: shifted date when de-identified, so it reveals neither the shift nor the real date.
+    days_to_today: bool = False
     sortable: bool = True
     #: (endpoint, URL parameter): the page links each value to that record's own page.
     link: tuple[str, str] | None = None
@@ -110,6 +115,14 @@ class Report:
     def sort_keys(self) -> tuple[str, ...]:
         """Columns the page may sort by."""
         return tuple(c.key for c in self.columns if c.sortable)
+
+
+def identified_patients(report: Report, rows: Iterable[dict]) -> set[str]:
+    """The REMS IDs of the patients that rows of `report` name (none if it names none)."""
+    key = next((c.key for c in report.columns if c.patient_key), None)
+    if key is None:
+        return set()
+    return {str(row[key]) for row in rows if row.get(key)}
 
 
 def ordered(report: Report, filters: Filters, dialect: str) -> sa.Select:

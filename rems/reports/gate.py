@@ -70,8 +70,10 @@ def _decision_list(filters: Filters, dialect: str) -> sa.Select:
             sa.func.coalesce(Site.site_code, "").label("pharmacy"),
             AuthorizationDecision.outcome.label("outcome"),
             Authorization.number.label("authorization"),
+            Patient.rems_id.label("patient_id"),
         )
         .outerjoin(Site, Site.id == AuthorizationDecision.pharmacy_site_id)
+        .outerjoin(Patient, Patient.id == AuthorizationDecision.patient_id)
         .outerjoin(Authorization, Authorization.id == AuthorizationDecision.authorization_id)
         .where(within(AuthorizationDecision.decided_at, filters.date_from, filters.date_to))
     )
@@ -88,11 +90,17 @@ DECISION_LIST = Report(
     summary="Every decision of the gate in the period; open one to see its reasons, who must "
     "act, the request as received and the facts it was decided on.",
     columns=(
-        Column("decision_id", "Decision", link=("authorizations.decision", "decision_id")),
-        Column("decided_at", "Decided (UTC)", "datetime"),
+        Column(
+            "decision_id",
+            "Decision",
+            link=("authorizations.decision", "decision_id"),
+            record_key=True,
+        ),
+        Column("decided_at", "Decided (UTC)", "datetime", patient_date=True),
         Column("pharmacy", "Pharmacy site ID"),
         Column("outcome", "Outcome"),
-        Column("authorization", "Authorization issued", identifier=True),
+        Column("authorization", "Authorization issued", record_key=True),
+        Column("patient_id", "REMS patient ID", patient_key=True),
     ),
     query=_decision_list,
     filters=frozenset({"period", "site", "status"}),
@@ -101,6 +109,7 @@ DECISION_LIST = Report(
     statuses=(AUTHORIZED, DENIED),
     status_label="Outcome",
     period_of="decided on",
+    about_patients=True,
 )
 
 
@@ -198,7 +207,7 @@ AUTHORIZATIONS = Report(
     "given under them; status 'reversed' or 'expired' lists the reversals and expirations.",
     columns=(
         Column(
-            "number", "Authorization", identifier=True, link=("authorizations.detail", "number")
+            "number", "Authorization", record_key=True, link=("authorizations.detail", "number")
         ),
         Column("issued_at", "Issued (UTC)", "datetime", patient_date=True),
         Column("patient_id", "REMS patient ID", patient_key=True),

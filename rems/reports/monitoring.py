@@ -127,7 +127,7 @@ OVERDUE = Report(
         Column("test", "Test"),
         Column("due_on", "Due", "date", patient_date=True),
         Column("overdue_since", "Overdue since", "date", patient_date=True),
-        Column("days_overdue", "Days overdue", "number"),
+        Column("days_overdue", "Days overdue", "number", days_to_today=True),
     ),
     query=_overdue,
     filters=frozenset({"prescriber", "state"}),

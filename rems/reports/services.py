@@ -11,12 +11,38 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from rems.audit.trail import record_event
 from rems.auth.models import User
+from rems.common.clock import utcnow
+from rems.common.localtime import program_zone
+from rems.reports.deidentify import derive_key
 from rems.reports.exporting import Export
 from rems.reports.exports import EXPORTED
+from rems.reports.framework import Filters, Report
+
+
+def deidentify_key() -> bytes:
+    """The de-identification key: REMS_DEIDENTIFY_KEY, or one derived from SECRET_KEY."""
+    configured = current_app.config.get("REMS_DEIDENTIFY_KEY")
+    if configured:
+        return configured.encode() if isinstance(configured, str) else configured
+    return derive_key(current_app.config["SECRET_KEY"])
+
+
+def new_export(
+    report: Report, filters: Filters, fmt: str, deidentified: bool, generated_by: str
+) -> Export:
+    """An export about to be written, with the program, zone and key it needs. Only a report
+    about patients is de-identified (the others name nobody: they are sent as they are)."""
+    return Export(
+        report, filters, fmt, deidentified and report.about_patients, generated_at=utcnow(),
+        generated_by=generated_by,
+        program=current_app.extensions["rems_program"], key=deidentify_key(),
+        zone=program_zone(),
+    )  # fmt: skip
 
 
 def record_export(
@@ -28,17 +54,24 @@ def record_export(
     completed: bool,
     actor_label: str | None = None,
 ) -> None:
-    """Queue the export's audit event in the session's transaction."""
-    filters = export.filters.described()
+    """Queue the export's audit event in the session's transaction: the file's metadata (the
+    sidecar's content) with its SHA-256."""
+    about = export.metadata(sha256, completed)
+    filters = about["filters"]
     record_event(
         session, EXPORTED, actor=actor, actor_label=actor_label, entity_type="report",
         entity_id=export.report.name,
         new={
+            "title": about["title"],
             "format": export.fmt,
             "filters": filters,
             "filters_text": "; ".join(f"{k}={v}" for k, v in filters.items()) or "none",
+            "period": about["period"],
+            "generated_at": about["generated_at"],
+            "generated_by": about["generated_by"],
             "deidentified": export.deidentified,
             "options": export.options,
+            "columns": about["columns"],
             "rows": export.rows,
             "sha256": sha256,
             "completed": completed,

@@ -3,6 +3,8 @@ sorting and pages, and its export as CSV or XLSX (identified or de-identified)."
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     Response,
@@ -13,19 +15,20 @@ from flask import (
     stream_with_context,
 )
 
+from rems.audit.access import note_reads
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
-from rems.common.clock import utcnow
 from rems.common.errors import ValidationFailed
 from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.reports.catalogue import SECTIONS, report_named
 from rems.reports.exporting import FORMATS, WRITERS, Export
+from rems.reports.exports import export_sidecar, recent_exports
 from rems.reports.filters import parse_filters
-from rems.reports.framework import Filters, Report
+from rems.reports.framework import Filters, Report, identified_patients
 from rems.reports.queries import all_rows, report_page
-from rems.reports.services import hashed, record_export
+from rems.reports.services import hashed, new_export, record_export
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = (Role.ADMIN, Role.AUDITOR)
@@ -68,17 +71,19 @@ def view_report(name: str):
         db.session, report, filters, int(number) if number.isdigit() else 1,
         current_app.config["REMS_PAGE_SIZE"],
     )  # fmt: skip
+    note_reads(current_actor(), "page", "patient", identified_patients(report, page.items))
     return _page(report, filters, page, {})
 
 
 def _page(report: Report, filters: Filters | None, page, errors: dict):
-    """The report page; the form shows the period in force when none was given."""
+    """The report page; the form shows the period in force when none was given, and the
+    reader's last exports of this report, each with its metadata (JSON sidecar)."""
     args = {k: v for k, v in request.args.to_dict().items() if k != "page"}
     if filters is not None and filters.date_from is not None:
         args = {"from": filters.date_from.isoformat(), "to": filters.date_to.isoformat()} | args
     return render_template(
         "reports/report.html", report=report, filters=filters, page=page, errors=errors,
-        args=args,
+        args=args, recent=recent_exports(db.session, report.name, current_actor().id),
     )  # fmt: skip
 
 
@@ -90,15 +95,13 @@ def export(name: str):
     report = _report_or_404(name)
     fmt = request.args.get("format", "csv")
     try:
-        filters = read_filters(report)
         if fmt not in FORMATS:
-            raise ValidationFailed.single("format", "Choose csv or xlsx.")
+            raise ValidationFailed.single("format", f"Unknown format {fmt!r}: choose csv or xlsx.")
+        filters = read_filters(report)
     except ValidationFailed as failure:
         return _page(report, None, None, failure.errors), 400
-    job = Export(
-        report, filters, fmt, request.args.get("deidentified") in ("1", "on", "yes", "true"),
-        generated_at=utcnow(), generated_by=current_actor().username,
-    )  # fmt: skip
+    deidentified = request.args.get("deidentified") in ("1", "on", "yes", "true")
+    job = new_export(report, filters, fmt, deidentified, current_actor().username)
     chunks = hashed(WRITERS[fmt](job, all_rows(db.session, report, filters)), _recorder(job))
     return Response(
         stream_with_context(chunks),
@@ -108,7 +111,8 @@ def export(name: str):
 
 
 def _recorder(job: Export):
-    """What to do when the file ends: record the export in a short write of its own."""
+    """What to do when the file ends: record the export in a short write of its own, then the
+    patients it named in the access log."""
     actor = current_actor()
 
     def on_end(sha256: str, completed: bool) -> None:
@@ -116,5 +120,19 @@ def _recorder(job: Export):
         with writing():
             record_export(db.session, job, actor=actor, sha256=sha256, completed=completed)
             db.session.commit()
+        note_reads(actor, "export", "patient", job.patients)
 
     return on_end
+
+
+@bp.get("/exports/<int:seq>.json")
+@roles(*READERS)
+def export_metadata(seq: int):
+    """An export's metadata, as recorded in its audit event: the file's JSON sidecar."""
+    about = export_sidecar(db.session, seq)
+    if about is None:
+        abort(404)
+    return Response(
+        json.dumps(about, indent=2, sort_keys=True) + "\n", mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{about["file"]}.json"'},
+    )  # fmt: skip

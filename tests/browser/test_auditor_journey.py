@@ -1,9 +1,10 @@
 """An auditor's journey in headless Chromium: open the REMS assessment, download its PDF (whose
-text carries the figures shown on the page), export a de-identified CSV, and find that export
-in the exports report."""
+text carries the figures shown on the page), export a de-identified CSV, read its metadata (the JSON
+sidecar offered next to it), and find that export in the exports report."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 
@@ -51,9 +52,15 @@ def test_an_auditor_assesses_the_program_and_exports_safely(
         page.get_by_role("button", name="Export CSV").click()
     download = download_info.value
     assert download.suggested_filename.endswith("-deidentified.csv")
-    text = download.path().read_text(encoding="utf-8-sig")
+    body = download.path().read_bytes()
+    text = body.decode("utf-8-sig")
     assert world.bruno.rems_id not in text and "Costa" not in text
-    assert "# Options: de-identified" in text
+    assert text.startswith("REMS patient ID,")  # a plain CSV: the header row first
+    page.reload()  # the page offers the file's metadata next to it
+    link = page.get_by_role("link", name="metadata (JSON)").first
+    about = page.request.get(link.get_attribute("href")).json()
+    assert about["options"].startswith("de-identified")
+    assert about["sha256"] == hashlib.sha256(body).hexdigest()
 
     page.goto("/reports/exports")
     rows = page.locator("table.report-table tbody tr")

@@ -34,9 +34,8 @@ def auditor(factory):
 
 
 def data_rows(text: str) -> list[list[str]]:
-    """The CSV's rows without the '#' lines, header first."""
-    lines = [line for line in text.splitlines() if not line.startswith("#")]
-    return list(csv.reader(lines))
+    """The CSV's rows, header first."""
+    return list(csv.reader(text.splitlines()))
 
 
 def exports(app) -> list[AuditEvent]:
@@ -66,36 +65,38 @@ def test_every_report_exports_csv_and_xlsx_and_each_export_is_audited(app, world
     assert len(exports(app)) == 2 * len(REPORTS)
 
 
-def test_csv_has_a_bom_says_what_it_is_and_ends_complete(app, world, auditor):
+def test_csv_is_plain_and_its_metadata_is_in_the_audit_event(app, world, auditor):
     response = auditor.get(
         "/reports/enrollments/export", query_string={"format": "csv", "status": "enrolled"}
     )
     assert response.headers["Content-Disposition"].startswith('attachment; filename="rems-')
     raw = response.get_data()
-    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.startswith(b"\xef\xbb\xbfREMS patient ID,")  # the header row comes first
     text = raw.decode("utf-8-sig")
-    assert "# Filters: from=2026-09-06; to=2026-12-04; status=enrolled" in text
-    assert "# Options: identified" in text
-    assert text.rstrip().endswith("# End of export: 2 row(s), complete")
-    rows = data_rows(text)
+    assert "#" not in text
+    rows = list(csv.reader(text.splitlines()))
     assert rows[0][:3] == ["REMS patient ID", "Last name", "First name"] and len(rows) == 3
     (event,) = exports(app)
     assert event.new_values["rows"] == 2
     assert event.new_values["filters"]["status"] == "enrolled"
+    assert event.new_values["period"] == {"from": "2026-09-06", "to": "2026-12-04",
+                                          "of": "enrollment begun on"}  # fmt: skip
+    assert event.new_values["generated_at"].endswith("Z")
+    assert "identified" in event.new_values["options"]
     assert event.actor_label.startswith("auditor")
 
 
 def test_the_deviation_figures_export_as_the_page_shows_them(world, auditor):
     for name, row in (
-        ("deviations", [world.gate.site_code, "Gate Infusion Center", "observation_short",
-                        "major", "1"]),
-        ("noncompliance-cases", ["site", "1", "0", "1", "0", "0"]),
+        ("deviations", [world.gate.site_code, "Gate Infusion Center",
+                        "Observation shorter than the program's minutes", "Major", "1"]),
+        ("noncompliance-cases", ["Site", "1", "0", "1", "0", "0"]),
     ):  # fmt: skip
         text = auditor.get(f"/reports/{name}/export?format=csv").get_data().decode("utf-8-sig")
         assert data_rows(text)[1] == row, name
     xlsx = auditor.get("/reports/deviations/export?format=xlsx").get_data()
     sheet = zipfile.ZipFile(io.BytesIO(xlsx)).read("xl/worksheets/sheet1.xml").decode()
-    assert "observation_short" in sheet
+    assert "Observation shorter than the program" in sheet and "observation_short" not in sheet
 
 
 def test_cells_that_a_spreadsheet_would_run_are_neutralised(app, world, auditor):
@@ -120,7 +121,6 @@ def test_the_deidentified_export_holds_no_identifier(app, world, auditor):
     for text in texts:
         for value in identifiers:  # as a word: "Pat" may not appear, "Patients" may
             assert not re.search(rf"\b{re.escape(value)}\b", text), value
-        assert "de-identified" in text
     rows = data_rows(texts[0])
     assert "Last name" not in rows[0] and "Date of birth" not in rows[0]
     keys = [row[0] for row in rows[1:]]
@@ -143,15 +143,15 @@ def test_one_patient_keeps_one_key_and_one_date_shift_in_an_export(app, world, a
     text = auditor.get("/reports/authorizations/export", query_string=args).get_data()
     header, row = data_rows(text.decode("utf-8-sig"))
     values = dict(zip(header, row, strict=True))
-    issued = date.fromisoformat(values["Issued (UTC)"][:10])
-    valid_until = date.fromisoformat(values["Valid until"])
+    issued = date.fromisoformat(values["Issued (shifted day)"])
+    valid_until = date.fromisoformat(values["Valid until (shifted day)"])
     shift = date(2026, 11, 24) - issued
     assert timedelta(days=1) <= shift <= timedelta(days=364)
     assert date(2026, 12, 1) - valid_until == shift  # the same patient's dates move together
     enrollments = auditor.get("/reports/enrollments/export", query_string=args).get_data()
     other_keys = [r[0] for r in data_rows(enrollments.decode("utf-8-sig"))[1:]]
-    assert values["REMS patient ID"] not in other_keys  # a new key for every export
-    (_, event) = exports(app)
+    assert values["REMS patient ID"] in other_keys  # one key per patient, export after export
+    (event, _) = exports(app)
     assert "de-identified" in event.new_values["options"] and event.new_values["deidentified"]
 
 
