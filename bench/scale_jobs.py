@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 from bench import harness
 
-#: A job slower than this is stopped and reported as such (the issue's target is 10 minutes).
-JOB_LIMIT_S = 900.0
+#: A job slower than this is stopped and reported as such: the issue's target is 10 minutes.
+JOB_LIMIT_S = 600.0
 #: Long CLI jobs run without the per-statement limit meant for requests (docs/operations.md).
 NO_TIMEOUT = {"REMS_DB_STATEMENT_TIMEOUT_SECONDS": "0"}
 EXPORTED_RE = re.compile(r"Exported (\d+) row")
@@ -43,8 +43,12 @@ class Job:
 
     @property
     def last_line(self) -> str:
-        lines = [line for line in self.output.splitlines() if line.strip()]
-        return lines[-1].strip() if lines else ""
+        """The job's own report ("Checked …", "Queued …"), else its last line."""
+        lines = [line.strip() for line in self.output.splitlines() if line.strip()]
+        said = [line for line in lines if line.startswith(("Checked", "Queued", "Exported"))]
+        if not self.finished:
+            return f"stopped after {self.seconds} s"
+        return (said or lines or [""])[-1]
 
 
 def run_job(database_url: str, name: str, *args: str, limit: float = JOB_LIMIT_S) -> Job:
@@ -81,6 +85,10 @@ def export_all(database_url: str, names: list[str], date_from: str, date_to: str
     """Every report exported by the CLI over the period; rows, rows/s, seconds, peak memory."""
     figures = []
     with tempfile.TemporaryDirectory(prefix="rems-scale-export-") as folder:
+        # The CLI's start (interpreter, app, first query) timed on a one-day export of exports.
+        first = Path(folder) / "start.csv"
+        start = run_job(database_url, "export start", "rems", "export", "exports", "--from",
+                        date_to, "--to", date_to, "-o", str(first))  # fmt: skip
         for name in names:
             target = Path(folder) / f"{name}.csv"
             job = run_job(database_url, f"export {name}", "rems", "export", name, "--from",
@@ -91,6 +99,8 @@ def export_all(database_url: str, names: list[str], date_from: str, date_to: str
             figures.append({
                 "report": name, "rows": rows, "seconds": job.seconds, "mib": job.peak_mib,
                 "rows_per_s": round(rows / job.seconds) if job.seconds else 0,
+                "net_rows_per_s": round(rows / max(job.seconds - start.seconds, 0.1)),
+                "start_s": start.seconds,
                 "bytes": size, "finished": job.finished,
             })  # fmt: skip
             print(f"    export {name}: {rows:,} rows in {job.seconds} s, peak {job.peak_mib} MiB",

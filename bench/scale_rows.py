@@ -94,6 +94,10 @@ class World:
             date(1950, 1, 1) + timedelta(days=(h >> 4) % 18250),
         )
 
+    def enrolled(self, i: int) -> datetime:
+        """When treated patient i was enrolled: 20 days before the first dose."""
+        return at(self.doses(i)[0] - timedelta(days=20), 10)
+
     def doses(self, i: int) -> tuple[date, ...]:
         first = self.today - timedelta(days=5 + self.facts(i)[0])
         return tuple(first + timedelta(days=n) for n in range(5))
@@ -158,114 +162,128 @@ def _chunks(lines: Iterator[str]) -> Iterator[str]:
         yield "".join(parts)
 
 
-def _rows(columns: tuple[str, ...], rows: Iterator[dict]) -> Iterator[str]:
-    for row in rows:
-        yield "\t".join(text(row[c]) for c in columns) + "\n"
+def _rows(columns: tuple[str, ...], rows: Iterator[tuple[dict, dict]]) -> Iterator[str]:
+    """Lines from (texts shared by many rows, this row's own values)."""
+    for shared, own in rows:
+        yield "\t".join(text(own[c]) if c in own else shared[c] for c in columns) + "\n"
+
+
+def _texts(row: dict) -> dict[str, str]:
+    return {column: text(value) for column, value in row.items()}
 
 
 # --- One generator per table -------------------------------------------------------------------
 
 
 def patients(w: World, columns) -> Iterator[str]:
+    shared = [_texts(shape["patient"]) for shape in w.shapes]
+
     def rows():
         for i in range(w.count):
-            shape = w.shapes[w.which(i)]
             _, _, born = w.facts(i)
-            enrolled = at(w.doses(i)[0] - timedelta(days=20), 10) if not w.ready(i) else None
-            extra = {"enrolled_at": enrolled, "created_at": enrolled} if enrolled else {}
-            yield shape["patient"] | extra | {
-                "id": w.base["patient"] + i, "rems_id": rems_id(i),
-                "date_of_birth": born, "first_name": "Mo", "last_name": f"Scale{i:07d}",
-            }  # fmt: skip
+            own = {"id": w.base["patient"] + i, "rems_id": rems_id(i), "date_of_birth": born,
+                   "first_name": "Mo", "last_name": f"Scale{i:07d}"}  # fmt: skip
+            if not w.ready(i):
+                own["enrolled_at"] = own["created_at"] = w.enrolled(i)
+            yield shared[w.which(i)], own
 
     return _rows(columns, rows())
 
 
 def courses(w: World, columns) -> Iterator[str]:
+    shared = [_texts(shape["course"]) for shape in w.shapes]
+    given = {"status": "completed", "doses_given": "5", "doses_held": "0"}
+    given_shared = [texts | given for texts in shared]
+
     def rows():
         for i in range(w.count):
-            shape = w.shapes[w.which(i)]["course"]
-            row = shape | {"id": w.base["course"] + i, "patient_id": w.base["patient"] + i}
-            if not w.ready(i):
-                doses = w.doses(i)
-                row |= {
-                    "status": "completed", "doses_given": 5, "doses_held": 0,
-                    "planned_start": doses[0], "first_dose_by": doses[0],
+            own = {"id": w.base["course"] + i, "patient_id": w.base["patient"] + i}
+            if w.ready(i):
+                yield shared[w.which(i)], own
+                continue
+            doses = w.doses(i)
+            own |= {"planned_start": doses[0], "first_dose_by": doses[0],
                     "first_dose_on": doses[0], "last_dose_on": doses[-1],
-                    "authorized_at": at(doses[0] - timedelta(days=3), 9),
-                }  # fmt: skip
-            yield row
+                    "authorized_at": at(doses[0] - timedelta(days=3), 9)}  # fmt: skip
+            yield given_shared[w.which(i)], own
 
     return _rows(columns, rows())
 
 
 def authorizations(w: World, columns) -> Iterator[str]:
     c = w.cast
+    assert columns == AUTHORIZATION_COLUMNS, columns
+    dated = {}
+    for i in range(w.count):
+        if w.ready(i):
+            continue
+        first = w.doses(i)[0]
+        if first not in dated:
+            dated[first] = "\t".join(text(v) for v in (
+                c["pharmacy_id"], c["site_id"], 5, 5, "used", first - timedelta(days=1),
+                first + timedelta(days=6), first, at(first - timedelta(days=1), 9),
+                c["pharmacist_id"], None, None, None,
+            ))  # fmt: skip
+        prescriber = w.shapes[w.which(i)]["patient"]["prescriber_id"]
+        yield (f"{w.base['authorization'] + i}\tAS{i:010d}\t{w.base['course'] + i}\t"
+               f"{w.base['patient'] + i}\t{prescriber}\t{dated[first]}\n")  # fmt: skip
 
-    def rows():
-        for i in range(w.count):
-            if w.ready(i):
-                continue
-            first = w.doses(i)[0]
-            yield {
-                "id": w.base["authorization"] + i, "number": f"AS{i:010d}",
-                "course_id": w.base["course"] + i, "patient_id": w.base["patient"] + i,
-                "prescriber_id": w.shapes[w.which(i)]["patient"]["prescriber_id"],
-                "pharmacy_site_id": c["pharmacy_id"], "infusion_site_id": c["site_id"],
-                "doses": 5, "doses_given": 5, "status": "used",
-                "valid_from": first - timedelta(days=1), "valid_until": first + timedelta(days=6),
-                "first_dose_by": first, "issued_at": at(first - timedelta(days=1), 9),
-                "issued_by_id": c["pharmacist_id"], "ended_at": None, "ended_by_id": None,
-                "end_reason": None,
-            }  # fmt: skip
 
-    return _rows(columns, rows())
+AUTHORIZATION_COLUMNS = (
+    "id", "number", "course_id", "patient_id", "prescriber_id", "pharmacy_site_id",
+    "infusion_site_id", "doses", "doses_given", "status", "valid_from", "valid_until",
+    "first_dose_by", "issued_at", "issued_by_id", "ended_at", "ended_by_id", "end_reason",
+)  # fmt: skip
 
 
 def infusions(w: World, columns) -> Iterator[str]:
     c = w.cast
+    dated: dict[date, list[str]] = {}
     for i in range(w.count):
         if w.ready(i):
             continue
-        for k, day in enumerate(w.doses(i)):
-            yield "\t".join(text(v) for v in (
-                w.base["infusion"] + 5 * i + k, w.base["authorization"] + i,
-                w.base["course"] + i, w.base["patient"] + i, c["site_id"], k + 1, day, True,
-                True, k < 3, True, at(day, 13), at(day, 17), at(day, 19), "none", False, None,
-                at(day, 19), c["nurse_id"],
-            )) + "\n"  # fmt: skip
+        doses = w.doses(i)
+        if doses[0] not in dated:
+            dated[doses[0]] = ["\t".join(text(v) for v in (
+                c["site_id"], k + 1, day, True, True, k < 3, True, at(day, 13), at(day, 17),
+                at(day, 19), "none", False, None, at(day, 19), c["nurse_id"],
+            )) for k, day in enumerate(doses)]  # fmt: skip
+        ids = f"{w.base['authorization'] + i}\t{w.base['course'] + i}\t{w.base['patient'] + i}"
+        first_id = w.base["infusion"] + 5 * i
+        for k, tail in enumerate(dated[doses[0]]):
+            yield f"{first_id + k}\t{ids}\t{tail}\n"
+
+
+DECISION_COLUMNS = (
+    "id", "decision_id", "decided_at", "requested_by_id", "pharmacy_site_id", "request",
+    "outcome", "reasons", "warnings", "authorization_id", "idempotency_key", "request_sha256",
+    "response", "patient_id", "prescriber_id", "receiving_site_id", "patient_rems_id", "acting",
+)  # fmt: skip
 
 
 def decisions(w: World, columns) -> Iterator[str]:
+    """The grant (the course's authorization) and, a week later, a denial: doses exceeded."""
     c = w.cast
-
-    def rows():
-        for i in range(w.count):
-            if w.ready(i):
-                continue
-            first, (_, _, born) = w.doses(i)[0], w.facts(i)
-            shape = w.shapes[w.which(i)]
-            request = {"patient_id": rems_id(i), "date_of_birth": born.isoformat(),
-                       "prescriber_npi": shape["npi"], "infusion_site_id": c["site_code"],
-                       "doses": 5}  # fmt: skip
-            for k in range(2):
-                granted = k == 0
-                yield {
-                    "id": w.base["authorization_decision"] + 2 * i + k,
-                    "decision_id": f"DS{2 * i + k:012d}",
-                    "decided_at": at(first - timedelta(days=1) + timedelta(days=7 * k), 9),
-                    "requested_by_id": c["pharmacist_id"], "pharmacy_site_id": c["pharmacy_id"],
-                    "request": request, "outcome": "authorized" if granted else "denied",
-                    "reasons": [] if granted else [{"code": "DOSES_EXCEEDED"}], "warnings": [],
-                    "authorization_id": w.base["authorization"] + i if granted else None,
-                    "idempotency_key": None, "request_sha256": None, "response": None,
-                    "patient_id": w.base["patient"] + i,
-                    "prescriber_id": shape["patient"]["prescriber_id"],
-                    "receiving_site_id": c["site_id"], "patient_rems_id": request["patient_id"],
-                    "acting": None,
-                }  # fmt: skip
-
-    return _rows(columns, rows())
+    assert columns == DECISION_COLUMNS, columns
+    by = f"{c['pharmacist_id']}\t{c['pharmacy_id']}"
+    for i in range(w.count):
+        if w.ready(i):
+            continue
+        first, (_, _, born) = w.doses(i)[0], w.facts(i)
+        shape = w.shapes[w.which(i)]
+        rid = rems_id(i)
+        request = (f'{{"patient_id":"{rid}","date_of_birth":"{born.isoformat()}",'
+                   f'"prescriber_npi":"{shape["npi"]}","infusion_site_id":"{c["site_code"]}",'
+                   f'"doses":5}}')  # fmt: skip
+        prescriber = shape["patient"]["prescriber_id"]
+        tail = f"{w.base['patient'] + i}\t{prescriber}\t{c['site_id']}\t{rid}\t\\N"
+        base = w.base["authorization_decision"] + 2 * i
+        granted_at = at(first - timedelta(days=1), 9).isoformat()
+        denied_at = at(first + timedelta(days=6), 9).isoformat()
+        yield (f"{base}\tDS{2 * i:012d}\t{granted_at}\t{by}\t{request}\tauthorized\t[]\t[]\t"
+               f"{w.base['authorization'] + i}\t\\N\t\\N\t\\N\t{tail}\n")  # fmt: skip
+        yield (f"{base + 1}\tDS{2 * i + 1:012d}\t{denied_at}\t{by}\t{request}\tdenied\t"
+               f'[{{"code":"DOSES_EXCEEDED"}}]\t[]\t\\N\t\\N\t\\N\t\\N\t{tail}\n')  # fmt: skip
 
 
 def results(w: World, columns) -> Iterator[str]:
@@ -290,12 +308,11 @@ def statuses(w: World, columns) -> Iterator[str]:
 
 
 def status_changes(w: World, columns) -> Iterator[str]:
+    now = w.cast["now"].isoformat()
     for i in range(w.count):
-        changed = at(w.doses(i)[0] - timedelta(days=20), 10) if not w.ready(i) else w.cast["now"]
-        yield "\t".join(text(v) for v in (
-            w.base["status_change"] + i, "patient", w.base["patient"] + i, "pending", "enrolled",
-            changed, None, None,
-        )) + "\n"  # fmt: skip
+        changed = now if w.ready(i) else w.enrolled(i).isoformat()
+        yield (f"{w.base['status_change'] + i}\tpatient\t{w.base['patient'] + i}\tpending\t"
+               f"enrolled\t{changed}\t\\N\t\\N\n")  # fmt: skip
 
 
 def ready_children(name: str) -> Callable:
@@ -308,7 +325,7 @@ def ready_children(name: str) -> Callable:
             for i in range(0, w.count, READY_EVERY):
                 own = w.base["course" if parent == "course_id" else "patient"] + i
                 for row in w.shapes[w.which(i)][name]:
-                    yield row | {"id": next_id, parent: own}
+                    yield _texts(row), {"id": next_id, parent: own}
                     next_id += 1
 
         return _rows(columns, rows())
@@ -316,34 +333,49 @@ def ready_children(name: str) -> Callable:
     return generate
 
 
-def audit_events(w: World, columns) -> Iterator[str]:
-    """The trail's events of the bulk patients, chained after the cast's head."""
-    from rems.audit.trail import compute_row_hash
+AUDIT_COLUMNS = (
+    "id", "seq", "occurred_at", "actor_id", "actor_label", "action", "entity_type", "entity_id",
+    "old_values", "new_values", "reason", "request_id", "ip", "prev_hash", "row_hash",
+)  # fmt: skip
 
+
+def audit_events(w: World, columns) -> Iterator[str]:
+    """The trail's events of the bulk patients, chained after the cast's head (hashed as
+    `rems.audit.trail.compute_row_hash` does: the canonical JSON of `row_content`)."""
+    import hashlib
+
+    from rems.db import canonical_json
+
+    assert columns == AUDIT_COLUMNS, columns
     seq, prev = w.cast["audit_head"]
     next_id = w.base["audit_event"]
+    now = w.cast["now"]
     for i in range(w.count):
         patient = w.base["patient"] + i
-        events = [("patient.enrolled", "patient", patient, w.cast["now"])]
+        events = [("patient.enrolled", "patient", patient, now)]
         if not w.ready(i):
             first = w.doses(i)[0]
             events = [
-                ("patient.enrolled", "patient", patient, at(first - timedelta(days=20), 10)),
+                ("patient.enrolled", "patient", patient, w.enrolled(i)),
                 ("authorization.granted", "authorization", w.base["authorization"] + i,
                  at(first - timedelta(days=1), 9)),
                 ("authorization.denied", "authorization_decision",
                  w.base["authorization_decision"] + 2 * i + 1, at(first + timedelta(days=6), 9)),
             ]  # fmt: skip
+        values = f'{{"n":{i}}}'
         for action, entity, entity_id, when in events:
             seq += 1
-            row = SimpleNamespace(
-                seq=seq, occurred_at=when, actor_id=None, actor_label="bench:scale",
-                action=action, entity_type=entity, entity_id=str(entity_id), old_values=None,
-                new_values={"n": i}, reason=None, request_id=None, ip=None, prev_hash=prev,
-            )  # fmt: skip
-            row.row_hash = prev = compute_row_hash(row)
-            yield "\t".join(text(getattr(row, c)) if c != "id" else str(next_id)
-                            for c in columns) + "\n"  # fmt: skip
+            occurred = when.isoformat()
+            content = {
+                "seq": seq, "occurred_at": occurred, "actor_id": None,
+                "actor_label": "bench:scale", "action": action, "entity_type": entity,
+                "entity_id": str(entity_id), "old_values": None, "new_values": {"n": i},
+                "reason": None, "request_id": None, "ip": None, "prev_hash": prev,
+            }  # fmt: skip
+            row_hash = hashlib.sha256(canonical_json(content).encode()).hexdigest()
+            yield (f"{next_id}\t{seq}\t{occurred}\t\\N\tbench:scale\t{action}\t{entity}\t"
+                   f"{entity_id}\t\\N\t{values}\t\\N\t\\N\t\\N\t{prev}\t{row_hash}\n")  # fmt: skip
+            prev = row_hash
             next_id += 1
 
 
@@ -374,6 +406,9 @@ FIXED_COLUMNS = {
         "batch_id", "entered_at", "entered_by_id", "amendments", "value_key",
     ),
     "monitoring_status": STATUS_COLUMNS,
+    "authorization": AUTHORIZATION_COLUMNS,
+    "authorization_decision": DECISION_COLUMNS,
+    "audit_event": AUDIT_COLUMNS,
     "status_change": (
         "id", "entity_type", "entity_id", "from_status", "to_status", "changed_at",
         "changed_by_id", "reason",
