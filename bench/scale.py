@@ -44,6 +44,8 @@ NAME = "scale"
 MEASUREMENTS = ("gate", "pages", "assessment", "jobs", "exports")
 SIZES: tuple[int, ...] = (100_000, 1_000_000)
 REBUILD = False
+#: The measurements `--scale-steps` selects (all by default).
+STEPS: tuple[str, ...] = MEASUREMENTS
 SAMPLES = {"gate": 200, "pages": 20}
 #: (size, line) → (p50, p95, p99) ms; plus the batch figures, for `summary()`.
 FIGURES: dict[tuple[int, str], tuple[float, float, float]] = {}
@@ -207,7 +209,7 @@ def run(kind: str, options: Options, only: set[str] | None = None) -> Iterator[R
     if kind != "postgresql":
         print("  the national-volume worlds are PostgreSQL only: nothing on sqlite")
         return
-    wanted = set(only or MEASUREMENTS)
+    wanted = set(only or MEASUREMENTS) & set(STEPS)
     rng = random.Random(2026)
     for size in SIZES:
         url = world_url(size)

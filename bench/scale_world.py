@@ -8,7 +8,7 @@ Run with the app, like the CLI: `DATABASE_URL=… python -m bench.scale_world --
 2. the secondary indexes and unique constraints of the bulk tables are dropped (their definitions
    kept), foreign-key triggers are off for this session (`session_replication_role = replica`:
    the rows are consistent by construction, which `tests/bench/test_scale_world.py` checks);
-3. one `COPY … FROM STDIN` per table from the streams of `bench.scale_rows`;
+3. one `COPY … FROM STDIN` per table from the streams of `bench.scale_streams`;
 4. the indexes and constraints are created again, the id sequences moved past the new ids,
    `ANALYZE`, and the database is marked (`COMMENT ON DATABASE`) with `MARKER` and the size, so a
    later bench run reuses it instead of building it again.
@@ -25,11 +25,11 @@ import time
 
 import sqlalchemy as sa
 
-from bench import scale_rows
+from bench import scale_rows, scale_streams
 
 #: Bumped whenever the world's shape changes, so older worlds are rebuilt.
 MARKER = "rems-scale-world v1"
-BULK_TABLES = tuple(name for name, _ in scale_rows.STREAMS)
+BULK_TABLES = tuple(name for name, _ in scale_streams.STREAMS)
 
 
 def _log(message: str) -> None:
@@ -117,9 +117,9 @@ def load(world: scale_rows.World, raw) -> tuple[dict, dict]:
         indexes = _secondary_indexes(cursor)
         for drop, _, _ in indexes:
             cursor.execute(drop)
-        for name, stream in scale_rows.STREAMS:
+        for name, stream in scale_streams.STREAMS:
             started = time.perf_counter()
-            columns = scale_rows.FIXED_COLUMNS.get(name) or _columns(cursor, name)
+            columns = scale_streams.FIXED_COLUMNS.get(name) or _columns(cursor, name)
             counts[name] = scale_rows.copy_table(cursor, world, name, stream, columns)
             timings[f"copy {name}"] = round(time.perf_counter() - started, 1)
             _log(f"{name}: {counts[name]:,} rows in {timings[f'copy {name}']} s")
