@@ -307,7 +307,8 @@ def summary() -> list[str]:
         for name, job in batch.get("jobs", {}).items():
             verdict = "met" if job["finished"] and job["seconds"] <= 600 else "MISSED"
             lines.append(
-                f"{name} {tag}: {job['seconds']} s (≤ 600), peak {job['peak_mib']} MiB, "
+                f"{name} {tag}: {job['seconds']} s (≤ 600; {job['cpu_seconds']} CPU s), peak "
+                f"{job['peak_mib']} MiB, "
                 f"{job['progress']} progress updates; {job['output']} {verdict}"
             )
         for export in batch.get("exports", []):
@@ -315,6 +316,7 @@ def summary() -> list[str]:
             lines.append(f"export {export['report']} {tag}: {export['rows']:,} rows in "
                          f"{export['seconds']} s = {export['rows_per_s']:,} rows/s, "
                          f"{export['net_rows_per_s']:,} after the CLI's {export['start_s']} s "
-                         f"start (≥ 50,000), peak {export['mib']} MiB "
+                         f"start (≥ 50,000), {export['rows_per_cpu_s']:,} per CPU second "
+                         f"after the start's, peak {export['mib']} MiB "
                          f"{_export_verdict(export, fast)}")  # fmt: skip
     return lines

@@ -40,6 +40,8 @@ class Job:
     progress: int
     output: str
     finished: bool
+    #: User + system CPU seconds of the job's process: on a shared machine, what it cost.
+    cpu_seconds: float = 0.0
 
     @property
     def last_line(self) -> str:
@@ -76,9 +78,9 @@ def run_job(database_url: str, name: str, *args: str, limit: float = JOB_LIMIT_S
             f"{' '.join(args)} failed ({process.returncode}):\n{output[-2000:]}"
         )
     progress = output.count("\r") + output.count("%")
-    return Job(
-        name, round(seconds, 1), round(usage.ru_maxrss / 1024, 1), progress, output, finished
-    )
+    cpu = round(usage.ru_utime + usage.ru_stime, 1)
+    return Job(name, round(seconds, 1), round(usage.ru_maxrss / 1024, 1), progress, output,
+               finished, cpu)  # fmt: skip
 
 
 def export_all(database_url: str, names: list[str], date_from: str, date_to: str) -> list[dict]:
@@ -100,6 +102,7 @@ def export_all(database_url: str, names: list[str], date_from: str, date_to: str
                 "report": name, "rows": rows, "seconds": job.seconds, "mib": job.peak_mib,
                 "rows_per_s": round(rows / job.seconds) if job.seconds else 0,
                 "net_rows_per_s": round(rows / max(job.seconds - start.seconds, 0.1)),
+                "rows_per_cpu_s": round(rows / max(job.cpu_seconds - start.cpu_seconds, 0.1)),
                 "start_s": start.seconds,
                 "bytes": size, "finished": job.finished,
             })  # fmt: skip
