@@ -9,12 +9,13 @@ import subprocess
 import sys
 from types import ModuleType
 
-from bench import foundation, gate, harness, monitoring, report
+from bench import foundation, gate, harness, monitoring, report, scale
 
 SCENARIOS: dict[str, ModuleType] = {
     foundation.NAME: foundation,
     gate.NAME: gate,
     monitoring.NAME: monitoring,
+    scale.NAME: scale,
 }
 DATABASES = ("sqlite", "postgresql")
 
@@ -46,6 +47,15 @@ def _sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _steps(text: str) -> tuple[str, ...]:
+    """A comma-separated list of the scale scenario's measurements."""
+    steps = tuple(step.strip() for step in text.split(",") if step.strip())
+    unknown = [step for step in steps if step not in scale.MEASUREMENTS]
+    if unknown or not steps:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(scale.MEASUREMENTS)}")
+    return steps
+
+
 def _only_choices() -> list[str]:
     """A scenario, one of its measurements (ping always runs: it is the reference), or both."""
     choices = list(SCENARIOS)
@@ -72,6 +82,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="gunicorn worker class")  # fmt: skip
     parser.add_argument("--worker-threads", type=_positive, default=4,
                         help="threads per worker with --worker-class gthread")  # fmt: skip
+    parser.add_argument("--scale-patients", type=_sizes, default="100000,1000000",
+                        help="scale scenario: the PostgreSQL worlds compared")  # fmt: skip
+    parser.add_argument("--scale-steps", type=_steps, default=",".join(scale.MEASUREMENTS),
+                        help="scale scenario: which of its measurements")  # fmt: skip
+    parser.add_argument("--scale-page-samples", type=_positive, default=20,
+                        help="scale scenario: requests per page line")  # fmt: skip
+    parser.add_argument("--rebuild-worlds", action="store_true",
+                        help="scale scenario: build the worlds again")  # fmt: skip
     only_help = "one scenario, or one measurement of it: " + ", ".join(_only_choices())
     parser.add_argument("--only", choices=_only_choices(), metavar="SCENARIO", help=only_help)
     args = parser.parse_args(argv)
@@ -132,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker_class == "gthread":
         harness.GUNICORN_OPTIONS[:] = ["-k", "gthread", "--threads", str(args.worker_threads)]
     monitoring.SIZES = args.patients
+    scale.SIZES, scale.REBUILD = args.scale_patients, args.rebuild_worlds
+    scale.STEPS, scale.SAMPLES["pages"] = args.scale_steps, args.scale_page_samples
     _preamble(options)
     rows: list[report.Row] = []
     ok = True

@@ -58,7 +58,7 @@ class Authorization(db.Model):
     valid_until: Mapped[date]
     #: While the course has not started: the last day the first dose may be given.
     first_dose_by: Mapped[date | None]
-    issued_at: Mapped[datetime]
+    issued_at: Mapped[datetime] = mapped_column(index=True)  # the authorizations report's period
     issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     ended_at: Mapped[datetime | None]
     ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
@@ -79,6 +79,13 @@ class AuthorizationDecision(db.Model):
         sa.Index("ix_authorization_decision_receiving_order", "receiving_site_id", "id"),
         sa.Index(
             "ix_authorization_decision_pharmacy_patient", "pharmacy_site_id", "patient_rems_id"
+        ),
+        #: The denials report: the denials of a period, without reading the grants.
+        sa.Index(
+            "ix_authorization_decision_denied_at",
+            "decided_at",
+            postgresql_where=sa.text("outcome = 'denied'"),
+            sqlite_where=sa.text("outcome = 'denied'"),
         ),
     )
 

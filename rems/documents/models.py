@@ -56,7 +56,11 @@ class Acknowledgment(db.Model):
     """A patient's acknowledgment of one document version, witnessed by a staff member."""
 
     __tablename__ = "acknowledgment"
-    __table_args__ = (sa.UniqueConstraint("patient_id", "document_version_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("patient_id", "document_version_id"),
+        #: The acknowledgments report: a version's acknowledgments within a period.
+        sa.Index("ix_acknowledgment_version_at", "document_version_id", "acknowledged_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)

@@ -44,7 +44,7 @@ class Infusion(db.Model):
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
     dose_number: Mapped[int]
-    administered_on: Mapped[date]
+    administered_on: Mapped[date] = mapped_column(index=True)  # the infusions report's period
     #: Pre-infusion checks and premedication, as attested by the infusion site.
     identity_verified: Mapped[bool]
     no_active_infection: Mapped[bool]

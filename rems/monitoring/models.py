@@ -118,7 +118,7 @@ class MonitoringStatus(db.Model):
     #: The first day a result counts for that item: from then on it is due.
     next_window_start: Mapped[date | None]
     #: Its due date + grace: from the day after, it is overdue.
-    overdue_after: Mapped[date | None]
+    overdue_after: Mapped[date | None] = mapped_column(index=True)  # the overdue report's order
     #: Every unresolved item number, as ranges ("1-3,5,7-48").
     open_items: Mapped[str] = mapped_column(sa.String(400))
     satisfied: Mapped[int]

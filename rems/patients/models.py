@@ -70,7 +70,7 @@ class Patient(db.Model):
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("patient.id"))
     patient_signature_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signature.id"))
     prescriber_signature_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signature.id"))
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)  # the enrollments report's period
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
 
     prescriber = db.relationship("Prescriber")
