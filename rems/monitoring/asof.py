@@ -66,7 +66,7 @@ def summary_as_of(session: Session, patient: Patient, moment: datetime) -> dict:
     items = rules.schedule(facts, moment.date())
     unresolved = [i for i in items if i.state not in rules.RESOLVED]
     overdue = [i for i in unresolved if i.state == rules.ItemState.OVERDUE]
-    ends_on = rules.schedule_end(facts.doses, facts.months_after_last_dose)
+    ends_on = rules.facts_end(facts)
     return {
         "compliant": not overdue,
         "monitoring_ends_on": ends_on.isoformat() if ends_on else None,

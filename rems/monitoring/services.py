@@ -93,7 +93,7 @@ def computed_state(patient: Patient, facts: rules.ScheduleFacts) -> dict[str, di
         return {}
     items = rules.resolve(facts)
     anchor = min(facts.doses)
-    ends_on = rules.schedule_end(facts.doses, facts.months_after_last_dose)
+    ends_on = rules.facts_end(facts)
     state: dict[str, dict[str, Any]] = {}
     for test in facts.tests:
         own = [item for item in items if item.test_code == test.code]

@@ -39,12 +39,14 @@ from rems.program.model import (
     ProgramDocument,
     Question,
 )
+from rems.program.monitoring_states import load_monitoring_states
 
 __all__ = ["ProgramFileError", "load_program"]
 
 _SECTIONS = (
     "program", "medication", "certification", "assessment", "attestations", "dosing",
     "authorization", "monitoring", "tests", "documents", "patient", "adverse_events", "deviations",
+    "monitoring_states",
 )  # fmt: skip
 #: Attestation groups, with the conditions their `applies_when` may name (none: key not allowed).
 _ATTESTATION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -113,6 +115,7 @@ def _program(root: Node) -> Program:
         patient=_patient(root.table("patient")),
         adverse_events=_adverse_events(root.table("adverse_events")),
         deviations=load_deviations(root.table("deviations")),
+        monitoring_states=load_monitoring_states(root.table("monitoring_states")),
     )
 
 
