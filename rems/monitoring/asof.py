@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from rems.audit.models import StatusChange
 from rems.infusions.models import Infusion
 from rems.monitoring import rules
+from rems.monitoring.followup_models import MonitoringExtension
 from rems.monitoring.models import LabResult, MonitoringWaiver
 from rems.monitoring.queries import schedule_facts
 from rems.patients.models import Patient
@@ -46,6 +47,16 @@ def facts_as_of(session: Session, patient: Patient, moment: datetime) -> rules.S
         results=tuple(r for r in facts.results if r.id in known),
         waivers=tuple(w for w in facts.waivers if (w.test_code, w.due_on) in waived),
         closed_on=facts.closed_on if _closed_by(session, patient, moment) else None,
+        extended_to=_extended_by(session, patient, moment),
+    )
+
+
+def _extended_by(session: Session, patient: Patient, moment: datetime):
+    """The latest end an extension recorded by `moment` had set (None: none)."""
+    return session.scalar(
+        sa.select(sa.func.max(MonitoringExtension.ends_on)).where(
+            MonitoringExtension.patient_id == patient.id, MonitoringExtension.extended_at <= moment
+        )
     )
 
 

@@ -182,7 +182,7 @@ def _resolve_test(test: MonitoredTest, anchor: date, end: date, facts: ScheduleF
     waived = {w.due_on for w in facts.waivers if w.test_code == test.code}
     items = []
     for item in items_of_test(test, anchor, end):
-        if _closed(item, facts):
+        if closed_by(item, facts):
             item = replace(item, state=ItemState.CLOSED)
         elif item.due_on in waived:
             item = replace(item, state=ItemState.WAIVED)
@@ -199,7 +199,7 @@ def _resolve_test(test: MonitoredTest, anchor: date, end: date, facts: ScheduleF
     return items
 
 
-def _closed(item: Item, facts: ScheduleFacts) -> bool:
+def closed_by(item: Item, facts: ScheduleFacts) -> bool:
     """Whether the closing takes the item out of the schedule: due after the closing date;
     or, for the reasons that keep overdue items, not yet overdue on it."""
     if facts.closed_on is None:

@@ -30,6 +30,7 @@ from rems.common.errors import Collector, StateConflict
 from rems.monitoring import rules
 from rems.monitoring.models import MonitoringStatus, MonitoringWaiver
 from rems.monitoring.queries import schedule_facts, schedule_facts_for
+from rems.monitoring.statuses import refresh_statuses
 from rems.patients.models import Patient
 
 #: The columns refresh_patient computes (everything but the key).
@@ -63,6 +64,7 @@ def refresh_patients(session: Session, patient_ids: list[int], *, today: date) -
     for patient in patients:
         wanted = computed_state(patient, facts[patient.id])
         changed += _store_state(session, patient.id, existing[patient.id], wanted)
+    changed += refresh_statuses(session, patients, facts)
     if changed:
         session.flush()
     return changed

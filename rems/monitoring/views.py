@@ -56,7 +56,9 @@ def _to_patient(patient: Patient):
 
 
 def _names() -> dict[str, str]:
-    return {t.code: t.name for t in _program().tests}
+    from rems.monitoring.statuses import STATUS_CODE, STATUS_NAME
+
+    return {t.code: t.name for t in _program().tests} | {STATUS_CODE: STATUS_NAME}
 
 
 def _fields(form) -> dict:
@@ -251,7 +253,7 @@ class _current:
 def worklist_page():
     """My patients with items overdue, due or due within N days, the longest overdue first;
     by test; paged."""
-    codes = [t.code for t in _program().monitored_tests()]
+    codes = [t.code for t in _program().monitored_tests()] + ["patient_status"]
     test = request.args.get("test") or None
     if test not in (None, *codes):
         test = None

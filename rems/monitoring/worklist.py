@@ -18,11 +18,14 @@ from sqlalchemy.orm import Session
 
 from rems.auth.models import User
 from rems.monitoring import rules
+from rems.monitoring.followup_models import PatientStatusDue
 from rems.monitoring.models import MonitoringStatus
+from rems.monitoring.statuses import STATUS_CODE, status_test
 from rems.patients.models import Patient, PatientStatus
 from rems.patients.queries import visible_prescriber_ids
 
 Status = MonitoringStatus
+StatusDue = PatientStatusDue
 OVERDUE, DUE = "overdue", "due"
 
 
@@ -43,13 +46,13 @@ def default_filter() -> str:
     return str(_program().monitoring_states.due_soon_days)
 
 
-def horizon_condition(which: str, today: date):
+def horizon_condition(which: str, today: date, table=Status):
     """The stored rows a filter keeps: overdue, due by today, or due within N days."""
     if which == OVERDUE:
-        return Status.overdue_after < today
+        return table.overdue_after < today
     if which == DUE:
-        return Status.next_due_on <= today
-    return Status.next_due_on <= today + timedelta(days=int(which))
+        return table.next_due_on <= today
+    return table.next_due_on <= today + timedelta(days=int(which))
 
 
 @dataclass(slots=True)
@@ -111,26 +114,40 @@ class WorklistPage:
         return self.page + 1
 
 
-def conditions(user: User | None, today: date, which: str, test: str | None = None) -> list:
-    """The rows of the user's open records (all records for None) that the filter keeps."""
-    found = [horizon_condition(which, today), Patient.status != PatientStatus.CLOSED]
+def conditions(
+    user: User | None, today: date, which: str, test: str | None = None, table=Status
+) -> list:
+    """The rows of `table` (tests' or statuses') of the user's open records (every record for
+    None) that the filter keeps; a test filter keeps that test's rows, or the statuses'."""
+    found = [horizon_condition(which, today, table), Patient.status != PatientStatus.CLOSED]
     allowed = visible_prescriber_ids(user) if user is not None else None
     if allowed is not None:
-        found.append(Status.prescriber_id.in_(allowed))
-    if test:
-        found.append(Status.test_code == test)
+        found.append(table.prescriber_id.in_(allowed))
+    if test and table is Status:
+        found.append(Status.test_code == test if test != STATUS_CODE else sa.false())
+    elif test and test != STATUS_CODE:
+        found.append(sa.false())
     return found
 
 
-def _ranked(where: list) -> sa.Select:
+def _kept(user: User | None, today: date, which: str, test: str | None = None) -> sa.Subquery:
+    """(patient id, overdue after) of every kept row: tests' and statuses'."""
+    parts = [
+        sa.select(table.patient_id.label("patient_id"), table.overdue_after.label("after"))
+        .join(Patient, Patient.id == table.patient_id)
+        .where(*conditions(user, today, which, test, table))
+        for table in (Status, StatusDue)
+    ]
+    return sa.union_all(*parts).subquery()
+
+
+def _ranked(kept: sa.Subquery) -> sa.Select:
     """The patients kept, the longest overdue first (then the soonest due)."""
-    worst = sa.func.min(Status.overdue_after).label("worst")
+    worst = sa.func.min(kept.c.after).label("worst")
     return (
-        sa.select(Status.patient_id, worst)
-        .join(Patient, Patient.id == Status.patient_id)
-        .where(*where)
-        .group_by(Status.patient_id)
-        .order_by(worst, Status.patient_id)
+        sa.select(kept.c.patient_id, worst)
+        .group_by(kept.c.patient_id)
+        .order_by(worst, kept.c.patient_id)
     )
 
 
@@ -140,46 +157,55 @@ def worklist_page(
 ) -> WorklistPage:  # fmt: skip
     """One page of the user's patients that the filter keeps, with counts per test."""
     which = which or default_filter()
-    where = conditions(user, today, which, test)
-    ranked = _ranked(where)
+    ranked = _ranked(_kept(user, today, which, test))
     total = session.scalar(sa.select(sa.func.count()).select_from(ranked.subquery()))
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     ids = [row.patient_id for row in session.execute(
         ranked.limit(per_page).offset((page - 1) * per_page))]  # fmt: skip
-    return WorklistPage(rows_of(session, ids, where, today), total, page, pages, per_page)
+    rows = rows_of(session, ids, user, today, which, test)
+    return WorklistPage(rows, total, page, pages, per_page)
 
 
-def rows_of(session: Session, ids: list[int], where: list, today: date) -> list[WorklistRow]:
-    """These patients, in this order, with the counts of the tests the filter keeps."""
+def rows_of(
+    session: Session, ids: list[int], user: User | None, today: date, which: str,
+    test: str | None = None,
+) -> list[WorklistRow]:  # fmt: skip
+    """These patients, in this order, with the counts of the tests (and the periodic status)
+    the filter keeps."""
     if not ids:
         return []
     patients = {p.id: p for p in session.scalars(sa.select(Patient).where(Patient.id.in_(ids)))}
-    statuses = session.scalars(
-        sa.select(Status)
-        .join(Patient, Patient.id == Status.patient_id)
-        .where(Status.patient_id.in_(ids), *where)
-        .order_by(Status.overdue_after, Status.test_code)
-    )
     rows = {patient_id: WorklistRow(patients[patient_id]) for patient_id in ids}
     tests = {t.code: t for t in rules.monitored_tests(_program())}
-    for status in statuses:
-        if status.test_code in tests:
-            rows[status.patient_id].tests.append(count_test(tests[status.test_code], status, today))
+    tests[STATUS_CODE] = status_test()
+    for table in (Status, StatusDue):
+        found = session.scalars(
+            sa.select(table)
+            .join(Patient, Patient.id == table.patient_id)
+            .where(table.patient_id.in_(ids), *conditions(user, today, which, test, table))
+        )
+        for status in found:
+            code = getattr(status, "test_code", STATUS_CODE)
+            if code in tests:
+                rows[status.patient_id].tests.append(count_test(tests[code], status, today))
+    for row in rows.values():
+        row.tests.sort(key=lambda t: (t.overdue_since, t.code))
     return [rows[patient_id] for patient_id in ids]
 
 
-def open_items_placed(test: rules.MonitoredTest, status: Status, today: date, horizon: date):
-    """The test's open items due by `horizon`, placed on `today` (oldest first)."""
-    for item in rules.open_items(test, status.anchor_on, rules.parse_ranges(status.open_items)):
+def open_items_placed(test: rules.MonitoredTest, status, today: date, horizon: date):
+    """The test's (or the statuses') open items due by `horizon`, placed on `today`."""
+    ranges = status.open_items if isinstance(status, Status) else status.open_periods
+    for item in rules.open_items(test, status.anchor_on, rules.parse_ranges(ranges)):
         if item.due_on > horizon:
             return
         yield rules.state_on(item, today)
 
 
-def count_test(test: rules.MonitoredTest, status: Status, today: date) -> TestCount:
+def count_test(test: rules.MonitoredTest, status, today: date) -> TestCount:
     """How many of the test's open items are overdue, due and due soon today."""
-    counted = TestCount(status.test_code, first_due_on=status.next_due_on,
+    counted = TestCount(test.code, first_due_on=status.next_due_on,
                         overdue_since=status.overdue_after + timedelta(days=1))  # fmt: skip
     horizon = today + timedelta(days=test.due_soon_days)
     for item in open_items_placed(test, status, today, horizon):
@@ -194,12 +220,8 @@ def count_test(test: rules.MonitoredTest, status: Status, today: date) -> TestCo
 
 def patients_count(session: Session, user: User | None, today: date, which: str) -> int:
     """How many of the user's patients the filter keeps."""
-    where = conditions(user, today, which)
-    return session.scalar(
-        sa.select(sa.func.count(sa.distinct(Status.patient_id)))
-        .join(Patient, Patient.id == Status.patient_id)
-        .where(*where)
-    )
+    kept = _kept(user, today, which)
+    return session.scalar(sa.select(sa.func.count(sa.distinct(kept.c.patient_id))))
 
 
 def worklist_counts(session: Session, user: User, today: date) -> dict[str, int]:

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from rems.auth.models import User
 from rems.monitoring import rules
+from rems.monitoring.followup_models import PatientStatusDue
 from rems.monitoring.models import MonitoringStatus
+from rems.monitoring.statuses import STATUS_CODE, STATUS_NAME, status_test
 from rems.monitoring.worklist import conditions, open_items_placed
 from rems.notifications.services import notify
 from rems.patients.models import Patient
@@ -57,29 +59,31 @@ def candidates(
     session: Session, today: date, prescriber_id: int | None = None
 ) -> Iterator[tuple[int, list[Reminder]]]:
     """(prescriber id, the overdue items and those falling due within the digest's days of
-    their open records), prescriber by prescriber; or only the one prescriber's."""
+    their open records: tests and periodic statuses), prescriber by prescriber; or only the
+    one prescriber's."""
     days = _program().monitoring_states.digest_days
     tests = {t.code: t for t in rules.monitored_tests(_program())}
-    where = conditions(None, today, str(days))
-    if prescriber_id is not None:
-        where.append(MonitoringStatus.prescriber_id == prescriber_id)
-    rows = session.execute(
-        sa.select(MonitoringStatus, Patient.rems_id, Patient.first_name, Patient.last_name)
-        .join(Patient, Patient.id == MonitoringStatus.patient_id)
-        .where(*where)
-        .order_by(MonitoringStatus.prescriber_id, MonitoringStatus.patient_id)
-    )
     horizon = today + timedelta(days=days)
-    for prescriber, group in groupby(rows, key=lambda row: row[0].prescriber_id):
-        found = []
-        for status, rems_id, first, last in group:
-            test = tests.get(status.test_code)
+    found: dict[int, list[Reminder]] = {}
+    for table in (MonitoringStatus, PatientStatusDue):
+        where = conditions(None, today, str(days), table=table)
+        if prescriber_id is not None:
+            where.append(table.prescriber_id == prescriber_id)
+        rows = session.execute(
+            sa.select(table, Patient.rems_id, Patient.first_name, Patient.last_name)
+            .join(Patient, Patient.id == table.patient_id)
+            .where(*where)
+            .order_by(table.prescriber_id, table.patient_id)
+        )
+        for status, rems_id, first, last in rows:
+            test = tests.get(status.test_code) if table is MonitoringStatus else status_test()
             if test is None:
                 continue
             for placed in open_items_placed(test, status, today, horizon):
                 if placed.state in REMINDED:
-                    found.append(Reminder(status.patient_id, rems_id, f"{first} {last}", placed))
-        yield prescriber, found
+                    reminder = Reminder(status.patient_id, rems_id, f"{first} {last}", placed)
+                    found.setdefault(status.prescriber_id, []).append(reminder)
+    yield from sorted(found.items())
 
 
 def new_reminders(session: Session, found: list[Reminder]) -> list[Reminder]:
@@ -144,7 +148,7 @@ def digest_by_patient(fresh: list[Reminder]) -> list[tuple[Reminder, list, list]
 
 def digest_text(fresh: list[Reminder], today: date) -> str:
     """The digest's body: one block per patient with a link to the patient's page."""
-    names = {t.code: t.name for t in _program().tests}
+    names = {t.code: t.name for t in _program().tests} | {STATUS_CODE: STATUS_NAME}
     base = (current_app.config.get("REMS_BASE_URL") or "").rstrip("/")
     lines = [f"Monitoring as of {today.isoformat()}: what is overdue, and what falls due this "
              "week.", ""]  # fmt: skip
