@@ -7,9 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, TextAreaField
 from wtforms.validators import Length
 
+from rems.common.forms import options
 from rems.patients.forms import LenientDateField
 
-YES_NO = [("", "Choose"), ("yes", "Yes"), ("no", "No")]
+YES_NO = options([("", "Choose"), ("yes", "Yes"), ("no", "No")])
 PREGNANCY_LABELS = {
     "not_applicable": "Not applicable (cannot become pregnant)",
     "not_pregnant": "Not pregnant",
@@ -30,14 +31,20 @@ class StatusForm(FlaskForm):
     """The periodic patient status: prepared by a delegate, signed by the prescriber."""
 
     period = SelectField("Period", choices=[], validate_choice=False)
-    results_reviewed = SelectField("Monitoring results reviewed", choices=YES_NO)
-    new_autoimmune_event = SelectField("New autoimmune event since the last status",
-                                       choices=YES_NO)  # fmt: skip
-    new_malignancy = SelectField("New malignancy since the last status", choices=YES_NO)
-    pregnancy_status = SelectField(
-        "Pregnancy status", choices=[("", "Choose"), *PREGNANCY_LABELS.items()]
+    results_reviewed = SelectField(
+        "Monitoring results reviewed", choices=YES_NO, validate_choice=False
     )
-    still_under_care = SelectField("Still under my care", choices=YES_NO)
+    new_autoimmune_event = SelectField("New autoimmune event since the last status",
+                                       choices=YES_NO, validate_choice=False)  # fmt: skip
+    new_malignancy = SelectField(
+        "New malignancy since the last status", choices=YES_NO, validate_choice=False
+    )
+    pregnancy_status = SelectField(
+        "Pregnancy status",
+        choices=options([("", "Choose"), *PREGNANCY_LABELS.items()]),
+        validate_choice=False,
+    )
+    still_under_care = SelectField("Still under my care", choices=YES_NO, validate_choice=False)
     note = TextAreaField("Note (optional)", validators=[Length(max=2000)])
     password = PasswordField(
         "Your password, again, to sign",

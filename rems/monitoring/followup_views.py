@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
 from rems.common.errors import StateConflict, ValidationFailed
-from rems.common.forms import show_errors
+from rems.common.forms import options, show_errors
 from rems.common.localtime import program_today
 from rems.extensions import db
 from rems.monitoring import rules
@@ -73,10 +73,10 @@ def status(patient_id: str):
     today = program_today()
     form = StatusForm()
     periods = [i for i in patient_periods(db.session, patient, today) if i.state in OPEN]
-    form.period.choices = [
+    form.period.choices = options(
         (str(i.k), f"Period {i.k}, due {i.due_on.isoformat()} ({i.state.value.replace('_', ' ')})")
         for i in periods
-    ]
+    ) or options([("", "No status is due yet: a period opens when it is due soon")])
     if form.validate_on_submit():
         try:
             record_status(db.session, patient, current_actor(), period=form.period.data,
