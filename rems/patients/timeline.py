@@ -51,7 +51,8 @@ def _day(moment: datetime) -> date:
 def enrollment(session: Session, patient: Patient) -> Iterable[Entry]:
     """The record's status changes: prepared, enrolled, discontinued, closed."""
     rows = session.scalars(sa.select(StatusChange).where(
-        StatusChange.entity_type == "patient", StatusChange.entity_id == patient.id))  # fmt: skip
+        StatusChange.entity_type == "patient", StatusChange.entity_id == patient.id,
+    ).order_by(StatusChange.id))  # fmt: skip
     for c in rows:
         yield Entry(_day(c.changed_at), "enrollment", f"Record {c.to_status.replace('_', ' ')}",
                     c.changed_at, c.changed_by_id, c.reason)  # fmt: skip
@@ -200,9 +201,10 @@ class Shown:
 
 
 def patient_timeline(session: Session, patient: Patient) -> list[Shown]:
-    """Every source's entries, oldest first: by day, then by when recorded."""
+    """Every source's entries, oldest first: by day, then by when recorded; what was recorded
+    at the same moment keeps the order of SOURCES (enrollment before acknowledgments, …)."""
     entries = [entry for source in SOURCES for entry in source(session, patient)]
-    entries.sort(key=lambda e: (e.day, e.at is None, e.at or datetime.min, e.kind))
+    entries.sort(key=lambda e: (e.day, e.at is None, e.at or datetime.min))
     ids = {e.by_id for e in entries if e.by_id is not None}
     names = dict(session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all())
     return [Shown(e, names.get(e.by_id)) for e in entries]
