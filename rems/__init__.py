@@ -177,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
     from rems.extensions import csrf
     from rems.infusions.views import bp as infusions_bp
     from rems.interop.fhir_api import bp as fhir_bp
+    from rems.monitoring.followup_views import bp as followup_bp
     from rems.monitoring.views import bp as monitoring_bp
     from rems.notifications.views import bp as notifications_bp
     from rems.patients.views import bp as patients_bp
@@ -191,6 +192,7 @@ def _register_blueprints(app: Flask) -> None:
         sites_bp, patients_bp, documents_bp, courses_bp, course_drafts_bp, authorizations_bp,
         infusions_bp, compliance_bp,
         notifications_bp, adverse_events_bp, prior_treatment_bp, monitoring_bp, reports_bp,
+        followup_bp,
         api_bp, fhir_bp,
     )  # fmt: skip
     for blueprint in blueprints:

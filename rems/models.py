@@ -10,6 +10,11 @@ from rems.compliance.models import NonComplianceCase
 from rems.courses.models import BaselineTest, Course, CourseDraft
 from rems.documents.models import Acknowledgment, Document, DocumentVersion
 from rems.infusions.models import Infusion, InfusionDeviation, NotInfusedVisit
+from rems.monitoring.followup_models import (
+    MonitoringExtension,
+    PatientStatusDue,
+    PatientStatusReport,
+)
 from rems.monitoring.models import (
     AdverseEvent,
     LabResult,
@@ -46,6 +51,7 @@ __all__ = [
     "InfusionDeviation",
     "LabResult",
     "LoginAttempt",
+    "MonitoringExtension",
     "MonitoringReminder",
     "MonitoringStatus",
     "MonitoringWaiver",
@@ -53,6 +59,8 @@ __all__ = [
     "NotInfusedVisit",
     "Notification",
     "Patient",
+    "PatientStatusDue",
+    "PatientStatusReport",
     "Prescriber",
     "PrescriberDelegate",
     "PriorDose",

@@ -100,6 +100,8 @@ EXPECTED: dict[str, object] = {
     "monitoring.amend": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "monitoring.worklist_page": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "monitoring.waive": ADMIN,
+    "followup.extend": PRESCRIBER,
+    "followup.status": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "courses.authorize": PRESCRIBER,
     "courses.close": PRESCRIBER,
     "course_drafts.prepare": frozenset({Role.DELEGATE}),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from rems.audit.models import StatusChange
 from rems.common.programday import day_of
 from rems.monitoring import rules
+from rems.monitoring.followup_models import MonitoringExtension
 from rems.monitoring.models import LabResult, MonitoringWaiver
 from rems.monitoring.queries import dose_dates_for, schedule_facts
 from rems.patients.models import Patient
@@ -43,6 +44,16 @@ def facts_as_of(session: Session, patient: Patient, moment: datetime) -> rules.S
         results=tuple(r for r in facts.results if r.id in known),
         waivers=tuple(w for w in facts.waivers if (w.test_code, w.due_on) in waived),
         closed_on=facts.closed_on if _closed_by(session, patient, moment) else None,
+        extended_to=_extended_by(session, patient, moment),
+    )
+
+
+def _extended_by(session: Session, patient: Patient, moment: datetime):
+    """The latest end an extension recorded by `moment` had set (None: none)."""
+    return session.scalar(
+        sa.select(sa.func.max(MonitoringExtension.ends_on)).where(
+            MonitoringExtension.patient_id == patient.id, MonitoringExtension.extended_at <= moment
+        )
     )
 
 
@@ -63,7 +74,7 @@ def summary_as_of(session: Session, patient: Patient, moment: datetime) -> dict:
     items = rules.schedule(facts, day_of(moment))
     unresolved = [i for i in items if i.state not in rules.RESOLVED]
     overdue = [i for i in unresolved if i.state == rules.ItemState.OVERDUE]
-    ends_on = rules.schedule_end(facts.doses, facts.months_after_last_dose)
+    ends_on = rules.facts_end(facts)
     return {
         "compliant": not overdue,
         "monitoring_ends_on": ends_on.isoformat() if ends_on else None,

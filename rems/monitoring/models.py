@@ -103,6 +103,7 @@ class MonitoringStatus(db.Model):
     __table_args__ = (
         sa.Index("ix_monitoring_status_worklist", "prescriber_id", "next_window_start"),
         sa.Index("ix_monitoring_status_overdue", "prescriber_id", "overdue_after"),
+        sa.Index("ix_monitoring_status_due", "prescriber_id", "next_due_on"),
     )
 
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), primary_key=True)

@@ -22,6 +22,7 @@ MARKS = {
     rules.ItemState.WAIVED: ("W", "waived"),
     rules.ItemState.OVERDUE: ("!", "overdue"),
     rules.ItemState.DUE: ("D", "due"),
+    rules.ItemState.DUE_SOON: ("S", "due soon"),
     rules.ItemState.UPCOMING: ("·", "upcoming"),
     rules.ItemState.CLOSED: ("×", "closed"),
 }
@@ -48,7 +49,7 @@ def patient_monitoring(session: Session, patient: Patient, viewer: User, today: 
     by_result = rules.satisfied_by(items)
     return {
         "anchor": min(facts.doses) if facts.doses else None,
-        "ends_on": rules.schedule_end(facts.doses, facts.months_after_last_dose),
+        "ends_on": rules.facts_end(facts),
         "timeline": timeline(items, facts),
         "months": _months(items, facts),
         "overdue": sorted(
@@ -107,7 +108,7 @@ def next_items(items: list[rules.Item]) -> list[rules.Item]:
     chosen: list[rules.Item] = []
     for code in dict.fromkeys(item.test_code for item in items):
         own = [i for i in items if i.test_code == code]
-        due = [i for i in own if i.state == rules.ItemState.DUE]
+        due = [i for i in own if i.state in (rules.ItemState.DUE, rules.ItemState.DUE_SOON)]
         upcoming = [i for i in own if i.state == rules.ItemState.UPCOMING][:1]
         chosen += due or upcoming
     return sorted(chosen, key=lambda i: (i.due_on, i.test_code))
@@ -125,7 +126,8 @@ def waivable_choices(session: Session, patient: Patient, today: date) -> list[tu
     names = {t.code: t.name for t in _program().tests}
     items = [i for i in rules.schedule(schedule_facts(session, patient), today)
              if i.state not in rules.RESOLVED]  # fmt: skip
-    order = {rules.ItemState.OVERDUE: 0, rules.ItemState.DUE: 1, rules.ItemState.UPCOMING: 2}
+    order = {rules.ItemState.OVERDUE: 0, rules.ItemState.DUE: 1, rules.ItemState.DUE_SOON: 2,
+             rules.ItemState.UPCOMING: 3}  # fmt: skip
     items.sort(key=lambda i: (order[i.state], i.due_on, i.test_code))
     return [
         (f"{i.test_code}|{i.due_on.isoformat()}",

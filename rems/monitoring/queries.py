@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from rems.infusions.models import Infusion
 from rems.monitoring import rules
+from rems.monitoring.followup_models import MonitoringExtension
 from rems.monitoring.models import LabResult, MonitoringStatus, MonitoringWaiver, ResultAmendment
 from rems.patients.models import Patient
 from rems.prior_treatment.models import PriorDose
@@ -74,6 +75,14 @@ def schedule_facts_for(session: Session, patients: list[Patient]) -> dict[int, r
     for patient_id, *fact in rows:
         waivers[patient_id].append(rules.WaiverFact(*fact))
     doses = dose_dates_for(session, ids)
+    extended = dict(
+        session.execute(
+            sa.select(MonitoringExtension.patient_id, sa.func.max(MonitoringExtension.ends_on))
+            .where(MonitoringExtension.patient_id.in_(ids))
+            .group_by(MonitoringExtension.patient_id)
+        ).all()
+    )
+    keeps_overdue = program.monitoring_states.close_keeps_overdue
     return {
         patient.id: rules.ScheduleFacts(
             tests=monitored,
@@ -82,6 +91,8 @@ def schedule_facts_for(session: Session, patients: list[Patient]) -> dict[int, r
             closed_on=patient.closed_on,
             results=tuple(results[patient.id]),
             waivers=tuple(waivers[patient.id]),
+            closed_keeps_overdue=patient.close_reason in keeps_overdue,
+            extended_to=extended.get(patient.id),
         )
         for patient in patients
     }

@@ -8,7 +8,13 @@ waivers and today in; every item of every monitored test with its window and sta
   k = 1) to due date + grace; after that, unresolved, it is overdue.
 - Waived items are taken out first; then each result, oldest first, satisfies the earliest
   still-open item of its test whose window contains it (at most one item per result).
-- Items due after the patient's closing date are closed, whatever else applies.
+- Items due after the patient's closing date are closed, whatever else applies. For the close
+  reasons that keep overdue items (lost to follow-up, withdrawal), every item not yet overdue
+  on the closing date is closed too, and the items already overdue stay overdue.
+- An extension moves the end to a later day ("or longer if clinically indicated").
+- On a day, an open item is upcoming, then *due soon* from its due date − the program's
+  `due_soon_days`, *due* from its due date to due + grace, then overdue. A result counts for
+  the item's whole window, whatever the state is called on the day it is collected.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ class ItemState(StrEnum):
     """An item's state on a given day."""
 
     UPCOMING = "upcoming"
+    DUE_SOON = "due_soon"
     DUE = "due"
     OVERDUE = "overdue"
     SATISFIED = "satisfied"
@@ -44,6 +51,8 @@ class MonitoredTest:
     code: str
     every_months: int
     grace_days: int
+    #: An item is due soon from its due date minus this many days.
+    due_soon_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +82,10 @@ class ScheduleFacts:
     closed_on: date | None = None
     results: tuple[ResultFact, ...] = ()
     waivers: tuple[WaiverFact, ...] = ()
+    #: The closing keeps the items overdue on its date overdue and closes all others.
+    closed_keeps_overdue: bool = False
+    #: The last day of monitoring as extended by the prescriber (None: not extended).
+    extended_to: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +99,8 @@ class Item:
     window_end: date  #: due date + grace: the last day; overdue from the next day
     state: ItemState | None = None
     result_id: int | None = None
+    #: The first day the item is due soon (None: its due date).
+    soon_from: date | None = None
 
     def contains(self, day: date) -> bool:
         """Whether a result collected on `day` falls in this item's window."""
@@ -94,8 +109,9 @@ class Item:
 
 def monitored_tests(program: Program) -> tuple[MonitoredTest, ...]:
     """The program's monitored tests as the schedule needs them."""
+    soon = program.monitoring_states.due_soon_days
     return tuple(
-        MonitoredTest(t.code, t.monitoring.every_months, t.monitoring.grace_days)
+        MonitoredTest(t.code, t.monitoring.every_months, t.monitoring.grace_days, soon)
         for t in program.monitored_tests()
     )
 
@@ -106,12 +122,20 @@ def schedule_end(doses: Iterable[date], months_after_last_dose: int) -> date | N
     return None if last is None else add_months(last, months_after_last_dose)
 
 
+def facts_end(facts: ScheduleFacts) -> date | None:
+    """The last day of monitoring: schedule_end, or the extension's day when it is later."""
+    end = schedule_end(facts.doses, facts.months_after_last_dose)
+    if end is not None and facts.extended_to is not None and facts.extended_to > end:
+        return facts.extended_to
+    return end
+
+
 def resolve(facts: ScheduleFacts) -> list[Item]:
     """Every item with what does not depend on the day: satisfied, waived or closed (else None)."""
     if not facts.doses:
         return []
     anchor = min(facts.doses)
-    end = schedule_end(facts.doses, facts.months_after_last_dose)
+    end = facts_end(facts)
     items: list[Item] = []
     for test in facts.tests:
         items += _resolve_test(test, anchor, end, facts)
@@ -129,8 +153,10 @@ def state_on(item: Item, today: date) -> Item:
         return item
     if today > item.window_end:
         return replace(item, state=ItemState.OVERDUE)
-    if today >= item.window_start:
+    if today >= item.due_on:
         return replace(item, state=ItemState.DUE)
+    if today >= (item.soon_from or item.due_on):
+        return replace(item, state=ItemState.DUE_SOON)
     return replace(item, state=ItemState.UPCOMING)
 
 
@@ -145,7 +171,8 @@ def _items_of_test(test: MonitoredTest, anchor: date, end: date) -> tuple[Item, 
     items, previous, k = [], anchor, 1
     while (due := add_months(anchor, k * test.every_months)) <= end:
         window_end = due + timedelta(days=test.grace_days)
-        items.append(Item(test.code, k, due, previous + timedelta(days=1), window_end))
+        items.append(Item(test.code, k, due, previous + timedelta(days=1), window_end,
+                          soon_from=due - timedelta(days=test.due_soon_days)))  # fmt: skip
         previous, k = due, k + 1
     return tuple(items)
 
@@ -155,7 +182,7 @@ def _resolve_test(test: MonitoredTest, anchor: date, end: date, facts: ScheduleF
     waived = {w.due_on for w in facts.waivers if w.test_code == test.code}
     items = []
     for item in items_of_test(test, anchor, end):
-        if facts.closed_on is not None and item.due_on > facts.closed_on:
+        if closed_by(item, facts):
             item = replace(item, state=ItemState.CLOSED)
         elif item.due_on in waived:
             item = replace(item, state=ItemState.WAIVED)
@@ -170,6 +197,16 @@ def _resolve_test(test: MonitoredTest, anchor: date, end: date, facts: ScheduleF
             start += 1  # windows end in order, and results come oldest first
         _satisfy_first_open(items, start, result)
     return items
+
+
+def closed_by(item: Item, facts: ScheduleFacts) -> bool:
+    """Whether the closing takes the item out of the schedule: due after the closing date;
+    or, for the reasons that keep overdue items, not yet overdue on it."""
+    if facts.closed_on is None:
+        return False
+    if facts.closed_keeps_overdue:
+        return item.window_end >= facts.closed_on
+    return item.due_on > facts.closed_on
 
 
 def _satisfy_first_open(items: list[Item], start: int, result: ResultFact) -> None:
@@ -200,7 +237,8 @@ def open_items(test: MonitoredTest, anchor: date, ks: Iterable[int]) -> Iterator
         due = add_months(anchor, k * test.every_months)
         previous = add_months(anchor, (k - 1) * test.every_months)
         window_end = due + timedelta(days=test.grace_days)
-        yield Item(test.code, k, due, previous + timedelta(days=1), window_end)
+        yield Item(test.code, k, due, previous + timedelta(days=1), window_end,
+                   soon_from=due - timedelta(days=test.due_soon_days))  # fmt: skip
 
 
 def format_ranges(numbers: Iterable[int]) -> str:

@@ -30,6 +30,7 @@ from rems.common.errors import Collector, StateConflict
 from rems.monitoring import rules
 from rems.monitoring.models import MonitoringStatus, MonitoringWaiver
 from rems.monitoring.queries import schedule_facts, schedule_facts_for
+from rems.monitoring.statuses import refresh_statuses
 from rems.patients.models import Patient
 
 #: The columns refresh_patient computes (everything but the key).
@@ -63,6 +64,7 @@ def refresh_patients(session: Session, patient_ids: list[int], *, today: date) -
     for patient in patients:
         wanted = computed_state(patient, facts[patient.id])
         changed += _store_state(session, patient.id, existing[patient.id], wanted)
+    changed += refresh_statuses(session, patients, facts)
     if changed:
         session.flush()
     return changed
@@ -93,7 +95,7 @@ def computed_state(patient: Patient, facts: rules.ScheduleFacts) -> dict[str, di
         return {}
     items = rules.resolve(facts)
     anchor = min(facts.doses)
-    ends_on = rules.schedule_end(facts.doses, facts.months_after_last_dose)
+    ends_on = rules.facts_end(facts)
     state: dict[str, dict[str, Any]] = {}
     for test in facts.tests:
         own = [item for item in items if item.test_code == test.code]

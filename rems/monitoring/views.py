@@ -56,7 +56,9 @@ def _to_patient(patient: Patient):
 
 
 def _names() -> dict[str, str]:
-    return {t.code: t.name for t in _program().tests}
+    from rems.monitoring.statuses import STATUS_CODE, STATUS_NAME
+
+    return {t.code: t.name for t in _program().tests} | {STATUS_CODE: STATUS_NAME}
 
 
 def _fields(form) -> dict:
@@ -249,18 +251,24 @@ class _current:
 @bp.get("/worklist")
 @roles(*OWN_TEAM)
 def worklist_page():
-    """My patients with due or overdue items, the longest overdue first; by test; paged."""
-    codes = [t.code for t in _program().monitored_tests()]
+    """My patients with items overdue, due or due within N days, the longest overdue first;
+    by test; paged."""
+    codes = [t.code for t in _program().monitored_tests()] + ["patient_status"]
     test = request.args.get("test") or None
     if test not in (None, *codes):
         test = None
+    choices = worklist.filters()
+    show = request.args.get("show") or worklist.default_filter()
+    if show not in dict(choices):
+        show = worklist.default_filter()
     raw = request.args.get("page", "1")
     page = worklist.worklist_page(
-        db.session, current_actor(), program_today(), test=test,
+        db.session, current_actor(), program_today(), which=show, test=test,
         page=int(raw) if raw.isdigit() else 1, per_page=current_app.config["REMS_PAGE_SIZE"],
     )  # fmt: skip
     return render_template("monitoring/worklist.html", page=page, test=test, today=program_today(),
-                           tests=_program().monitored_tests(), names=_names())  # fmt: skip
+                           tests=_program().monitored_tests(), names=_names(), show=show,
+                           choices=choices)  # fmt: skip
 
 
 @bp.route("/patients/<patient_id>/monitoring/waive", methods=["GET", "POST"])

@@ -23,10 +23,12 @@ from rems.documents import services as documents
 from rems.documents.models import DocumentVersion
 from rems.extensions import db
 from rems.monitoring.asof import summary_as_of
+from rems.monitoring.followup_presenters import patient_followup
 from rems.monitoring.presenters import patient_monitoring
 from rems.patients import forms, lifecycle, presenters, queries, services
 from rems.patients.models import Patient, PatientStatus
 from rems.patients.queries import enrollment_at, visible_prescriber_ids
+from rems.patients.timeline import patient_timeline
 from rems.prescribers.models import Prescriber
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -170,6 +172,8 @@ def _patient_page(patient: Patient, posted: tuple[str, object] | None = None, st
     return render_template(
         "patients/detail.html", forms=action_forms, method_labels=forms.METHOD_LABELS,
         monitoring=monitoring, as_of=as_of, monitoring_then=then, **facts,
+        followup=patient_followup(db.session, patient, current_actor(), program_today()),
+        timeline=patient_timeline(db.session, patient),
     ), 400 if as_of and as_of.problem else status  # fmt: skip
 
 

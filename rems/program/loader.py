@@ -40,6 +40,7 @@ from rems.program.model import (
     ProgramDocument,
     Question,
 )
+from rems.program.monitoring_states import load_monitoring_states
 
 __all__ = ["ProgramFileError", "load_program"]
 
@@ -47,6 +48,7 @@ _SECTIONS = (
     "program", "medication", "certification", "assessment", "attestations", "dosing",
     "authorization", "monitoring", "tests", "documents", "patient", "adverse_events", "deviations",
     "assessment_reports",
+    "monitoring_states",
 )  # fmt: skip
 #: Attestation groups, with the conditions their `applies_when` may name (none: key not allowed).
 _ATTESTATION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -116,6 +118,7 @@ def _program(root: Node) -> Program:
         adverse_events=_adverse_events(root.table("adverse_events")),
         deviations=load_deviations(root.table("deviations")),
         assessment_reports=load_assessment_reports(root.table("assessment_reports")),
+        monitoring_states=load_monitoring_states(root.table("monitoring_states")),
     )
 
 

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from rems.program.assessment_reports import AssessmentReports
 from rems.program.deviations import DeviationRules
+from rems.program.monitoring_states import MonitoringStates
 
 #: BaselineRule.courses values: the baseline is due before every course, or before course 1 only.
 EVERY_COURSE = "every_course"
@@ -250,6 +251,7 @@ class Program:
     adverse_events: AdverseEventRules
     deviations: DeviationRules
     assessment_reports: AssessmentReports
+    monitoring_states: MonitoringStates
 
     def test(self, code: str) -> LabTest:
         """The test with this code; KeyError if there is none."""

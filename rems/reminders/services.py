@@ -1,14 +1,15 @@
-"""Building the daily digests. Candidates come from the stored monitoring state with one
-indexed date comparison (`next_window_start <= today`: something of that test is due or
-overdue); only those patients' open items are expanded. Each prescriber's digest is queued
-with the dedupe key of the prescriber and the day, and the items it tells of are remembered
-in the same transaction, so neither a re-run nor a later day repeats an item in a state."""
+"""Building the daily digests. A prescriber's digest is the worklist's "due within the digest's
+days" list (rems.monitoring.worklist: the same conditions, so the same patients and numbers),
+grouped by patient: name, REMS ID, what is overdue, what falls due this week, and a link to the
+patient's page. It is queued only when it tells of something new (an item in a state no digest
+told of yet), with the dedupe key of the prescriber and the day; the items it tells of are
+remembered in the same transaction, so a re-run the same day sends nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import groupby
 
 import sqlalchemy as sa
@@ -17,54 +18,77 @@ from sqlalchemy.orm import Session
 
 from rems.auth.models import User
 from rems.monitoring import rules
+from rems.monitoring.followup_models import PatientStatusDue
 from rems.monitoring.models import MonitoringStatus
+from rems.monitoring.statuses import STATUS_CODE, STATUS_NAME, status_test
+from rems.monitoring.worklist import conditions, open_items_placed
 from rems.notifications.services import notify
-from rems.patients.models import Patient, PatientStatus
+from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber
 from rems.reminders.models import MonitoringReminder
 
-REMINDED = (rules.ItemState.DUE, rules.ItemState.OVERDUE)
+REMINDED = (rules.ItemState.DUE_SOON, rules.ItemState.DUE, rules.ItemState.OVERDUE)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reminder:
     """One item to tell a prescriber of."""
 
     patient_id: int
     rems_id: str
+    name: str
     item: rules.Item
+    #: Whether an earlier digest already told of the item in this state.
+    told: bool = False
 
     @property
     def key(self) -> tuple:
         """What makes it the same reminder."""
         return (self.patient_id, self.item.test_code, self.item.k, self.item.state.value)
 
+    @property
+    def overdue(self) -> bool:
+        return self.item.state == rules.ItemState.OVERDUE
 
-def candidates(session: Session, today: date) -> Iterator[tuple[int, list[Reminder]]]:
-    """(prescriber id, every due or overdue item of their patients), prescriber by prescriber."""
-    tests = {t.code: t for t in rules.monitored_tests(current_app.extensions["rems_program"])}
-    rows = session.execute(
-        sa.select(MonitoringStatus, Patient.rems_id)
-        .join(Patient, Patient.id == MonitoringStatus.patient_id)
-        .where(MonitoringStatus.next_window_start <= today, Patient.status != PatientStatus.CLOSED)
-        .order_by(MonitoringStatus.prescriber_id, MonitoringStatus.patient_id)
-    )
-    for prescriber_id, group in groupby(rows, key=lambda row: row[0].prescriber_id):
-        found = []
-        for status, rems_id in group:
-            test = tests.get(status.test_code)
+
+def _program():
+    return current_app.extensions["rems_program"]
+
+
+def candidates(
+    session: Session, today: date, prescriber_id: int | None = None
+) -> Iterator[tuple[int, list[Reminder]]]:
+    """(prescriber id, the overdue items and those falling due within the digest's days of
+    their open records: tests and periodic statuses), prescriber by prescriber; or only the
+    one prescriber's."""
+    days = _program().monitoring_states.digest_days
+    tests = {t.code: t for t in rules.monitored_tests(_program())}
+    horizon = today + timedelta(days=days)
+    found: dict[int, list[Reminder]] = {}
+    for table in (MonitoringStatus, PatientStatusDue):
+        where = conditions(None, today, str(days), table=table)
+        if prescriber_id is not None:
+            where.append(table.prescriber_id == prescriber_id)
+        rows = session.execute(
+            sa.select(table, Patient.rems_id, Patient.first_name, Patient.last_name)
+            .join(Patient, Patient.id == table.patient_id)
+            .where(*where)
+            .order_by(table.prescriber_id, table.patient_id)
+        )
+        for status, rems_id, first, last in rows:
+            test = tests.get(status.test_code) if table is MonitoringStatus else status_test()
             if test is None:
                 continue
-            ks = rules.parse_ranges(status.open_items)
-            for item in rules.open_items(test, status.anchor_on, ks):
-                placed = rules.state_on(item, today)
+            for placed in open_items_placed(test, status, today, horizon):
                 if placed.state in REMINDED:
-                    found.append(Reminder(status.patient_id, rems_id, placed))
-        yield prescriber_id, found
+                    reminder = Reminder(status.patient_id, rems_id, f"{first} {last}", placed)
+                    found.setdefault(status.prescriber_id, []).append(reminder)
+    yield from sorted(found.items())
 
 
 def new_reminders(session: Session, found: list[Reminder]) -> list[Reminder]:
-    """Those of the items no digest told of yet in their present state."""
+    """The digest to send: every item found (each marked when told before), or nothing when
+    every one of them was already told of in its present state."""
     patient_ids = sorted({r.patient_id for r in found})
     told = set()
     for start in range(0, len(patient_ids), 500):
@@ -76,46 +100,67 @@ def new_reminders(session: Session, found: list[Reminder]) -> list[Reminder]:
                 ).where(MonitoringReminder.patient_id.in_(patient_ids[start : start + 500]))
             ).all()
         )  # fmt: skip
-    return [r for r in found if r.key not in told]
+    for r in found:
+        r.told = r.key in told
+    return found if any(not r.told for r in found) else []
 
 
 def send_digest(session: Session, prescriber_id: int, fresh: list[Reminder], today: date) -> bool:
-    """Queue the prescriber's digest and remember its items; False when nothing was queued
-    (nothing new, an inactive account, or today's digest already sent)."""
+    """Queue the prescriber's digest and remember its new items; False when nothing was
+    queued (nothing new, an inactive account, or today's digest already sent)."""
     prescriber = session.get(Prescriber, prescriber_id)
     user = session.get(User, prescriber.user_id) if prescriber else None
     if not fresh or user is None or not user.active:
         return False
-    overdue = sum(1 for r in fresh if r.item.state == rules.ItemState.OVERDUE)
+    overdue = len({r.patient_id for r in fresh if r.overdue})
+    patients = len({r.patient_id for r in fresh})
     message = notify(
         session, user, kind="monitoring.reminder",
-        subject=f"Monitoring: {overdue} item(s) overdue, {len(fresh) - overdue} due",
+        subject=f"Monitoring: {overdue} patient(s) overdue, {patients} overdue or due "
+        "this week",
         body=digest_text(fresh, today), key=f"reminders:{prescriber_id}:{today.isoformat()}",
-        link="/dashboard",
+        link="/worklist",
     )  # fmt: skip
     if message is None:
         return False
     for r in fresh:
-        session.add(MonitoringReminder(
-            patient_id=r.patient_id, test_code=r.item.test_code, item=r.item.k,
-            due_on=r.item.due_on, state=r.item.state.value, notification_id=message.id,
-            reminded_on=today,
-        ))  # fmt: skip
+        if not r.told:
+            session.add(MonitoringReminder(
+                patient_id=r.patient_id, test_code=r.item.test_code, item=r.item.k,
+                due_on=r.item.due_on, state=r.item.state.value, notification_id=message.id,
+                reminded_on=today,
+            ))  # fmt: skip
     session.flush()
     return True
 
 
-def digest_text(fresh: list[Reminder], today: date) -> str:
-    """The digest's body: one line per patient and test, overdue first (REMS IDs, no names)."""
-    program = current_app.extensions["rems_program"]
-    lines = [f"Monitoring items that became due or overdue, as of {today.isoformat()}:", ""]
-    ordered = sorted(fresh, key=lambda r: (r.item.state != rules.ItemState.OVERDUE, r.rems_id))
-    for (state, rems_id, code), group in groupby(
-        ordered, key=lambda r: (r.item.state, r.rems_id, r.item.test_code)
-    ):
+def digest_by_patient(fresh: list[Reminder]) -> list[tuple[Reminder, list, list]]:
+    """(the patient's first reminder, overdue ones, due this week), patients with overdue
+    items first, then by REMS ID."""
+    ordered = sorted(fresh, key=lambda r: (r.rems_id, r.item.due_on, r.item.test_code))
+    grouped = []
+    for _, group in groupby(ordered, key=lambda r: r.rems_id):
         items = list(group)
-        name = program.test(code).name
-        dues = ", ".join(r.item.due_on.isoformat() for r in items)
-        lines.append(f"- {rems_id}: {name}: {state.value} (due {dues})")
-    lines += ["", "Enter the results, or see the patients on your dashboard."]
+        grouped.append((items[0], [r for r in items if r.overdue],
+                        [r for r in items if not r.overdue]))  # fmt: skip
+    return sorted(grouped, key=lambda g: (not g[1], g[0].rems_id))
+
+
+def digest_text(fresh: list[Reminder], today: date) -> str:
+    """The digest's body: one block per patient with a link to the patient's page."""
+    names = {t.code: t.name for t in _program().tests} | {STATUS_CODE: STATUS_NAME}
+    base = (current_app.config.get("REMS_BASE_URL") or "").rstrip("/")
+    lines = [f"Monitoring as of {today.isoformat()}: what is overdue, and what falls due this "
+             "week.", ""]  # fmt: skip
+    for first, overdue, due in digest_by_patient(fresh):
+        lines.append(f"{first.name} ({first.rems_id}) — {base}/patients/{first.rems_id}")
+        lines += [f"  - overdue: {_item(r, names)}" for r in overdue]
+        lines += [f"  - due this week: {_item(r, names)}" for r in due]
+        lines.append("")
+    lines.append("Enter the results from the worklist, or on each patient's page.")
     return "\n".join(lines)
+
+
+def _item(r: Reminder, names: dict[str, str]) -> str:
+    """One item as the digest says it: "CBC with differential #3 (due 2026-12-01)"."""
+    return f"{names.get(r.item.test_code, r.item.test_code)} #{r.item.k} (due {r.item.due_on})"

@@ -11,6 +11,7 @@ from rems.reports.exports import exports_report
 from rems.reports.framework import Report
 from rems.reports.gate import AUTHORIZATIONS, DECISION_LIST, DECISIONS, DENIALS
 from rems.reports.monitoring import COMPLIANCE, MONITORING, OVERDUE
+from rems.reports.statuses import PATIENT_STATUSES
 
 #: (section heading, reports in it)
 _SECTIONS: tuple[tuple[str, tuple[Report, ...]], ...] = (
@@ -19,7 +20,7 @@ _SECTIONS: tuple[tuple[str, tuple[Report, ...]], ...] = (
     ("The gate", (DECISIONS, DECISION_LIST, DENIALS, AUTHORIZATIONS)),
     ("Infusions and safety", (INFUSIONS, DEVIATIONS, NOT_INFUSED, ADVERSE_EVENTS)),
     ("Non-compliance", (CASES,)),
-    ("Monitoring", (MONITORING, OVERDUE, COMPLIANCE, RESULT_AMENDMENTS)),
+    ("Monitoring", (MONITORING, OVERDUE, COMPLIANCE, RESULT_AMENDMENTS, PATIENT_STATUSES)),
 )
 _NAMES = tuple(r.name for _, reports in _SECTIONS for r in reports)
 EXPORTS = exports_report(_NAMES)

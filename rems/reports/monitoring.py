@@ -4,7 +4,10 @@ overdue list, and compliance per prescriber and test."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
+from flask import current_app
 
 from rems.monitoring.models import MonitoringStatus
 from rems.patients.models import Patient
@@ -12,15 +15,17 @@ from rems.prescribers.models import Prescriber
 from rems.reports.framework import Column, Filters, Report
 from rems.reports.sqlfn import day_after, days_between, percent
 
-STATES = ("overdue", "due", "upcoming", "complete")
+STATES = ("overdue", "due", "due_soon", "upcoming", "complete")
 M = MonitoringStatus
 
 
 def state_today(today):
-    """Where the patient stands on the test today."""
+    """Where the patient stands on the test today (the worklist's states)."""
+    soon = current_app.extensions["rems_program"].monitoring_states.due_soon_days
     return sa.case(
         (M.overdue_after < today, "overdue"),
-        (M.next_window_start <= today, "due"),
+        (M.next_due_on <= today, "due"),
+        (M.next_due_on <= today + timedelta(days=soon), "due_soon"),
         (M.next_k.is_not(None), "upcoming"),
         else_="complete",
     )

@@ -121,15 +121,24 @@ def test_the_worklist_is_sorted_filtered_paged_and_counted(app, factory, clock):
     assert page.index(world.patient.rems_id) < page.index(others[0].rems_id)
     assert "Showing 1–2 of 3" in page
     assert others[1].rems_id in client.get("/worklist?page=2").get_data(as_text=True)
-    _record(client, others[0].rems_id, test="tsh", collected_on=clock.now().date().isoformat())
-    tsh = client.get("/worklist?test=tsh").get_data(as_text=True)
-    assert others[0].rems_id not in tsh and others[1].rems_id in tsh  # its next TSH is not due
+    # the first patient's CBC is overdue, the second's due, the third's due soon (in 2 days)
+    due_now = client.get("/worklist?test=cbc&show=due").get_data(as_text=True)
+    assert others[0].rems_id in due_now and others[1].rems_id not in due_now
+    assert world.patient.rems_id in due_now
+    overdue = client.get("/worklist?show=overdue").get_data(as_text=True)
+    assert world.patient.rems_id in overdue and others[0].rems_id not in overdue
     dashboard = client.get("/dashboard").get_data(as_text=True)
-    assert "patients with overdue tests" in dashboard
+    assert (
+        "patients with overdue tests" in dashboard and "patients with tests due soon" in dashboard
+    )
     with app.app_context():
         from rems.auth.models import User
         from rems.common.clock import today
         from rems.monitoring.worklist import worklist_counts
 
         user = db.session.get(User, world.prescriber.user.id)
-        assert worklist_counts(db.session, user, today()) == {"overdue": 1, "due": 2, "total": 3}
+        assert worklist_counts(db.session, user, today()) == {
+            "overdue": 1, "due": 1, "due_soon": 1, "total": 3}  # fmt: skip
+    _record(client, others[0].rems_id, test="cbc", collected_on=clock.now().date().isoformat())
+    due_now = client.get("/worklist?test=cbc&show=due").get_data(as_text=True)
+    assert others[0].rems_id not in due_now  # its next CBC is not due

@@ -33,11 +33,11 @@ COURSE_1 = tuple(FIRST_DOSE + timedelta(days=n) for n in range(PROGRAM.course_do
 DAY = timedelta(days=1)
 
 
-def facts(doses=COURSE_1, results=(), waivers=(), closed_on=None) -> ScheduleFacts:
+def facts(doses=COURSE_1, results=(), waivers=(), closed_on=None, **more) -> ScheduleFacts:
     """Course 1 given from FIRST_DOSE, with whatever results and waivers."""
     return ScheduleFacts(
         tests=TESTS, months_after_last_dose=MONTHS, doses=tuple(doses), closed_on=closed_on,
-        results=tuple(results), waivers=tuple(waivers),
+        results=tuple(results), waivers=tuple(waivers), **more,
     )  # fmt: skip
 
 
@@ -104,10 +104,42 @@ def test_doses_in_any_order_give_the_same_schedule():
     assert schedule(facts(doses=reversed(COURSE_1)), FIRST_DOSE) == schedule(facts(), FIRST_DOSE)
 
 
-def test_the_day_the_window_opens_the_item_is_due_and_the_day_before_upcoming():
-    second = cbc_due(1) + DAY  # item 2's window opens the day after item 1's due date
-    assert items(second - DAY)[1].state == ItemState.UPCOMING
-    assert items(second)[1].state == ItemState.DUE
+SOON = PROGRAM.monitoring_states.due_soon_days
+
+
+def test_upcoming_then_due_soon_then_due_on_its_date_then_overdue_after_grace():
+    due = cbc_due(2)
+    assert SOON == 14
+    assert items(cbc_due(1) + DAY)[1].state == ItemState.UPCOMING  # its window is open
+    assert items(due - timedelta(days=SOON + 1))[1].state == ItemState.UPCOMING
+    assert items(due - timedelta(days=SOON))[1].state == ItemState.DUE_SOON
+    assert items(due - DAY)[1].state == ItemState.DUE_SOON
+    assert items(due)[1].state == ItemState.DUE
+    assert items(due + timedelta(days=GRACE))[1].state == ItemState.DUE
+    assert items(due + timedelta(days=GRACE + 1))[1].state == ItemState.OVERDUE
+
+
+def test_a_result_counts_for_the_whole_window_even_before_the_item_is_due_soon():
+    early = cbc_due(1) + DAY  # item 2's window opens the day after item 1's due date
+    done = [result(cbc_due(1), id=1), result(early, id=2)]
+    assert [(i.state, i.result_id) for i in items(early, results=done)[:2]] == [
+        (ItemState.SATISFIED, 1), (ItemState.SATISFIED, 2)]  # fmt: skip
+
+
+def test_lost_to_follow_up_keeps_overdue_items_and_closes_the_rest():
+    closing = cbc_due(3) + DAY  # item 3 is due, not overdue; items 1-2 overdue by then
+    kept = items(closing + timedelta(days=400), closed_on=closing, closed_keeps_overdue=True)
+    assert [i.state for i in kept[:4]] == [ItemState.OVERDUE, ItemState.OVERDUE,
+                                            ItemState.CLOSED, ItemState.CLOSED]  # fmt: skip
+    as_now = items(closing + timedelta(days=400), closed_on=closing)
+    assert [i.state for i in as_now[:4]] == [ItemState.OVERDUE] * 3 + [ItemState.CLOSED]
+
+
+def test_an_extension_moves_the_end_and_adds_items():
+    end = schedule_end(COURSE_1, MONTHS)
+    later = add_months(end, 6)
+    assert len(items(FIRST_DOSE, extended_to=later)) == len(items(FIRST_DOSE)) + 6
+    assert len(items(FIRST_DOSE, extended_to=end - DAY)) == len(items(FIRST_DOSE))
 
 
 def test_due_until_due_date_plus_grace_and_overdue_one_day_later():
@@ -139,7 +171,7 @@ def test_a_result_a_day_after_the_grace_goes_to_the_next_item():
 def test_a_result_that_fits_two_windows_satisfies_the_earliest_open_one():
     both = cbc_due(1) + timedelta(days=3)  # in item 1's grace and item 2's window
     alone = items(both, results=[result(both)])
-    assert [i.state for i in alone[:2]] == [ItemState.SATISFIED, ItemState.DUE]
+    assert [i.state for i in alone[:2]] == [ItemState.SATISFIED, ItemState.UPCOMING]
     earlier = result(cbc_due(1) - timedelta(days=5), id=2)
     two = items(both, results=[result(both), earlier])
     assert [(i.state, i.result_id) for i in two[:2]] == [

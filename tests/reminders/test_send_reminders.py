@@ -54,27 +54,33 @@ def test_one_digest_a_day_over_smtp_and_never_an_item_twice(
 
     first = runner.invoke(args=["rems", "send-reminders"])
     assert first.exit_code == 0, first.output
-    assert "Queued 1 digest(s) telling of 18 item(s)." in first.output
+    # each patient: CBC, creatinine and urinalysis #1 overdue (due 11-01), #2 due 12-01 (this week)
+    assert "Queued 1 digest(s) telling of 12 item(s)." in first.output
     assert "Sent 1 message(s)" in first.output
     assert len(inbox.received) == 1
     mail = message_from_bytes(inbox.received[0].content)
-    assert mail["Subject"] == "Monitoring: 6 item(s) overdue, 12 due"
+    assert mail["Subject"] == "Monitoring: 2 patient(s) overdue, 2 overdue or due this week"
     body = mail.get_payload()
-    assert f"- {world.patient.rems_id}: CBC with differential: overdue (due 2026-11-01)" in body
-    assert "Skin exam" in body and "Pat" not in body  # REMS IDs, never names
-    assert ("cbc", 1, "overdue") in reminders(app) and ("cbc", 2, "due") in reminders(app)
+    block = body[body.index(world.patient.rems_id) - len(world.patient.name) - 2 :]
+    assert block.startswith(f"{world.patient.name} ({world.patient.rems_id})")
+    assert f"/patients/{world.patient.rems_id}" in block
+    assert "  - overdue: CBC with differential #1 (due 2026-11-01)" in block
+    assert "  - due this week: CBC with differential #2 (due 2026-12-01)" in block
+    assert "Skin exam" not in body and "TSH" not in body  # not due within the week
+    assert ("cbc", 1, "overdue") in reminders(app) and ("cbc", 2, "due_soon") in reminders(app)
 
     again = runner.invoke(args=["rems", "send-reminders"])
     assert "Queued 0 digest(s) telling of 0 item(s)." in again.output
     assert "Sent 0 message(s)" in again.output and len(inbox.received) == 1
 
-    clock.advance(days=15)  # 2026-12-09: monthly item 2 is past its grace, item 3 is open
+    clock.advance(days=15)  # 2026-12-09: item 2 is past its grace, item 3 not due this week
     later = runner.invoke(args=["rems", "send-reminders"])
     assert "Queued 1 digest(s) telling of 12 item(s)." in later.output
     assert len(inbox.received) == 2
     second = message_from_bytes(inbox.received[1].content).get_payload()
-    assert "overdue (due 2026-12-01)" in second and ": due (due 2027-01-01)" in second
-    assert "2026-11-01" not in second and "Skin exam" not in second
+    assert "overdue: CBC with differential #2 (due 2026-12-01)" in second
+    assert "overdue: CBC with differential #1 (due 2026-11-01)" in second  # still overdue
+    assert "- due this week" not in second and "2027-01-01" not in second
 
 
 def test_without_a_relay_the_digest_waits_in_the_outbox(app, factory, runner):
@@ -87,7 +93,7 @@ def test_without_a_relay_the_digest_waits_in_the_outbox(app, factory, runner):
         digest = db.session.scalar(sa.select(Notification))
         assert digest.state == "queued" and digest.recipient_id == world.prescriber.user.id
     outbox = factory.signed_in(world.admin).get("/admin/outbox").get_data(as_text=True)
-    assert "Monitoring: 3 item(s) overdue, 6 due" in outbox
+    assert "Monitoring: 1 patient(s) overdue, 1 overdue or due this week" in outbox
 
 
 def test_a_closed_record_is_not_reminded(app, factory, runner):
