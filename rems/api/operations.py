@@ -108,7 +108,8 @@ DATABASE_DOWN = Answer("The database is unreachable; nothing was stored.")
 AS_OF = Param(
     "as_of", "query",
     "Answer as of a past moment, from the recorded status history: a date (YYYY-MM-DD, the end "
-    "of that UTC day) or an ISO 8601 time with its zone. Not in the future.",
+    "of that day in the program's time zone) or an ISO 8601 time with its zone; years 1900 to "
+    "9999. Not in the future.",
     {
         "type": "string",
         "format": "rems-as-of",
