@@ -92,8 +92,8 @@ def test_a_short_observation_is_recorded_answered_and_counted(
     sign_in_as(page, auditor.username)
     page.goto("/reports/assessment?from=2026-11-01&to=2026-11-30")
     expect(page.locator("#checklist-compliance")).to_have_text("0 (0.0%)")
-    deviations = page.get_by_role("table", name=re.compile("Protocol deviations by code"))
-    expect(deviations).to_contain_text("observation_short")
-    cases = page.get_by_role("region", name=re.compile("Non-compliance cases"))
-    # opened 1, closed 1, open today 0, escalated 0, overdue 0
-    expect(cases.get_by_role("row", name="site 1 1 0 0 0")).to_be_visible()
+    deviations = page.get_by_role("table", name=re.compile("Protocol deviations by kind"))
+    expect(deviations).to_contain_text("Observation shorter than the program's minutes")
+    cases = page.get_by_role("region", name=re.compile("Non-compliance and corrective actions"))
+    # opened 1, closed 1, open at the period's end 0, escalated 0, overdue 0
+    expect(cases.get_by_role("row", name="Site 1 1 0 0 0")).to_be_visible()
