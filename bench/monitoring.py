@@ -31,11 +31,12 @@ from bench.load import Result, Script, Variant
 from bench.report import Row
 
 NAME = "monitoring"
-MEASUREMENTS = ("worklist", "patient", "batch")
+MEASUREMENTS = ("worklist", "patient", "batch", "digest")
 SIZES: tuple[int, ...] = (1_000, 100_000)
 SCALING_TARGET, SUMMARY_COST_TARGET, BATCH_TARGET_S = 1.2, 0.20, 2.0
 RESULTS: dict[tuple[str, int, str], tuple[Result, Result]] = {}
 BATCHES: dict[tuple[str, int], list[dict]] = {}
+DIGESTS: dict[tuple[str, int], dict] = {}
 
 
 def size_label(size: int) -> str:
@@ -70,6 +71,8 @@ def _run_size(kind: str, size: int, options: Options, only: set[str] | None) -> 
                 name = "patient, no summary"
                 result = measure_patient(bare, options, kind, size, seeded, name)
                 yield _keep(kind, size, "patient bare", result, ping, bare)
+        if only is None or "digest" in only:
+            measure_digest(url, kind, size)
         if only is None or "batch" in only:
             measure_batch(url, kind, size, seeded)
 
@@ -123,6 +126,15 @@ def measure_patient(server: Server, options: Options, kind: str, size: int, seed
     return _load(server, paths[0], options, script, name=f"{name} {size_label(size)}")
 
 
+def measure_digest(url: str, kind: str, size: int) -> None:
+    """The first prescriber's digest, in the app's process, with its floor (`SELECT 1`)."""
+    timed = json.loads(harness.run_module(url, "bench.monitoring_digest").strip().splitlines()[-1])
+    DIGESTS[(kind, size)] = timed
+    print(f"  [{kind}] {size_label(size)}: digest {timed['digest_s'] * 1000:.1f} ms median "
+          f"({timed['patients']} patients, {timed['items']} items); floor "
+          f"{timed['floor_s'] * 1000:.3f} ms")  # fmt: skip
+
+
 def measure_batch(url: str, kind: str, size: int, seeded: dict) -> None:
     """The 1,000-row batch, in the app's process."""
     sample = harness.run_dir() / f"monitoring-focus-{kind}-{size}.json"
@@ -141,7 +153,8 @@ def summary() -> list[str]:
     """The targets, from this run's results."""
     lines = []
     small, large = min(SIZES), max(SIZES)
-    for kind in sorted({k for k, _, _ in RESULTS} | {k for k, _ in BATCHES}):
+    for kind in sorted({k for k, _, _ in RESULTS} | {k for k, _ in BATCHES | DIGESTS}):
+        lines += _digest_summary(kind, small, large)
         for name in ("worklist", "patient"):
             both = RESULTS.get((kind, small, name)), RESULTS.get((kind, large, name))
             if len(SIZES) > 1 and all(both):
@@ -166,3 +179,17 @@ def summary() -> list[str]:
                              f"and stored in {median:.2f} s median (CPU {cpu:.2f} s; target "
                              f"< {BATCH_TARGET_S} s) — {verdict}")  # fmt: skip
     return lines
+
+
+def _digest_summary(kind: str, small: int, large: int) -> list[str]:
+    """The digest at the largest size against the smallest, each divided by its own floor."""
+    both = DIGESTS.get((kind, small)), DIGESTS.get((kind, large))
+    if len(SIZES) < 2 or not all(both):
+        return []
+    relative = [d["digest_s"] / d["floor_s"] for d in both]
+    ratio = relative[1] / relative[0]
+    verdict = "met" if ratio <= SCALING_TARGET else "MISSED"
+    return [f"{kind:<10} digest   ({both[1]['digest_s'] * 1000:.1f} ms ÷ floor) at "
+            f"{size_label(large)} ÷ (same) at {size_label(small)} = {ratio:.2f}× "
+            f"(target ≤ {SCALING_TARGET}×; raw {both[1]['digest_s'] / both[0]['digest_s']:.2f}×)"
+            f" — {verdict}"]  # fmt: skip

@@ -34,7 +34,8 @@ from rems.monitoring.models import duplicate_key
 BATCH = 2_000
 #: Result histories per first-dose date: patients sharing both share their history's dates.
 VARIANTS = 4
-TABLES = ("patient", "course", "authorization", "infusion", "lab_result", "monitoring_status")
+TABLES = ("patient", "course", "authorization", "infusion", "lab_result", "monitoring_status",
+          "patient_status_due")  # fmt: skip
 
 
 def _log(message: str) -> None:
@@ -109,7 +110,7 @@ def treated_copies(connection, cast: dict, count: int, args, rng, today: date) -
         if key not in histories:
             histories[key] = _history(program, tests, doses, today, random.Random(hash(key)),
                                       args.missed)  # fmt: skip
-        results, state = histories[key]
+        results, state, status_row = histories[key]
         for code, day, value in results:
             bulk.add("lab_result", {
                 "patient_id": patient_id, "test_code": code, "collected_on": day, "value": value,
@@ -122,6 +123,9 @@ def treated_copies(connection, cast: dict, count: int, args, rng, today: date) -
         for code, values in state.items():
             bulk.add("monitoring_status", {"patient_id": patient_id, "test_code": code,
                                            **values, "prescriber_id": prescriber_id})  # fmt: skip
+        if status_row is not None:
+            ids = {"patient_id": patient_id, "prescriber_id": prescriber_id}
+            bulk.add("patient_status_due", status_row | ids)
         if which == 0:
             focus.append({"patient_id": rems_id, "date_of_birth": born.isoformat()})
         bulk.flush()
@@ -175,6 +179,7 @@ def _history(program, tests, doses, today, rng, missed: float):
     except a `missed` share; and the stored state the app's schedule computes from them."""
     from rems.monitoring import rules
     from rems.monitoring.services import computed_state
+    from rems.monitoring.statuses import state_columns
 
     results, facts = [], []
     for test in tests:
@@ -188,7 +193,11 @@ def _history(program, tests, doses, today, rng, missed: float):
         tests=tests, months_after_last_dose=program.monitoring.months_after_last_dose,
         doses=doses, results=tuple(facts),
     )  # fmt: skip
-    return results, computed_state(SimpleNamespace(prescriber_id=None), schedule)
+    states = program.monitoring_states
+    status = rules.MonitoredTest("patient_status", states.status_every_months,
+                                 states.status_grace_days, states.due_soon_days)  # fmt: skip
+    status_row = state_columns(None, schedule, set(), status)  # no status signed yet
+    return results, computed_state(SimpleNamespace(prescriber_id=None), schedule), status_row
 
 
 def _shape(connection, tables: dict, patient_id: int) -> dict:
@@ -215,7 +224,7 @@ def _move_sequences(connection) -> None:
     if connection.dialect.name != "postgresql":
         return
     for name in TABLES:
-        if name != "monitoring_status":
+        if name not in ("monitoring_status", "patient_status_due"):
             connection.exec_driver_sql(  # table names from TABLES, no input
                 f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "  # noqa: S608
                 f'(SELECT max(id) FROM "{name}"))'

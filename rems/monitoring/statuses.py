@@ -42,12 +42,16 @@ def status_test() -> rules.MonitoredTest:
                                states.status_grace_days, states.due_soon_days)  # fmt: skip
 
 
-def periods(facts: rules.ScheduleFacts, signed: set[int]) -> list[rules.Item]:
+def periods(
+    facts: rules.ScheduleFacts, signed: set[int], test: rules.MonitoredTest | None = None
+) -> list[rules.Item]:
     """Every status period with what does not depend on the day: signed (satisfied) or closed."""
     if not facts.doses:
         return []
     found = []
-    for item in rules.items_of_test(status_test(), min(facts.doses), rules.facts_end(facts)):
+    for item in rules.items_of_test(
+        test or status_test(), min(facts.doses), rules.facts_end(facts)
+    ):
         if rules.closed_by(item, facts):
             item = replace(item, state=rules.ItemState.CLOSED)
         elif item.k in signed:
@@ -95,13 +99,20 @@ def refresh_statuses(session: Session, patients: list[Patient], facts: dict) -> 
 
 def _wanted(patient: Patient, facts: rules.ScheduleFacts, signed: dict) -> dict | None:
     """The stored columns of the patient's status row (None before the first dose)."""
+    return state_columns(patient.prescriber_id, facts, signed[patient.id], status_test())
+
+
+def state_columns(
+    prescriber_id, facts: rules.ScheduleFacts, signed: set[int], test: rules.MonitoredTest
+) -> dict | None:
+    """The status row's columns from the facts and the signed periods (None: no dose)."""
     if not facts.doses:
         return None
-    items = periods(facts, signed[patient.id])
+    items = periods(facts, signed, test)
     unresolved = [i for i in items if i.state is None]
     first = unresolved[0] if unresolved else None
     return {
-        "prescriber_id": patient.prescriber_id, "anchor_on": min(facts.doses),
+        "prescriber_id": prescriber_id, "anchor_on": min(facts.doses),
         "ends_on": rules.facts_end(facts), "next_period": first.k if first else None,
         "next_due_on": first.due_on if first else None,
         "overdue_after": first.window_end if first else None,
