@@ -1,5 +1,6 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
+from rems.alerts.models import LabAlert
 from rems.api.models import IdempotentRequest
 from rems.audit.access import RecordAccess
 from rems.audit.models import AuditEvent, StatusChange
@@ -16,6 +17,7 @@ from rems.monitoring.models import (
     MonitoringStatus,
     MonitoringWaiver,
     ResultAmendment,
+    ResultValue,
 )
 from rems.notifications.models import Notification
 from rems.patients.models import Patient
@@ -42,6 +44,7 @@ __all__ = [
     "IdempotentRequest",
     "Infusion",
     "InfusionDeviation",
+    "LabAlert",
     "LabResult",
     "LoginAttempt",
     "MonitoringReminder",
@@ -56,6 +59,7 @@ __all__ = [
     "PriorDose",
     "RecordAccess",
     "ResultAmendment",
+    "ResultValue",
     "Role",
     "Signature",
     "Site",

@@ -12,14 +12,8 @@ from rems.auth.models import User
 from rems.common.errors import ValidationFailed
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
 from rems.monitoring.csvfile import MAX_BYTES, RESULT_COLUMNS, CsvRow, read_rows
-from rems.monitoring.results import (
-    NOT_YOURS,
-    PlannedRow,
-    Recorded,
-    ResultRow,
-    preview_results,
-    record_results,
-)
+from rems.monitoring.results import NOT_YOURS, PlannedRow, Recorded, ResultRow, preview_results
+from rems.monitoring.storing import record_results
 from rems.patients.models import Patient
 from rems.patients.queries import PATIENT_ID_PREFIX, visible_patients
 

@@ -29,7 +29,8 @@ from rems.monitoring import csvfile, forms, worklist
 from rems.monitoring.models import LabResult
 from rems.monitoring.presenters import item_label
 from rems.monitoring.queries import amendments_of
-from rems.monitoring.results import ResultRow, amend_result, batch_on_file, record_results
+from rems.monitoring.results import ResultRow, amend_result
+from rems.monitoring.storing import batch_on_file, record_results
 from rems.monitoring.upload import check_upload
 from rems.patients.models import Patient
 from rems.patients.queries import patient_for, visible_patients

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rems.program._fields import Node, ProgramFileError, refuse_duplicates
+from rems.program.analytes import load_coded_results
 from rems.program.deviations import load_deviations
 from rems.program.model import (
     ADMINISTRATOR_REVIEW,
@@ -45,6 +46,7 @@ __all__ = ["ProgramFileError", "load_program"]
 _SECTIONS = (
     "program", "medication", "certification", "assessment", "attestations", "dosing",
     "authorization", "monitoring", "tests", "documents", "patient", "adverse_events", "deviations",
+    "analytes", "findings", "alerts", "alert_rules",
 )  # fmt: skip
 #: Attestation groups, with the conditions their `applies_when` may name (none: key not allowed).
 _ATTESTATION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -92,6 +94,9 @@ def _program(root: Node) -> Program:
     )
     authorization = _authorization(root.table("authorization"))
     monitoring = _monitoring(root.table("monitoring"))
+    tests = root.each(
+        "tests", lambda entry: _lab_test(entry, authorization, monitoring), "code", "test code"
+    )
     return Program(
         name=info.text("name"),
         drug=info.text("drug"),
@@ -106,13 +111,12 @@ def _program(root: Node) -> Program:
         dosing=_dosing(root.table("dosing")),
         authorization=authorization,
         monitoring=monitoring,
-        tests=root.each(
-            "tests", lambda entry: _lab_test(entry, authorization, monitoring), "code", "test code"
-        ),
+        tests=tests,
         documents=root.each("documents", _document, "code", "document code"),
         patient=_patient(root.table("patient")),
         adverse_events=_adverse_events(root.table("adverse_events")),
         deviations=load_deviations(root.table("deviations")),
+        coded=load_coded_results(root, tuple(test.code for test in tests)),
     )
 
 

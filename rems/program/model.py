@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
 
+from rems.program.analytes import CodedResults
 from rems.program.deviations import DeviationRules
 
 #: BaselineRule.courses values: the baseline is due before every course, or before course 1 only.
@@ -248,6 +249,7 @@ class Program:
     patient: PatientRules
     adverse_events: AdverseEventRules
     deviations: DeviationRules
+    coded: CodedResults
 
     def test(self, code: str) -> LabTest:
         """The test with this code; KeyError if there is none."""
