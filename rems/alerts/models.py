@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rems.auth.models import User
 from rems.extensions import db
+from rems.monitoring.models import LabResult
+from rems.patients.models import Patient
 
 
 class LabAlert(db.Model):
@@ -42,3 +44,5 @@ class LabAlert(db.Model):
     escalated_at: Mapped[datetime | None]
 
     acknowledged_by: Mapped[User | None] = relationship(lazy="joined")
+    patient: Mapped[Patient] = relationship(lazy="joined")
+    result: Mapped[LabResult] = relationship(lazy="joined")
