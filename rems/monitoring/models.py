@@ -53,6 +53,10 @@ class LabResult(db.Model):
     #: A finding test's structured finding (normal / abnormal) and its description.
     finding: Mapped[str | None] = mapped_column(sa.String(20))
     finding_description: Mapped[str | None] = mapped_column(sa.Text)
+    #: The coded values (rems.monitoring.values), by analyte.
+    coded_values: Mapped[list[ResultValue]] = relationship(
+        lazy="selectin", order_by="ResultValue.id", viewonly=True
+    )
 
     @validates("value")
     def _keep_value_key(self, _name: str, value: str | None) -> str | None:

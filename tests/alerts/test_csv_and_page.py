@@ -108,3 +108,5 @@ def test_the_result_page_takes_numbers_and_the_dashboard_shows_the_alert(app, fa
     panel = dashboard.index('id="needs-attention"')
     assert panel < dashboard.index('id="monitoring-title"')
     assert "Platelets below 100" in dashboard[panel:] and "42 10*9/L" in dashboard[panel:]
+    history = client.get(f"/patients/{rems_id}").get_data(as_text=True)
+    assert "Platelets 42 10*9/L <strong>(low)</strong>" in history
