@@ -214,6 +214,11 @@ def amend_result(
            "value": planned.value, "unit": planned.unit, "abnormal": planned.abnormal}  # fmt: skip
     if new == old:
         raise ValidationFailed.single("result", "Change at least one value to amend the result.")
+    if new["test_code"] != old["test_code"] and result.coded_values:
+        raise ValidationFailed.single(
+            "test", "This result carries coded values of its test: record the other test's "
+            "result on its own instead of changing the test.",
+        )  # fmt: skip
     amendment = ResultAmendment(
         result_id=result.id, old_values=_json(old), new_values=_json(new), reason=reason.strip(),
         amended_at=utcnow(), amended_by_id=actor.id,

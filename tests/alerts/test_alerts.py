@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from rems.alerts.models import LabAlert
 from rems.alerts.services import escalate_alerts
 from rems.audit.models import AuditEvent
+from rems.auth.models import User
+from rems.common.errors import ValidationFailed
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.monitoring.models import LabResult, ResultValue
+from rems.monitoring.results import amend_result
 from rems.notifications.models import Notification
 from rems.program.model import add_months
 from tests.factories import csrf_token
@@ -207,3 +211,19 @@ def test_the_alerts_report_counts_them(app, client, factory, clock):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "platelets_low" in text and "Abnormal-result alerts by rule" in text
+
+
+def test_a_coded_result_cannot_be_amended_into_another_test(app, client, factory, clock):
+    treated, _, token = _setup(app, factory, clock)
+    day = clock.now().date()
+    assert _post(client, token, treated.world.patient.rems_id, [_cbc(day, 180)]).status_code == 201
+    with app.app_context(), writing():
+        result = db.session.scalar(sa.select(LabResult))
+        actor = db.session.get(User, treated.world.prescriber.user.id)
+        with pytest.raises(ValidationFailed) as refused:
+            amend_result(
+                db.session, actor, result, changes={"test": "tsh"}, reason="Wrong test.",
+                today=day,
+            )  # fmt: skip
+        assert list(refused.value.errors) == ["test"]
+        db.session.rollback()
