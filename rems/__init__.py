@@ -164,6 +164,7 @@ def _register_blueprints(app: Flask) -> None:
     """Web pages and the JSON API."""
     from rems.admin.views import bp as admin_bp
     from rems.adverse_events.views import bp as adverse_events_bp
+    from rems.alerts.views import bp as alerts_bp
     from rems.api.v1 import bp as api_bp
     from rems.audit.views import bp as audit_bp
     from rems.auth.registration import bp as registration_bp
@@ -193,7 +194,7 @@ def _register_blueprints(app: Flask) -> None:
         infusions_bp, compliance_bp,
         notifications_bp, adverse_events_bp, prior_treatment_bp, monitoring_bp, reports_bp,
         followup_bp,
-        api_bp, fhir_bp,
+        api_bp, fhir_bp, alerts_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -1,5 +1,6 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
+from rems.alerts.models import LabAlert
 from rems.api.models import IdempotentRequest
 from rems.audit.access import RecordAccess
 from rems.audit.models import AuditEvent, StatusChange
@@ -21,6 +22,7 @@ from rems.monitoring.models import (
     MonitoringStatus,
     MonitoringWaiver,
     ResultAmendment,
+    ResultValue,
 )
 from rems.notifications.models import Notification
 from rems.patients.models import Patient
@@ -49,6 +51,7 @@ __all__ = [
     "IdempotentRequest",
     "Infusion",
     "InfusionDeviation",
+    "LabAlert",
     "LabResult",
     "LoginAttempt",
     "MonitoringExtension",
@@ -66,6 +69,7 @@ __all__ = [
     "PriorDose",
     "RecordAccess",
     "ResultAmendment",
+    "ResultValue",
     "Role",
     "Signature",
     "Site",

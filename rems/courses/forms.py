@@ -6,10 +6,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 
+from rems.common.forms import options
+from rems.courses.baseline_values import finding_box, typed_results, value_box
 from rems.courses.rules import BaselineNeed
 from rems.patients.forms import LenientDateField
 from rems.program.model import FIRST_COURSE, Attestation
@@ -56,10 +66,45 @@ def authorization_form(
     for need in needs:
         box = LenientDateField(baseline_label(need), description=baseline_help(need))
         setattr(CourseAuthorizationForm, f"baseline_{need.code}", box)
+        _add_value_boxes(CourseAuthorizationForm, need.code)
     for attestation in attestations:
         box = BooleanField(attestation.text, render_kw={"required": True})
         setattr(CourseAuthorizationForm, f"attest_{attestation.id}", box)
     return CourseAuthorizationForm()
+
+
+def _add_value_boxes(form_class, test_code: str) -> None:
+    """A number and a unit per analyte of the test; a finding for a finding test (optional)."""
+    coded = current_app.extensions["rems_program"].coded
+    for analyte in coded.of_test(test_code):
+        low, high = analyte.reference
+        number = StringField(
+            f"{analyte.name} (optional)", validators=[Length(max=40)],
+            description=f"LOINC {analyte.loinc}; reference {low:g}–{high:g} {analyte.unit}.",
+        )  # fmt: skip
+        unit = SelectField(
+            f"{analyte.name}: unit", choices=options((u, u) for u in analyte.units),
+            validate_choice=False,
+        )  # fmt: skip
+        setattr(form_class, value_box(analyte.code, "value"), number)
+        setattr(form_class, value_box(analyte.code, "unit"), unit)
+    if test_code in coded.finding_tests:
+        choices = options((("", "Not recorded"), ("normal", "Normal"), ("abnormal", "Abnormal")))
+        finding = SelectField("Finding (optional)", choices=choices, validate_choice=False)
+        described = TextAreaField("Description of the abnormal finding", [Length(max=2000)])
+        setattr(form_class, finding_box(test_code), finding)
+        setattr(form_class, finding_box(test_code, "finding_description"), described)
+
+
+def value_boxes(form: FlaskForm, test_code: str) -> list:
+    """The form's value boxes of one baseline test, in order (for the page)."""
+    coded = current_app.extensions["rems_program"].coded
+    names = [
+        value_box(a.code, part) for a in coded.of_test(test_code) for part in ("value", "unit")
+    ]
+    if test_code in coded.finding_tests:
+        names += [finding_box(test_code), finding_box(test_code, "finding_description")]
+    return [form[name] for name in names if name in form]
 
 
 def draft_form(needs: Sequence[BaselineNeed]) -> FlaskForm:
@@ -104,6 +149,7 @@ def course_values(
         "baseline": baseline_values(form, needs),
         "attested": [a.id for a in attestations if form[f"attest_{a.id}"].data],
         "password": form.password.data or "",
+        "results": typed_results(form, [need.code for need in needs]),
     }
 
 

@@ -18,6 +18,7 @@ from rems.certification.queries import status_today
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.localtime import future_errors, local_today_for_prescriber, practice_place
+from rems.courses.baseline_values import checked_results, signed_values, store_baseline_results
 from rems.courses.models import OPEN_COURSE_STATUSES, BaselineTest, Course, CourseStatus
 from rems.courses.rules import BaselineNeed, CourseFacts, OpenCourse, decide_course
 from rems.courses.settling import (
@@ -26,6 +27,7 @@ from rems.courses.settling import (
     open_course,
     settle_course,
 )
+from rems.monitoring.services import refresh_patient
 from rems.patients.models import Patient, PatientStatus
 from rems.prescribers.models import Prescriber
 
@@ -111,24 +113,31 @@ def authorize_course(
     baseline: Mapping[str, date],
     attested: Iterable[str],
     today: date,
+    results: Mapping[str, Mapping] | None = None,
 ) -> Course:
     """Check every rule at once, then sign and authorize the course. The planned first infusion
     may lie ahead (not before today at the practice); the baseline tests were collected, so none
-    is dated after today at the practice."""
+    is dated after today at the practice. `results`: the baseline tests' optional values by
+    test (see rems.courses.baseline_values), stored as their results."""
     facts, number = course_facts(
         session, patient, signer, planned_start=planned_start, baseline=baseline,
         attested=attested, today=today,
     )  # fmt: skip
     decision = decide_course(facts)
     errors = _baseline_in_future(session, patient, facts)
+    checked, value_errors = checked_results(results or {})
+    errors |= value_errors
     if errors or not decision.authorized:
         for problem in decision.problems:
             errors.setdefault(problem.field, []).append(problem.message)
         raise ValidationFailed(errors)
-    content = _signed_form(patient, number, facts)
+    content = _signed_form(patient, number, facts) | signed_values(checked)
     signature = sign(session, signer, password=password, meaning=SIGNATURE_MEANING, content=content)
     course = _new_course(session, patient, signer, number, facts, decision, signature.id)
     course_history(session, course, None, CourseStatus.AUTHORIZED, signer, "Course authorized.")
+    if checked:
+        store_baseline_results(session, course, signer, checked)
+        refresh_patient(session, patient.id, today=today)
     record_event(
         session, "course.authorized", actor=signer, entity=course,
         new={"patient": patient.rems_id, "number": number, "doses_total": course.doses_total,

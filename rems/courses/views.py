@@ -86,6 +86,7 @@ def authorize(patient_id: str):
     return render_template(
         "courses/authorize.html", patient=patient, form=form, number=number, needs=needs,
         attestations=attestations, current=current, doses=_program().course_doses(number),
+        value_boxes=forms.value_boxes,
         draft=draft, preparer=draft and db.session.get(User, draft.updated_by_id),
     ), 422 if form.is_submitted() else 200  # fmt: skip
 

@@ -8,8 +8,10 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from rems.alerts.services import escalate_alerts
 from rems.certification.notices import notify_expiring
 from rems.certification.services import expire_lapsed
+from rems.common.clock import utcnow
 from rems.courses.settling import expire_authorizations
 from rems.reminders.services import candidates, new_reminders, send_digest
 
@@ -20,6 +22,7 @@ def run_daily_jobs(session: Session, today: date) -> str:
     expired = expire_lapsed(session, today)
     lapsed = expire_authorizations(session, today)
     notices = notify_expiring(session, today)
+    escalate_alerts(session, utcnow())
     digests = 0
     for prescriber_id, reminders in list(candidates(session, today)):
         if send_digest(session, prescriber_id, new_reminders(session, reminders), today):

@@ -14,8 +14,9 @@ from rems.adverse_events.services import report_event
 from rems.auth import users
 from rems.demo.accounts import DEMO_PASSWORD
 from rems.demo.patients import enroll_demo
-from rems.monitoring.results import ResultRow, amend_result, record_results
+from rems.monitoring.results import ResultRow, amend_result
 from rems.monitoring.services import waive_item
+from rems.monitoring.storing import record_results
 from rems.patients.models import Patient
 from rems.prior_treatment.services import PriorCourse, next_prior, record_prior_course
 from rems.program.model import add_months

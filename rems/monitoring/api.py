@@ -17,8 +17,9 @@ from rems.common.errors import ValidationFailed
 from rems.common.localtime import program_today
 from rems.common.transactions import reading
 from rems.extensions import db
-from rems.monitoring.results import ResultRow, record_results, row_problems
+from rems.monitoring.results import ResultRow, row_problems
 from rems.monitoring.schemas import ResultIn, ResultsBatch, ResultsStored
+from rems.monitoring.storing import record_results
 from rems.monitoring.validation import MAX_RESULTS
 from rems.patients.api import PATIENT_ID
 from rems.patients.queries import patient_for

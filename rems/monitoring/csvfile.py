@@ -1,12 +1,15 @@
 """Reading a results CSV file (from a lab or a clinic's spreadsheet) into rows for the results
 service: UTF-8 with or without a byte-order mark, any line endings, the header's columns in
-any order. Every problem names its row (the header is row 1, as in a spreadsheet) and field."""
+any order, dates as Excel writes them. Every problem names its row (the header is row 1, as in
+a spreadsheet) and field."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from rems.common.csvsafe import csv_lines, unreadable_csv
 from rems.common.errors import ValidationFailed
@@ -16,11 +19,21 @@ from rems.monitoring.validation import MAX_RESULTS
 #: the REMS_RESULTS_UPLOAD_MAX_BYTES setting changes it.
 MAX_BYTES = 1024 * 1024
 PATIENT_COLUMNS = ("patient_id", "date_of_birth")
-RESULT_COLUMNS = ("test", "collected_on", "value", "unit", "abnormal")
+#: A row with a `loinc` carries one coded value: `value` and `unit` are that analyte's number
+#: and unit; rows of the same patient, test and date with a `loinc` make one result.
+RESULT_COLUMNS = (
+    "test", "collected_on", "value", "unit", "abnormal", "loinc", "finding", "finding_description",
+)  # fmt: skip
+#: Dates as Excel writes them: 12/05/2026 (month first, as the US locale does), 2026-12-05
+#: 00:00:00, 5-Dec-26 (two-digit years 00-29 are 20xx, 30-99 19xx, as Excel reads them).
+_EXCEL_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%d-%b-%y", "%d-%b-%Y", "%d %b %Y", "%b %d, %Y")
+_ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(:00(\.0+)?)?$")
 REQUIRED = ("test", "collected_on")
 TEMPLATE_ROWS = (
-    ("P0000000000X", "1980-01-31", "cbc", "2026-11-20", "5.1", "10^9/L", "no"),
-    ("P0000000000X", "1980-01-31", "tsh", "2026-11-20", "2.4", "mIU/L", "no"),
+    ("P0000000000X", "1980-01-31", "cbc", "2026-11-20", "182", "10*9/L", "no", "777-3", "", ""),
+    ("P0000000000X", "1980-01-31", "cbc", "2026-11-20", "13.9", "g/dL", "no", "718-7", "", ""),
+    ("P0000000000X", "1980-01-31", "tsh", "2026-11-20", "2.4", "m[IU]/L", "no", "3016-3", "", ""),
+    ("P0000000000X", "1980-01-31", "skin_exam", "2026-11-20", "", "", "", "", "normal", ""),
 )
 
 
@@ -115,3 +128,26 @@ def _header(cells: list[str] | None, many_patients: bool) -> list[str]:
         errors.append(f"The header is row 1; the columns are: {', '.join(expected)}.")
         raise ValidationFailed({"row 1.header": errors})
     return names
+
+
+def excel_date(text: str) -> str:
+    """A date cell as YYYY-MM-DD when Excel wrote it in one of its forms; otherwise as given
+    (the results service then names the field)."""
+    text = (text or "").strip()
+    if match := _ISO_TIME.match(text):
+        return match.group(1)
+    for form in _EXCEL_FORMATS:
+        try:
+            day = datetime.strptime(text, form).date()
+        except ValueError:
+            continue
+        if "%y" in form:
+            day = _excel_century(day)
+        return day.isoformat()
+    return text
+
+
+def _excel_century(day: date) -> date:
+    """Two-digit years as Excel reads them: 00-29 are 2000-2029, 30-99 are 1930-1999."""
+    year = day.year % 100
+    return day.replace(year=(2000 if year < 30 else 1900) + year)

@@ -50,12 +50,41 @@ class LabResult(db.Model):
     entered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     #: How many times the result was amended; each amendment keeps the values it replaced.
     amendments: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: A finding test's structured finding (normal / abnormal) and its description.
+    finding: Mapped[str | None] = mapped_column(sa.String(20))
+    finding_description: Mapped[str | None] = mapped_column(sa.Text)
+    #: The coded values (rems.monitoring.values), by analyte.
+    coded_values: Mapped[list[ResultValue]] = relationship(
+        lazy="selectin", order_by="ResultValue.id", viewonly=True
+    )
 
     @validates("value")
     def _keep_value_key(self, _name: str, value: str | None) -> str | None:
         """Every value set (stored or amended) sets the key duplicates are compared by."""
         self.value_key = duplicate_key(value)
         return value
+
+
+class ResultValue(db.Model):
+    """One coded value of a result: the analyte (program file code and LOINC), the number in
+    the analyte's stored UCUM unit, and the number and unit as reported."""
+
+    __tablename__ = "result_value"
+    __table_args__ = (
+        sa.UniqueConstraint("result_id", "analyte"),
+        sa.Index("ix_result_value_analyte", "analyte", "result_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(sa.ForeignKey("lab_result.id"))
+    analyte: Mapped[str] = mapped_column(sa.String(40))
+    loinc: Mapped[str] = mapped_column(sa.String(20))
+    value: Mapped[float] = mapped_column(sa.Float)
+    unit: Mapped[str] = mapped_column(sa.String(40))
+    reported_value: Mapped[float] = mapped_column(sa.Float)
+    reported_unit: Mapped[str] = mapped_column(sa.String(40))
+    #: "low" or "high" against the program's reference range when stored; None inside it.
+    flag: Mapped[str | None] = mapped_column(sa.String(10))
 
 
 class ResultAmendment(db.Model):

@@ -1,15 +1,13 @@
-"""Recording monitoring results (web form, CSV upload, API: this one service) and amending
-them. A batch is checked whole: any bad row and nothing is stored. Duplicates (same patient,
-test, date and value, in the batch or already on file) are reported and stored once. Each
-stored result has an audit event; the patients' monitoring state is refreshed in the same
-transaction. Callers commit."""
+"""Checking monitoring results (web form, CSV upload, API: this one service) and amending them.
+A batch is checked whole: any bad row and nothing is stored (rems.monitoring.storing stores a
+checked batch). Duplicates (same patient, test, date and value, in the batch or already on
+file) are reported and stored once. Callers commit."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,27 +19,16 @@ from rems.auth.models import User
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.localtime import patient_practice_today
-from rems.common.transactions import reading, write_phase
 from rems.monitoring import rules
 from rems.monitoring.models import LabResult, ResultAmendment, duplicate_key
 from rems.monitoring.queries import schedule_facts_for
-from rems.monitoring.services import refresh_patient, refresh_patients
+from rems.monitoring.services import refresh_patient
 from rems.monitoring.validation import CheckedResult, check_result
 from rems.patients.models import Patient
 from rems.patients.queries import visible_prescriber_ids
 
 SOURCES = ("web", "csv", "api")
 NOT_YOURS = "No patient with this REMS ID and date of birth among your patients."
-#: How the uniqueness's refusal reads: PostgreSQL names the constraint, SQLite its columns.
-UNIQUE_RESULT = (
-    "uq_lab_result_patient_id_test_code_collected_on_value_key",
-    "lab_result.value_key",
-)
-STORE_ATTEMPTS = 3
-BUSY = (
-    "Results for these patients were being stored by another request at the same moment: "
-    "send the batch again (results already on file are not stored twice)."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +40,9 @@ class ResultRow:
     patient: Patient | None
     fields: dict[str, Any]
     patient_errors: dict[str, str] = field(default_factory=lambda: {"patient_id": NOT_YOURS})
+    #: How messages name each coded value's fields, e.g. "row 5.{}" for a CSV file's line, or
+    #: "platelets_{}" for a form's boxes; empty: "<key>.values.<i>.<field>".
+    value_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,80 +77,6 @@ def preview_results(
     return _with_items(session, planned, today)
 
 
-def record_results(
-    session: Session, actor: User, patient_rows: Sequence[ResultRow], *, source: str, today: date,
-    batch_id: str | None = None,
-) -> Recorded:  # fmt: skip
-    """Check the batch whole, store every new result with its audit event, refresh the
-    patients' monitoring state. ValidationFailed (nothing stored) on any bad row. `batch_id`
-    names the batch (a CSV preview's own id: see `batch_on_file`); a new one by default."""
-    if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}")
-    with reading():  # validation only reads: on SQLite it must not hold the write lock
-        planned = _checked(session, actor, patient_rows, today)
-    with write_phase(session):  # then one short write of what was validated
-        # duplicates once more, under the lock: a batch may have been stored meanwhile
-        planned = _mark_duplicates(session, [(p.row, p.result) for p in planned])
-        batch = Batch(batch_id or str(uuid.uuid4()), source, actor, utcnow())
-        stored, planned = _store_new(session, batch, planned)
-        for result in stored:
-            new = _values(result) | {"source": source, "batch_id": batch.batch_id}
-            record_event(session, "result.recorded", actor=actor, entity=result, new=new)
-        refresh_patients(session, sorted({r.patient_id for r in stored}), today=today)
-        return Recorded(stored, planned)
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """What every result of one batch shares."""
-
-    batch_id: str
-    source: str
-    actor: User
-    entered_at: datetime
-
-
-def _store_new(session, batch: Batch, planned: list[PlannedRow]):
-    """Insert the rows not on file, in key order (so two batches never wait on each other in
-    a circle). A concurrent batch may store one of them after this one read what is on file:
-    the database's uniqueness refuses it, and the rows are marked again against what is now
-    on file (PostgreSQL lets the refused insert see the other batch's commit)."""
-    for _attempt in range(STORE_ATTEMPTS):
-        stored = sorted((_new_result(batch, p) for p in planned if not p.duplicate), key=_order)
-        try:
-            with session.begin_nested():
-                session.add_all(stored)
-            return stored, planned
-        except sa.exc.IntegrityError as error:
-            if not any(name in str(error.orig) for name in UNIQUE_RESULT):
-                raise
-            planned = _mark_duplicates(session, [(p.row, p.result) for p in planned])
-    raise StateConflict(BUSY)
-
-
-def _new_result(batch: Batch, p: PlannedRow) -> LabResult:
-    """The result a planned row stores."""
-    return LabResult(
-        patient_id=p.row.patient.id, test_code=p.result.test_code,
-        collected_on=p.result.collected_on, value=p.result.value, unit=p.result.unit,
-        abnormal=p.result.abnormal, source=batch.source, batch_id=batch.batch_id,
-        entered_at=batch.entered_at, entered_by_id=batch.actor.id,
-    )  # fmt: skip
-
-
-def _order(result: LabResult) -> tuple:
-    """The uniqueness's key: the order results are inserted in."""
-    return (result.patient_id, result.test_code, result.collected_on, result.value_key)
-
-
-def batch_on_file(session: Session, batch_id: str) -> bool:
-    """Whether results of this batch are stored (a CSV preview confirmed already)."""
-    return (
-        session.scalar(sa.select(LabResult.id).where(LabResult.batch_id == batch_id).limit(1))
-        is not None
-    )
-
-
 def _values(result: LabResult) -> dict[str, Any]:
     """The amendable values of a result."""
     return {name: getattr(result, name) for name in LabResult.AMENDABLE}
@@ -170,24 +86,37 @@ def _checked(session, actor: User, rows: Sequence[ResultRow], today: date) -> li
     """Every row checked (all problems at once), duplicates marked."""
     if not rows:
         raise ValidationFailed.single("results", "Give at least one result.")
-    codes = tuple(test.code for test in current_app.extensions["rems_program"].tests)
+    program = current_app.extensions["rems_program"]
+    codes = tuple(test.code for test in program.tests)
     allowed = _allowed_prescribers(session, actor)
     errors: dict[str, list[str]] = {}
     checked: list[tuple[ResultRow, CheckedResult]] = []
     for row in rows:
         day, where = _practice_today(session, row.patient, today)
-        result, problems = check_result(row.fields, test_codes=codes, today=day, where=where)
+        result, problems = check_result(
+            row.fields, test_codes=codes, today=day, where=where, coded=program.coded
+        )
         if row.patient is None:
             problems = {**row.patient_errors, **problems}
         elif row.patient.prescriber_id not in allowed:
             problems = {"patient_id": NOT_YOURS, **problems}
         for name, message in problems.items():
-            errors[f"{row.key}.{name}"] = [message]
+            errors[_error_key(row, name)] = [message]
         if not problems:
             checked.append((row, result))
     if errors:
         raise ValidationFailed(errors)
     return _mark_duplicates(session, checked)
+
+
+def _error_key(row: ResultRow, name: str) -> str:
+    """How a message names its field: "<row>.<field>", or the coded value's own name."""
+    parts = name.split(".", 2)
+    if parts[0] == "values" and len(parts) > 1 and parts[1].isdigit() and row.value_keys:
+        index = int(parts[1])
+        if index < len(row.value_keys):
+            return row.value_keys[index].format(parts[2] if len(parts) > 2 else "loinc")
+    return f"{row.key}.{name}"
 
 
 def _practice_today(session: Session, patient: Patient | None, today: date) -> tuple[date, str]:
@@ -200,8 +129,9 @@ def _practice_today(session: Session, patient: Patient | None, today: date) -> t
 
 def row_problems(fields: dict[str, Any], today: date) -> dict[str, str]:
     """What is wrong with one row's values, field by field (the checks `record_results` makes)."""
-    codes = tuple(test.code for test in current_app.extensions["rems_program"].tests)
-    return check_result(fields, test_codes=codes, today=today)[1]
+    program = current_app.extensions["rems_program"]
+    codes = tuple(test.code for test in program.tests)
+    return check_result(fields, test_codes=codes, today=today, coded=program.coded)[1]
 
 
 def _allowed_prescribers(session: Session, actor: User) -> set[int]:
@@ -284,6 +214,11 @@ def amend_result(
            "value": planned.value, "unit": planned.unit, "abnormal": planned.abnormal}  # fmt: skip
     if new == old:
         raise ValidationFailed.single("result", "Change at least one value to amend the result.")
+    if new["test_code"] != old["test_code"] and result.coded_values:
+        raise ValidationFailed.single(
+            "test", "This result carries coded values of its test: record the other test's "
+            "result on its own instead of changing the test.",
+        )  # fmt: skip
     amendment = ResultAmendment(
         result_id=result.id, old_values=_json(old), new_values=_json(new), reason=reason.strip(),
         amended_at=utcnow(), amended_by_id=actor.id,

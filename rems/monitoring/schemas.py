@@ -4,6 +4,7 @@ answer, and the monitoring summary of the patient lookup."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import Field
 
@@ -11,6 +12,18 @@ from rems.api.fields import Date
 from rems.api.operations import Shape
 from rems.api.parsing import Body
 from rems.monitoring.validation import MAX_RESULTS, UNIT_LIMIT, VALUE_LIMIT
+from rems.monitoring.values import DESCRIPTION_LIMIT
+
+
+class ValueIn(Body):
+    """One coded value: the analyte by its LOINC code (one of the test's, as the program file
+    lists them), the number, and its UCUM unit. A unit that converts to the analyte's stored
+    unit (e.g. /uL to 10*9/L, umol/L to mg/dL) is converted; one that does not, an impossible
+    value or a LOINC code the test does not have is refused naming the field."""
+
+    loinc: str = Field(max_length=20, examples=["777-3"])
+    value: float = Field(examples=[182])
+    unit: str = Field(max_length=UNIT_LIMIT, examples=["10*9/L"])
 
 
 class ResultIn(Body):
@@ -33,7 +46,25 @@ class ResultIn(Body):
         "refused.",
     )
     unit: str | None = Field(default=None, max_length=UNIT_LIMIT)
-    abnormal: bool | None = None
+    abnormal: bool | None = Field(
+        default=None,
+        description="Set to true whatever is sent when a coded value is outside "
+        "its reference range or the finding is abnormal.",
+    )
+    values: list[ValueIn] | None = Field(
+        default=None,
+        max_length=20,
+        description="Optional coded values (`value` and `unit` above stay a free-text note). "
+        "Values outside an alert rule raise an alert to the prescriber and delegates.",
+    )
+    finding: Literal["normal", "abnormal"] | None = Field(
+        default=None, description="The skin exam's structured finding (finding tests only)."
+    )
+    finding_description: str | None = Field(
+        default=None,
+        max_length=DESCRIPTION_LIMIT,
+        description="Required when the finding is abnormal.",
+    )
 
 
 class ResultsBatch(Body):

@@ -11,15 +11,10 @@ from sqlalchemy.orm import Session
 from rems.auth.models import User
 from rems.common.errors import ValidationFailed
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
-from rems.monitoring.csvfile import MAX_BYTES, RESULT_COLUMNS, CsvRow, read_rows
-from rems.monitoring.results import (
-    NOT_YOURS,
-    PlannedRow,
-    Recorded,
-    ResultRow,
-    preview_results,
-    record_results,
-)
+from rems.monitoring.csvfile import MAX_BYTES, RESULT_COLUMNS, CsvRow, excel_date, read_rows
+from rems.monitoring.results import NOT_YOURS, PlannedRow, Recorded, ResultRow, preview_results
+from rems.monitoring.storing import record_results
+from rems.monitoring.validation import TRUE_WORDS
 from rems.patients.models import Patient
 from rems.patients.queries import PATIENT_ID_PREFIX, visible_patients
 
@@ -53,16 +48,64 @@ def check_upload(
 
 
 def _result_rows(session, actor: User, rows: list[CsvRow], patient: Patient | None):
-    """The rows with their patient, as the results service takes them."""
+    """The rows with their patient, as the results service takes them: the rows of one coded
+    result (same patient, test and date, each with a `loinc`) as one."""
+    rows = [_normalized(row) for row in rows]
     if patient is not None:
-        return [ResultRow(row.key, patient, _result_cells(row)) for row in rows]
+        return [_coded(ResultRow(g[0].key, patient, _result_cells(g)), g) for g in _grouped(rows)]
     found = _patients(session, actor, rows)
-    return [_patient_row(row, found) for row in rows]
+    return [_coded(_patient_row(group[0], found), group) for group in _grouped(rows)]
 
 
-def _result_cells(row: CsvRow) -> dict[str, str]:
-    """The result's own cells."""
-    return {name: row.cells.get(name, "") for name in RESULT_COLUMNS}
+def _normalized(row: CsvRow) -> CsvRow:
+    """Excel's date forms as YYYY-MM-DD, a test's name as its code."""
+    cells = dict(row.cells)
+    for name in ("collected_on", "date_of_birth"):
+        if name in cells:
+            cells[name] = excel_date(cells[name])
+    tests = {t.name.casefold(): t.code for t in current_app.extensions["rems_program"].tests}
+    test = cells.get("test", "").strip()
+    cells["test"] = tests.get(test.casefold(), test)
+    return CsvRow(row.number, cells)
+
+
+def _grouped(rows: list[CsvRow]) -> list[list[CsvRow]]:
+    """Each row alone, except rows with a `loinc`: those of the same patient, test and date
+    together, in the order of their first row."""
+    groups: dict[tuple, list[CsvRow]] = {}
+    ordered: list[list[CsvRow]] = []
+    for row in rows:
+        if not row.cells.get("loinc", "").strip():
+            ordered.append([row])
+            continue
+        key = tuple(
+            row.cells.get(name, "").strip().upper()
+            for name in ("patient_id", "date_of_birth", "test", "collected_on")
+        )
+        if key not in groups:
+            groups[key] = []
+            ordered.append(groups[key])
+        groups[key].append(row)
+    return ordered
+
+
+def _result_cells(group: list[CsvRow]) -> dict:
+    """The result's own cells (a coded result's values from each of its rows)."""
+    first = group[0]
+    cells = {name: first.cells.get(name, "") for name in RESULT_COLUMNS if name != "loinc"}
+    if not first.cells.get("loinc", "").strip():
+        return cells
+    values = [
+        {name: row.cells.get(name, "") for name in ("loinc", "value", "unit")} for row in group
+    ]
+    flagged = any(row.cells.get("abnormal", "").strip().lower() in TRUE_WORDS for row in group)
+    return cells | {"value": "", "unit": "", "values": values, "abnormal": flagged or None}
+
+
+def _coded(row: ResultRow, group: list[CsvRow]) -> ResultRow:
+    """The row with its result's cells and each coded value named by its own file row."""
+    keys = tuple(f"{r.key}.{{}}" for r in group) if group[0].cells.get("loinc", "").strip() else ()
+    return ResultRow(row.key, row.patient, _result_cells(group), row.patient_errors, keys)
 
 
 def _patients(session: Session, actor: User, rows: list[CsvRow]) -> dict[str, Patient]:
@@ -94,7 +137,7 @@ def _patient_row(row: CsvRow, found: dict[str, Patient]) -> ResultRow:
         patient = None
     if patient is None and not errors:
         errors["patient_id"] = NOT_YOURS
-    return ResultRow(row.key, patient, _result_cells(row), patient_errors=errors)
+    return ResultRow(row.key, patient, {}, patient_errors=errors)
 
 
 def _date(text: str) -> date | None:

@@ -1,5 +1,6 @@
 """Checking one result as typed (web form, CSV cell or JSON value) into typed values, with a
-message naming each bad field. Pure: the program's test codes and today are passed in."""
+message naming each bad field. Pure: the program's test codes, coded results and today are
+passed in (the coded values and the finding are checked by rems.monitoring.values)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import date
 from typing import Any
 
 from rems.common.localtime import after_today
+from rems.monitoring.values import CheckedValue, check_finding, check_values
+from rems.program.analytes import CodedResults
 
 #: Longest value and unit a result may carry (the columns' sizes).
 VALUE_LIMIT = 100
@@ -31,13 +34,23 @@ class CheckedResult:
     value: str | None
     unit: str | None
     abnormal: bool | None
+    #: The coded values (analyte, number, unit) and the structured finding of a finding test.
+    values: tuple[CheckedValue, ...] = ()
+    finding: str | None = None
+    finding_description: str | None = None
 
 
 def check_result(
-    raw: dict[str, Any], *, test_codes: tuple[str, ...], today: date, where: str = "the practice"
+    raw: dict[str, Any],
+    *,
+    test_codes: tuple[str, ...],
+    today: date,
+    where: str = "the practice",
+    coded: CodedResults | None = None,
 ) -> tuple[CheckedResult | None, dict[str, str]]:
     """(the typed result, {}) or (None, {field: message}) for every bad field. `today` is the
-    day at the patient's practice (named `where` in the message of a date after it)."""
+    day at the patient's practice (named `where` in the message of a date after it); `coded`
+    the program's analytes (None: a result without coded values)."""
     errors: dict[str, str] = {}
     test = _text(raw.get("test"))
     if not test:
@@ -48,9 +61,20 @@ def check_result(
     value = _free_text(raw.get("value"), VALUE_LIMIT, "value", errors)
     unit = _free_text(raw.get("unit"), UNIT_LIMIT, "unit", errors)
     abnormal = _flag(raw.get("abnormal"), errors)
+    values, finding, description = (), None, None
+    if coded is not None and "test" not in errors:
+        values, value_errors = check_values(raw.get("values"), test, coded)
+        finding, description, finding_errors = check_finding(
+            raw.get("finding"), raw.get("finding_description"), test, coded
+        )
+        errors |= value_errors | finding_errors
     if errors:
         return None, errors
-    return CheckedResult(test, collected_on, value, unit, abnormal), {}
+    if any(v.flag for v in values) or finding == "abnormal":
+        abnormal = True  # what the values say, whatever the box said
+    return CheckedResult(
+        test, collected_on, value, unit, abnormal, values, finding, description
+    ), {}
 
 
 def _text(value: Any) -> str:

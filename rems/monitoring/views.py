@@ -29,7 +29,8 @@ from rems.monitoring import csvfile, forms, worklist
 from rems.monitoring.models import LabResult
 from rems.monitoring.presenters import item_label
 from rems.monitoring.queries import amendments_of
-from rems.monitoring.results import ResultRow, amend_result, batch_on_file, record_results
+from rems.monitoring.results import ResultRow, amend_result
+from rems.monitoring.storing import batch_on_file, record_results
 from rems.monitoring.upload import check_upload
 from rems.patients.models import Patient
 from rems.patients.queries import patient_for, visible_patients
@@ -72,6 +73,12 @@ def _fields(form) -> dict:
     }
 
 
+def _coded_row(form, patient: Patient) -> ResultRow:
+    """The form's result with the analytes typed in, each value's messages on its own box."""
+    coded, value_keys = forms.coded_fields(form, _program())
+    return ResultRow("result", patient, _fields(form) | coded, value_keys=value_keys)
+
+
 @bp.route("/patients/<patient_id>/results/new", methods=["GET", "POST"])
 @roles(*OWN_TEAM)
 def record_result(patient_id: str):
@@ -79,14 +86,14 @@ def record_result(patient_id: str):
     patient = _patient_or_404(patient_id)
     form = forms.result_form(_program())
     if form.validate_on_submit():
-        row = ResultRow("result", patient, _fields(form))
+        row = _coded_row(form, patient)
         try:
             recorded = record_results(
                 db.session, current_actor(), [row], source="web", today=program_today()
             )
         except ValidationFailed as failure:
             db.session.rollback()
-            show_errors(form, {k.removeprefix("result."): v for k, v in failure.errors.items()})
+            show_errors(form, forms.box_errors(failure.errors))
         else:
             db.session.commit()
             if recorded.duplicates:
@@ -95,7 +102,10 @@ def record_result(patient_id: str):
                 flash("Result recorded.", "success")
             return _to_patient(patient)
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("monitoring/result_form.html", patient=patient, form=form), status
+    groups = forms.analyte_groups(_program(), form)
+    return render_template(
+        "monitoring/result_form.html", patient=patient, form=form, groups=groups
+    ), status
 
 
 @bp.route("/results/upload", methods=["GET", "POST"])

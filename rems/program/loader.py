@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rems.program._fields import Node, ProgramFileError, refuse_duplicates
+from rems.program.analytes import load_coded_results
 from rems.program.assessment_reports import load_assessment_reports
 from rems.program.deviations import load_deviations
 from rems.program.model import (
@@ -49,6 +50,7 @@ _SECTIONS = (
     "authorization", "monitoring", "tests", "documents", "patient", "adverse_events", "deviations",
     "assessment_reports",
     "monitoring_states",
+    "analytes", "findings", "alerts", "alert_rules",
 )  # fmt: skip
 #: Attestation groups, with the conditions their `applies_when` may name (none: key not allowed).
 _ATTESTATION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -96,6 +98,9 @@ def _program(root: Node) -> Program:
     )
     authorization = _authorization(root.table("authorization"))
     monitoring = _monitoring(root.table("monitoring"))
+    tests = root.each(
+        "tests", lambda entry: _lab_test(entry, authorization, monitoring), "code", "test code"
+    )
     return Program(
         name=info.text("name"),
         drug=info.text("drug"),
@@ -110,15 +115,14 @@ def _program(root: Node) -> Program:
         dosing=_dosing(root.table("dosing")),
         authorization=authorization,
         monitoring=monitoring,
-        tests=root.each(
-            "tests", lambda entry: _lab_test(entry, authorization, monitoring), "code", "test code"
-        ),
+        tests=tests,
         documents=root.each("documents", _document, "code", "document code"),
         patient=_patient(root.table("patient")),
         adverse_events=_adverse_events(root.table("adverse_events")),
         deviations=load_deviations(root.table("deviations")),
         assessment_reports=load_assessment_reports(root.table("assessment_reports")),
         monitoring_states=load_monitoring_states(root.table("monitoring_states")),
+        coded=load_coded_results(root, tuple(test.code for test in tests)),
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
 
+from rems.program.analytes import CodedResults
 from rems.program.assessment_reports import AssessmentReports
 from rems.program.deviations import DeviationRules
 from rems.program.monitoring_states import MonitoringStates
@@ -252,6 +253,7 @@ class Program:
     deviations: DeviationRules
     assessment_reports: AssessmentReports
     monitoring_states: MonitoringStates
+    coded: CodedResults
 
     def test(self, code: str) -> LabTest:
         """The test with this code; KeyError if there is none."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rems.reports.alerts import ALERTS
 from rems.reports.amendments import RESULT_AMENDMENTS
 from rems.reports.certifications import CERTIFICATION_HISTORY, CERTIFICATIONS
 from rems.reports.clinical import ADVERSE_EVENTS, INFUSIONS
@@ -20,7 +21,7 @@ _SECTIONS: tuple[tuple[str, tuple[Report, ...]], ...] = (
     ("The gate", (DECISIONS, DECISION_LIST, DENIALS, AUTHORIZATIONS)),
     ("Infusions and safety", (INFUSIONS, DEVIATIONS, NOT_INFUSED, ADVERSE_EVENTS)),
     ("Non-compliance", (CASES,)),
-    ("Monitoring", (MONITORING, OVERDUE, COMPLIANCE, RESULT_AMENDMENTS, PATIENT_STATUSES)),
+    ("Monitoring", (MONITORING, OVERDUE, COMPLIANCE, RESULT_AMENDMENTS, PATIENT_STATUSES, ALERTS)),
 )
 _NAMES = tuple(r.name for _, reports in _SECTIONS for r in reports)
 EXPORTS = exports_report(_NAMES)

@@ -135,7 +135,10 @@ def test_the_template_downloads(app, factory, clock):
     many = client.get("/results/template.csv")
     assert many.mimetype == "text/csv"
     assert many.get_data(as_text=True).splitlines()[0] == (
-        "patient_id,date_of_birth,test,collected_on,value,unit,abnormal"
+        "patient_id,date_of_birth,test,collected_on,value,unit,abnormal,loinc,finding,"
+        "finding_description"
     )
     one = client.get("/results/template.csv?patient=x").get_data(as_text=True)
-    assert one.splitlines()[0] == "test,collected_on,value,unit,abnormal"
+    assert one.splitlines()[0] == (
+        "test,collected_on,value,unit,abnormal,loinc,finding,finding_description"
+    )

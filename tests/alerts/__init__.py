@@ -1,0 +1,1 @@
+"""Coded results and abnormal-result alerts."""
