@@ -1,5 +1,6 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
+from rems.adverse_events.models import AdverseEventFollowUp
 from rems.api.models import IdempotentRequest
 from rems.audit.access import RecordAccess
 from rems.audit.models import AuditEvent, StatusChange
@@ -27,6 +28,7 @@ from rems.sites.models import Site
 __all__ = [
     "Acknowledgment",
     "AdverseEvent",
+    "AdverseEventFollowUp",
     "ApiToken",
     "AssessmentAttempt",
     "AuditEvent",

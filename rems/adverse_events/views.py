@@ -11,6 +11,7 @@ from rems.auth.permissions import current_actor, roles
 from rems.authorizations.models import Authorization
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
+from rems.common.localtime import program_today
 from rems.common.pagination import paginate
 from rems.extensions import db
 from rems.infusions.models import Infusion
@@ -24,7 +25,12 @@ SERIOUS = (
     " It is serious: the program reviews it, and the administrators and the prescriber are told."
 )
 REVIEWED = "The event is marked reviewed."
-SHOW = {"awaiting": "Serious, awaiting review", "serious": "Serious", "all": "All"}
+SHOW = {
+    "awaiting": "Serious, awaiting review",
+    "unsent": "Serious, not yet sent to the safety team",
+    "serious": "Serious",
+    "all": "All",
+}
 
 
 def _program():
@@ -61,6 +67,7 @@ def report_reaction(infusion_id: int):
     form = forms.event_form(_program(), reaction_only=True)
     if not form.is_submitted():
         form.onset_on.data = infusion.administered_on
+        form.aware_on.data = infusion.administered_on
     elif form.validate_on_submit() and (done := _report(form, patient, infusion, back)):
         return done
     return render_template(
@@ -86,12 +93,16 @@ def _report(form, patient: Patient, infusion: Infusion | None, back: str):
 
 
 @bp.get("/adverse-events")
-@roles(Role.ADMIN, Role.AUDITOR)
+@roles(Role.ADMIN, Role.AUDITOR, Role.PRESCRIBER, Role.DELEGATE)
 def event_list():
-    """The program's adverse events: serious ones awaiting review first, or all."""
-    show = request.args.get("show", "awaiting")
-    show = show if show in SHOW else "awaiting"
-    page = paginate(queries.all_events(show))
+    """The adverse events the user may see: the program's for administrators and auditors
+    (serious ones awaiting review first), their own patients' for the prescriber's team."""
+    actor = current_actor()
+    team = actor.role in (Role.PRESCRIBER, Role.DELEGATE)
+    default = "all" if team else "awaiting"
+    show = request.args.get("show", default)
+    show = show if show in SHOW else default
+    page = paginate(queries.all_events(show, actor))
     rows = presenters.event_rows(db.session, page.items)
     patients = queries.patients_by_id(db.session, [e.patient_id for e in page.items])
     return render_template(
@@ -115,12 +126,15 @@ def event_detail(event_id: int):
     return _detail(*_event_or_404(event_id), forms.ReviewForm(formdata=None))
 
 
-def _detail(event, patient, form, status: int = 200):
+def _detail(event, patient, form, status: int = 200, follow_up=None, submitted=None):
     row = presenters.event_rows(db.session, [event])[0]
     infusion = db.session.get(Infusion, event.infusion_id) if event.infusion_id else None
     return render_template(
         "adverse_events/detail.html", row=row, event=event, patient=patient, form=form,
-        infusion=infusion,
+        infusion=infusion, follow_ups=presenters.follow_up_rows(db.session, event.id),
+        follow_up_form=follow_up or forms.FollowUpForm(formdata=None),
+        submitted_form=submitted or forms.SubmittedForm(formdata=None),
+        clock=presenters.clock_of(event, program_today()),
     ), status  # fmt: skip
 
 
@@ -145,3 +159,6 @@ def review(event_id: int):
     db.session.commit()
     flash(REVIEWED, "success")
     return redirect(url_for(".event_detail", event_id=event_id))
+
+
+from rems.adverse_events import safety_views  # noqa: E402, F401  (its routes join this blueprint)

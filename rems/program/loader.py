@@ -39,12 +39,14 @@ from rems.program.model import (
     ProgramDocument,
     Question,
 )
+from rems.program.safety import load_safety
 
 __all__ = ["ProgramFileError", "load_program"]
 
 _SECTIONS = (
     "program", "medication", "certification", "assessment", "attestations", "dosing",
     "authorization", "monitoring", "tests", "documents", "patient", "adverse_events", "deviations",
+    "safety_reporting",
 )  # fmt: skip
 #: Attestation groups, with the conditions their `applies_when` may name (none: key not allowed).
 _ATTESTATION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -113,6 +115,7 @@ def _program(root: Node) -> Program:
         patient=_patient(root.table("patient")),
         adverse_events=_adverse_events(root.table("adverse_events")),
         deviations=load_deviations(root.table("deviations")),
+        safety_reporting=load_safety(root.table("safety_reporting")),
     )
 
 

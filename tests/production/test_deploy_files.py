@@ -20,6 +20,7 @@ DAILY_JOBS = {
     "deliver-notifications",
     "audit-anchor",
     "send-reminders",
+    "adverse-event-clock",
 }
 
 
