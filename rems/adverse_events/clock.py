@@ -4,7 +4,7 @@ dashboard, and the daily job tells each administrator of each one once, through 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -96,3 +96,39 @@ def dashboard_facts(session: Session, today: date, limit: int = 10) -> dict:
         ],
         "overdue_total": overdue_count(session, today),
     }
+
+
+def api_events(
+    session: Session, patient_id: int, today: date, until: datetime | None = None
+) -> list[dict]:
+    """The patient's adverse events as the API's patient lookup lists them, latest onset first;
+    with `until`, only those recorded by then."""
+    from rems.adverse_events.models import AdverseEventFollowUp
+    from rems.adverse_events.presenters import category_label
+    from rems.adverse_events.queries import events_of
+
+    events = [e for e in events_of(session, patient_id) if until is None or e.reported_at <= until]
+    counts = dict(
+        session.execute(
+            sa.select(AdverseEventFollowUp.event_id, sa.func.count())
+            .where(AdverseEventFollowUp.event_id.in_([e.id for e in events]))
+            .group_by(AdverseEventFollowUp.event_id)
+        ).all()
+    )
+    return [
+        {
+            "id": e.id,
+            "category": e.category,
+            "category_label": category_label(e.category),
+            "onset_on": e.onset_on.isoformat(),
+            "aware_on": e.aware_on.isoformat() if e.aware_on else None,
+            "serious": e.serious,
+            "seriousness_criteria": [c for c in (e.serious_criteria or "").split(",") if c],
+            "outcome": e.outcome,
+            "follow_ups": counts.get(e.id, 0),
+            "report_due_on": due.isoformat() if (due := due_on(e)) else None,
+            "sent_on": e.submitted_on.isoformat() if e.submitted_on else None,
+            "clock": clock_state(e, today),
+        }
+        for e in events
+    ]

@@ -88,7 +88,7 @@ def event_xml(session: Session, event: AdverseEvent, patient: Patient) -> bytes:
     _reporter(case, event)
     _patient(case, event, patient, program.drug)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True).replace(
-        b"?>", f"?>\n<!-- {NOTICE} -->", 1
+        b"?>", f"?>\n<!-- {NOTICE} -->".encode(), 1
     )
 
 

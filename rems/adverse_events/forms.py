@@ -93,7 +93,7 @@ def report_of(form: FlaskForm) -> Report:
         reporter=form.reporter.data or "",
         description=form.description.data or "",
         aware_on=form.aware_on.data,
-        criteria=tuple(form.criteria.data or ()),
+        criteria=tuple(c for c in form.criteria.data or () if c),
     )
 
 
