@@ -38,7 +38,7 @@ class AdverseEventForm(FlaskForm):
     aware_on = LenientDateField(
         "Awareness date",
         description="The day you (the practice or site) first learned of the event "
-        "(YYYY-MM-DD): not before the onset, not in the future. A serious event's 15-day "
+        "(YYYY-MM-DD): not before the onset, not in the future. A serious event's reporting "
         "clock to the safety team starts here.",
     )
     serious = SelectField(

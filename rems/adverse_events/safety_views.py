@@ -4,7 +4,7 @@ per-event E2B(R3)-shaped XML export. Routes of the adverse_events blueprint."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import Response, flash, redirect, url_for
 
 from rems.adverse_events import e2b, followups, forms
 from rems.adverse_events.views import _detail, _event_or_404, bp
@@ -73,8 +73,6 @@ def submitted(event_id: int):
 def e2b_export(event_id: int):
     """The event as an ICH E2B(R3)-shaped XML file (not a validated submission); audited."""
     event, patient = _event_or_404(event_id)
-    if event is None:
-        abort(404)
     body = e2b.event_xml(db.session, event, patient)
     record_event(
         db.session, "adverse_event.exported", actor=current_actor(), entity=event,
