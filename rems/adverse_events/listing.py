@@ -76,7 +76,7 @@ LINE_LISTING = Report(
     title="Adverse events, line listing",
     summary="Every adverse event the program became aware of in the period, one per line: "
     "category, onset, seriousness criteria (ICH), outcome, follow-ups, and for a serious event "
-    "the days from awareness to the safety team (due within the program's calendar days, safety_reporting.serious_report_days).",
+    "the days from awareness to the safety team (due within the program's calendar days).",
     columns=(
         Column("event_id", "Event", "number", link=("adverse_events.event_detail", "event_id")),
         Column("patient_id", "REMS patient ID", patient_key=True),
