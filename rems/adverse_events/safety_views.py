@@ -4,6 +4,8 @@ per-event E2B(R3)-shaped XML export. Routes of the adverse_events blueprint."""
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Response, flash, redirect, url_for
 
 from rems.adverse_events import e2b, followups, forms
@@ -13,6 +15,7 @@ from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
+from rems.common.transactions import writing
 from rems.extensions import db
 
 FOLLOWED_UP = "The follow-up is recorded on the event."
@@ -74,11 +77,14 @@ def e2b_export(event_id: int):
     """The event as an ICH E2B(R3)-shaped XML file (not a validated submission); audited."""
     event, patient = _event_or_404(event_id)
     body = e2b.event_xml(db.session, event, patient)
-    record_event(
-        db.session, "adverse_event.exported", actor=current_actor(), entity=event,
-        new={"format": "e2b_r3_shaped_xml"},
-    )  # fmt: skip
-    db.session.commit()
+    db.session.rollback()  # end the read before taking the write lock
+    with writing():
+        event = db.session.merge(event)
+        record_event(
+            db.session, "adverse_event.exported", actor=current_actor(), entity=event,
+            new={"format": "e2b_r3_shaped_xml", "sha256": hashlib.sha256(body).hexdigest()},
+        )  # fmt: skip
+        db.session.commit()
     name = f"adverse-event-{event.id}-e2b.xml"
     return Response(
         body, mimetype="application/xml",
