@@ -9,7 +9,7 @@ import hashlib
 from flask import Response, flash, redirect, url_for
 
 from rems.adverse_events import e2b, followups, forms
-from rems.adverse_events.views import _detail, _event_or_404, bp
+from rems.adverse_events.pages import _detail, _event_or_404, bp
 from rems.audit.trail import record_event
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles

@@ -3,22 +3,21 @@ infusion site (reactions to its infusions), the program's list, one event, and i
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
+import rems.adverse_events.safety_views  # noqa: F401 (its routes join this blueprint)
 from rems.adverse_events import forms, presenters, queries, services
+from rems.adverse_events.pages import _detail, _event_or_404, bp
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
 from rems.authorizations.models import Authorization
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
-from rems.common.localtime import program_today
 from rems.common.pagination import paginate
 from rems.extensions import db
 from rems.infusions.models import Infusion
 from rems.patients.models import Patient
 from rems.patients.queries import patient_for
-
-bp = Blueprint("adverse_events", __name__)
 
 RECORDED = "The adverse event is recorded on the patient's record."
 SERIOUS = (
@@ -112,30 +111,11 @@ def event_list():
     )  # fmt: skip
 
 
-def _event_or_404(event_id: int):
-    found = queries.event_for(db.session, current_actor(), event_id)
-    if found is None:
-        abort(404)
-    return found
-
-
 @bp.get("/adverse-events/<int:event_id>")
 @roles(Role.ADMIN, Role.AUDITOR, Role.PRESCRIBER, Role.DELEGATE)
 def event_detail(event_id: int):
     """One event; an administrator reviews a serious one here."""
     return _detail(*_event_or_404(event_id), forms.ReviewForm(formdata=None))
-
-
-def _detail(event, patient, form, status: int = 200, follow_up=None, submitted=None):
-    row = presenters.event_rows(db.session, [event])[0]
-    infusion = db.session.get(Infusion, event.infusion_id) if event.infusion_id else None
-    return render_template(
-        "adverse_events/detail.html", row=row, event=event, patient=patient, form=form,
-        infusion=infusion, follow_ups=presenters.follow_up_rows(db.session, event.id),
-        follow_up_form=follow_up or forms.FollowUpForm(formdata=None),
-        submitted_form=submitted or forms.SubmittedForm(formdata=None),
-        clock=presenters.clock_of(event, program_today()),
-    ), status  # fmt: skip
 
 
 @bp.post("/adverse-events/<int:event_id>/review")
@@ -159,6 +139,3 @@ def review(event_id: int):
     db.session.commit()
     flash(REVIEWED, "success")
     return redirect(url_for(".event_detail", event_id=event_id))
-
-
-from rems.adverse_events import safety_views  # noqa: E402, F401  (its routes join this blueprint)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -16,19 +15,16 @@ from rems.auth.signatures import sign
 from rems.common.errors import ValidationFailed
 from rems.prior_treatment import elsewhere, services
 
-if TYPE_CHECKING:
-    from rems.prior_treatment.batch import PlannedCourse
-
 BATCH_MEANING = "Imports treatment given before this system, as the source documents show"
 
 
 def store_batch(
-    session: Session, plans: list[PlannedCourse], actor: User, *, password: str, data: bytes,
+    session: Session, plans: list, actor: User, *, password: str, data: bytes,
     today: date, elsewhere_reason: str = "",
 ) -> tuple[int, int, int]:  # fmt: skip
     """Sign the batch once (with the reason monitoring was done elsewhere, when a patient has
     such a date), then store every course and waive each such patient's earlier items:
-    (patients, courses, doses)."""
+    (patients, courses, doses). `plans` are rems.prior_treatment.batch.PlannedCourse."""
     until = {p.patient.id: p.elsewhere_until for p in plans if p.elsewhere_until is not None}
     if problem := elsewhere.reason_problem(elsewhere_reason, needed=bool(until)):
         raise ValidationFailed({"elsewhere_reason": [problem]})
