@@ -39,9 +39,9 @@ def clock_state(event: AdverseEvent, today: date) -> str | None:
     return "overdue" if today > due else "open"
 
 
-def overdue() -> sa.Select:
-    """Serious events not sent whose awareness + the program's days is before `today`: the
-    caller adds `.where(AdverseEvent.aware_on < cutoff(today))`. Oldest awareness first."""
+def unsent() -> sa.Select:
+    """Serious events not yet sent to the safety team, with their patients, oldest awareness
+    first (`overdue_on` narrows them to those past their day)."""
     return (
         sa.select(AdverseEvent, Patient)
         .join(Patient, Patient.id == AdverseEvent.patient_id)
@@ -53,7 +53,7 @@ def overdue() -> sa.Select:
 def overdue_on(today: date) -> sa.Select:
     """Serious events overdue to the safety team on `today` (due day already past)."""
     cutoff = today - timedelta(days=report_days())
-    return overdue().where(AdverseEvent.aware_on < cutoff)
+    return unsent().where(AdverseEvent.aware_on < cutoff)
 
 
 def overdue_count(session: Session, today: date) -> int:

@@ -144,12 +144,8 @@ def _patient(case: ET.Element, event: AdverseEvent, patient: Patient, drug: str)
                   classCode="OBS", moodCode="EVN")  # fmt: skip
     _el(outcome, "code", code="27", codeSystem="2.16.840.1.113883.3.989.2.1.1.19",
         displayName="outcome")  # fmt: skip
-    _el(
-        outcome,
-        "value",
-        code=OUTCOME_CODES.get(event.outcome or "unknown", "0"),
-        codeSystem=OID_OUTCOME,
-    )  # fmt: skip  (E.i.7)
+    outcome_code = OUTCOME_CODES.get(event.outcome or "unknown", "0")  # E.i.7
+    _el(outcome, "value", code=outcome_code, codeSystem=OID_OUTCOME)
     drug_info = _el(_el(primary, "subjectOf2", typeCode="SBJ"), "organizer", classCode="CATEGORY",
                     moodCode="EVN")  # fmt: skip
     administration = _el(_el(drug_info, "component", typeCode="COMP"), "substanceAdministration",
