@@ -192,6 +192,7 @@ def backup(output: Path | None):
 def install(app: Flask) -> None:
     """Attach the command group, with the demo data's, rebuild-monitoring's, the report
     export's, the expiry notices', the monitoring reminders' and the audit trail's commands."""
+    from rems.adverse_events.cli import adverse_event_clock
     from rems.alerts.cli import escalate_alerts_command
     from rems.audit.commands import COMMANDS as AUDIT_COMMANDS
     from rems.certification.cli import notify_expiring_certifications
@@ -206,6 +207,7 @@ def install(app: Flask) -> None:
     rems_cli.add_command(notify_expiring_certifications)
     rems_cli.add_command(send_reminders)
     rems_cli.add_command(escalate_alerts_command)
+    rems_cli.add_command(adverse_event_clock)
     for command in AUDIT_COMMANDS:
         rems_cli.add_command(command)
     app.cli.add_command(rems_cli)

@@ -1,5 +1,6 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
+from rems.adverse_events.models import AdverseEventFollowUp
 from rems.alerts.models import LabAlert
 from rems.api.models import IdempotentRequest
 from rems.audit.access import RecordAccess
@@ -35,6 +36,7 @@ from rems.sites.models import Site
 __all__ = [
     "Acknowledgment",
     "AdverseEvent",
+    "AdverseEventFollowUp",
     "ApiToken",
     "AssessmentAttempt",
     "AssessmentNarrative",

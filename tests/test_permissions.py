@@ -131,11 +131,16 @@ EXPECTED: dict[str, object] = {
     "notifications.outbox_message": READERS,
     "adverse_events.report": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "adverse_events.report_reaction": frozenset({Role.SITE_STAFF}),
-    "adverse_events.event_list": READERS,
+    "adverse_events.event_list": frozenset(
+        {Role.ADMIN, Role.AUDITOR, Role.PRESCRIBER, Role.DELEGATE}
+    ),
     "adverse_events.event_detail": frozenset(
         {Role.ADMIN, Role.AUDITOR, Role.PRESCRIBER, Role.DELEGATE}
     ),
     "adverse_events.review": ADMIN,
+    "adverse_events.follow_up": frozenset({Role.ADMIN, Role.PRESCRIBER, Role.DELEGATE}),
+    "adverse_events.submitted": ADMIN,
+    "adverse_events.e2b_export": READERS,
     "prior_treatment.record": PRESCRIBER,
     "prior_treatment.import_upload": ADMIN,
     "prior_treatment.import_confirm": ADMIN,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from rems.adverse_events.rules import (
+    CRITERIA,
     DESCRIPTION_MAX,
     INFUSION_REACTION,
     NOTE_MAX,
@@ -34,8 +35,21 @@ class AdverseEventForm(FlaskForm):
     onset_on = LenientDateField(
         "Onset date", description="The day the event began (YYYY-MM-DD); not in the future."
     )
+    aware_on = LenientDateField(
+        "Awareness date",
+        description="The day you (the practice or site) first learned of the event "
+        "(YYYY-MM-DD): not before the onset, not in the future. A serious event's reporting "
+        "clock to the safety team starts here.",
+    )
     serious = SelectField(
         "Seriousness", choices=options(SERIOUSNESS), validate_choice=False, description=SERIOUS_HELP
+    )
+    criteria = SelectMultipleField(
+        "Seriousness criteria",
+        choices=options(list(CRITERIA.items())),
+        validate_choice=False,
+        description="Every criterion a serious event meets (ICH); none for a non-serious one. "
+        "Hold Ctrl (or Cmd) to choose more than one.",
     )
     outcome = SelectField(
         "Outcome",
@@ -78,6 +92,8 @@ def report_of(form: FlaskForm) -> Report:
         outcome=form.outcome.data or None,
         reporter=form.reporter.data or "",
         description=form.description.data or "",
+        aware_on=form.aware_on.data,
+        criteria=tuple(c for c in form.criteria.data or () if c),
     )
 
 
@@ -89,4 +105,31 @@ class ReviewForm(FlaskForm):
         validators=[Length(max=NOTE_MAX)],
         description="What the program found or did (follow-up asked, reported onward…). Kept "
         "with the event and in the audit trail.",
+    )
+
+
+class FollowUpForm(FlaskForm):
+    """New information on an event: dated, with a note; the outcome when it changed."""
+
+    received_on = LenientDateField(
+        "Received on", description="The day the information arrived (YYYY-MM-DD)."
+    )
+    details = TextAreaField(
+        "What was learned",
+        validators=[Length(max=DESCRIPTION_MAX)],
+        description="New tests, treatment, the course of the event, who told you.",
+    )
+    outcome = SelectField(
+        "Outcome now",
+        choices=options([("", "Unchanged"), *OUTCOMES.items()]),
+        validate_choice=False,
+        description="Leave unchanged unless this information changes the outcome.",
+    )
+
+
+class SubmittedForm(FlaskForm):
+    """An administrator records the day a serious event was sent to the safety team."""
+
+    submitted_on = LenientDateField(
+        "Sent on", description="The day the event went to the sponsor's safety team (YYYY-MM-DD)."
     )

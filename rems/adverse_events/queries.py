@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from rems.adverse_events.models import AdverseEventFollowUp
 from rems.auth.models import User
 from rems.monitoring.models import AdverseEvent
 from rems.patients.models import Patient
@@ -37,13 +38,20 @@ def awaiting_review_count(session: Session) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(awaiting_review().subquery()))
 
 
-def all_events(which: str) -> sa.Select:
-    """Every event, newest report first; `which` narrows to serious or awaiting review."""
+def all_events(which: str, user: User | None = None) -> sa.Select:
+    """Every event the user may see (None: every event), newest report first; `which` narrows
+    to serious, awaiting review, or serious and not yet sent to the safety team."""
     statement = sa.select(AdverseEvent)
-    if which in ("awaiting", "serious"):
+    if user is not None and (allowed := visible_prescriber_ids(user)) is not None:
+        statement = statement.join(Patient, Patient.id == AdverseEvent.patient_id).where(
+            Patient.prescriber_id.in_(allowed)
+        )
+    if which in ("awaiting", "serious", "unsent"):
         statement = statement.where(AdverseEvent.serious.is_(True))
     if which == "awaiting":
         statement = statement.where(AdverseEvent.reviewed_at.is_(None))
+    if which == "unsent":
+        statement = statement.where(AdverseEvent.submitted_on.is_(None))
     return statement.order_by(AdverseEvent.reported_at.desc(), AdverseEvent.id.desc())
 
 
@@ -67,6 +75,17 @@ def event_for(session: Session, user: User, event_id: int) -> tuple[AdverseEvent
         statement = statement.where(Patient.prescriber_id.in_(allowed))
     row = session.execute(statement).first()
     return None if row is None else (row[0], row[1])
+
+
+def follow_ups_of(session: Session, event_id: int) -> list[AdverseEventFollowUp]:
+    """The event's follow-ups in the order they arrived."""
+    return list(
+        session.scalars(
+            sa.select(AdverseEventFollowUp)
+            .where(AdverseEventFollowUp.event_id == event_id)
+            .order_by(AdverseEventFollowUp.received_on, AdverseEventFollowUp.id)
+        )
+    )
 
 
 def user_names(session: Session, ids) -> dict[int, str]:

@@ -13,6 +13,7 @@ from rems.adverse_events.rules import (
     INFUSION_REACTION,
     Report,
     ReportContext,
+    report_due_on,
     report_problems,
     review_problems,
 )
@@ -53,7 +54,8 @@ def report_event(
         serious=bool(report.serious), outcome=report.outcome, reporter=report.reporter.strip(),
         description=report.description.strip() or None,
         infusion_id=infusion.id if infusion is not None else None,
-        reported_at=utcnow(), reported_by_id=actor.id,
+        reported_at=utcnow(), reported_by_id=actor.id, aware_on=report.aware_on,
+        serious_criteria=",".join(report.criteria) or None,
     )  # fmt: skip
     _store(session, event, actor, asdict(report) | {"reporter": event.reporter})
     return event
@@ -92,8 +94,10 @@ def record_serious_reaction(
         infusion_id=infusion.id,
         reported_at=utcnow(),
         reported_by_id=actor.id,
+        aware_on=local_today_for_site(session.get(Site, infusion.site_id)),
     )
-    new = {"category": INFUSION_REACTION, "serious": True, "infusion_id": infusion.id}
+    new = {"category": INFUSION_REACTION, "serious": True, "infusion_id": infusion.id,
+           "aware_on": event.aware_on}  # fmt: skip
     _store(session, event, actor, new)
     return event
 
@@ -121,7 +125,8 @@ def _notify_serious(session: Session, event: AdverseEvent) -> None:
     body = (
         f"A serious adverse event was recorded for patient {patient.rems_id}: {label}, onset "
         f"{event.onset_on.isoformat()}, reported by {event.reporter or 'the site'}. "
-        "An administrator reviews it from the dashboard."
+        f"It is due to the sponsor's safety team by {_due_on(event)}; "
+        "an administrator reviews it from the dashboard."
     )
     for user in recipients.values():
         notify(
@@ -129,6 +134,12 @@ def _notify_serious(session: Session, event: AdverseEvent) -> None:
             subject=f"Serious adverse event: {label} (patient {patient.rems_id})", body=body,
             key=f"adverse_event:{event.id}:user:{user.id}", link=f"/adverse-events/{event.id}",
         )  # fmt: skip
+
+
+def _due_on(event: AdverseEvent):
+    """The last day of the event's reporting clock."""
+    days = current_app.extensions["rems_program"].safety_reporting.serious_report_days
+    return report_due_on(event.aware_on, days).isoformat()
 
 
 def review_event(session: Session, event: AdverseEvent, actor: User, *, note: str) -> None:

@@ -3,9 +3,11 @@ infusion site (reactions to its infusions), the program's list, one event, and i
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
+import rems.adverse_events.safety_views  # noqa: F401 (its routes join this blueprint)
 from rems.adverse_events import forms, presenters, queries, services
+from rems.adverse_events.pages import _detail, _event_or_404, bp
 from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
 from rems.authorizations.models import Authorization
@@ -17,14 +19,17 @@ from rems.infusions.models import Infusion
 from rems.patients.models import Patient
 from rems.patients.queries import patient_for
 
-bp = Blueprint("adverse_events", __name__)
-
 RECORDED = "The adverse event is recorded on the patient's record."
 SERIOUS = (
     " It is serious: the program reviews it, and the administrators and the prescriber are told."
 )
 REVIEWED = "The event is marked reviewed."
-SHOW = {"awaiting": "Serious, awaiting review", "serious": "Serious", "all": "All"}
+SHOW = {
+    "awaiting": "Serious, awaiting review",
+    "unsent": "Serious, not yet sent to the safety team",
+    "serious": "Serious",
+    "all": "All",
+}
 
 
 def _program():
@@ -61,6 +66,7 @@ def report_reaction(infusion_id: int):
     form = forms.event_form(_program(), reaction_only=True)
     if not form.is_submitted():
         form.onset_on.data = infusion.administered_on
+        form.aware_on.data = infusion.administered_on
     elif form.validate_on_submit() and (done := _report(form, patient, infusion, back)):
         return done
     return render_template(
@@ -86,12 +92,16 @@ def _report(form, patient: Patient, infusion: Infusion | None, back: str):
 
 
 @bp.get("/adverse-events")
-@roles(Role.ADMIN, Role.AUDITOR)
+@roles(Role.ADMIN, Role.AUDITOR, Role.PRESCRIBER, Role.DELEGATE)
 def event_list():
-    """The program's adverse events: serious ones awaiting review first, or all."""
-    show = request.args.get("show", "awaiting")
-    show = show if show in SHOW else "awaiting"
-    page = paginate(queries.all_events(show))
+    """The adverse events the user may see: the program's for administrators and auditors
+    (serious ones awaiting review first), their own patients' for the prescriber's team."""
+    actor = current_actor()
+    team = actor.role in (Role.PRESCRIBER, Role.DELEGATE)
+    default = "all" if team else "awaiting"
+    show = request.args.get("show", default)
+    show = show if show in SHOW else default
+    page = paginate(queries.all_events(show, actor))
     rows = presenters.event_rows(db.session, page.items)
     patients = queries.patients_by_id(db.session, [e.patient_id for e in page.items])
     return render_template(
@@ -101,27 +111,11 @@ def event_list():
     )  # fmt: skip
 
 
-def _event_or_404(event_id: int):
-    found = queries.event_for(db.session, current_actor(), event_id)
-    if found is None:
-        abort(404)
-    return found
-
-
 @bp.get("/adverse-events/<int:event_id>")
 @roles(Role.ADMIN, Role.AUDITOR, Role.PRESCRIBER, Role.DELEGATE)
 def event_detail(event_id: int):
     """One event; an administrator reviews a serious one here."""
     return _detail(*_event_or_404(event_id), forms.ReviewForm(formdata=None))
-
-
-def _detail(event, patient, form, status: int = 200):
-    row = presenters.event_rows(db.session, [event])[0]
-    infusion = db.session.get(Infusion, event.infusion_id) if event.infusion_id else None
-    return render_template(
-        "adverse_events/detail.html", row=row, event=event, patient=patient, form=form,
-        infusion=infusion,
-    ), status  # fmt: skip
 
 
 @bp.post("/adverse-events/<int:event_id>/review")

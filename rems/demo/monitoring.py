@@ -108,5 +108,7 @@ def _extra(session: Session, patient: Patient, shows: str, anchor: date, today: 
             outcome="recovering",
             reporter="Dr. Ramirez's nurse, Lee (phone call from patient)",
             description="Bruising and petechiae; platelets 21 x10^9/L; admitted for treatment.",
+            aware_on=today - timedelta(days=1),
+            criteria=("hospitalisation",),
         )
         report_event(session, patient, users.find_user(session, "nurse.lee"), report)

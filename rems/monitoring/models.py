@@ -185,3 +185,12 @@ class AdverseEvent(db.Model):
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     review_note: Mapped[str | None] = mapped_column(sa.Text)
+    #: The day the program (the reporting team) first knew of the event: not before the onset,
+    #: not after the day it was recorded. The 15-day clock of a serious event starts here.
+    #: Set by every report; filled from `reported_at` for events recorded before it existed.
+    aware_on: Mapped[date | None]
+    #: ICH seriousness criteria of a serious event, comma-separated codes (rules.CRITERIA).
+    serious_criteria: Mapped[str | None] = mapped_column(sa.String(200))
+    #: The day an administrator sent the event to the sponsor's safety team (stops the clock).
+    submitted_on: Mapped[date | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))

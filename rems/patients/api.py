@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, request
 
+from rems.adverse_events.clock import api_events
 from rems.api.operations import (
     AS_OF,
     AS_OF_UNREADABLE,
@@ -76,6 +77,7 @@ def patient_lookup(patient_id: str):
             for c in courses_of(db.session, patient)
         ],
         "monitoring": monitoring_summary(db.session, patient.id, program_today()),
+        "adverse_events": api_events(db.session, patient.id, program_today()),
     }  # fmt: skip
 
 
@@ -92,6 +94,7 @@ def _as_of(patient: Patient, moment: datetime):
         "documents_missing": then["documents_missing"],
         "courses": then["courses"],
         "monitoring": summary_as_of(db.session, patient, moment),
+        "adverse_events": api_events(db.session, patient.id, moment.date(), until=moment),
         "as_of": _utc(moment),
         "status_since": _utc(then["status_since"]) if then["status_since"] else None,
     }

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from rems.adverse_events.schemas import PatientAdverseEvent
 from rems.api.operations import Shape
 from rems.monitoring.schemas import MonitoringSummary
 
@@ -52,6 +53,10 @@ class PatientLookup(Shape):
     )
     courses: list[PatientCourse] = Field(description="Treatment courses, first course first.")
     monitoring: MonitoringSummary
+    adverse_events: list[PatientAdverseEvent] = Field(
+        description="The patient's adverse events, latest onset first (with ?as_of=: those "
+        "recorded by then, with their clock on that day; other values as they are now)."
+    )
     as_of: datetime | None = Field(
         None,
         description="With ?as_of=: the moment answered for; every field is as recorded "

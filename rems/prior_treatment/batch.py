@@ -5,7 +5,6 @@ row 1, as a spreadsheet shows it) and its column."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,25 +12,25 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from rems.auth.models import User
-from rems.auth.signatures import sign
 from rems.common.csvsafe import unreadable_csv
 from rems.common.errors import StateConflict
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
 from rems.common.localtime import patient_practice_today
 from rems.patients.models import Patient
 from rems.patients.queries import PATIENT_ID_PREFIX
-from rems.prior_treatment import services
+from rems.prior_treatment import elsewhere, services
 from rems.prior_treatment.rules import course_problems, dose_date_problem, source_problem
+from rems.prior_treatment.store import BATCH_MEANING, store_batch  # noqa: F401 (the batch API)
 
 COLUMNS = ("patient_id", "date_of_birth", "course", "given_on", "source_document")
+#: Columns a file may leave out.
+OPTIONAL = (elsewhere.COLUMN,)
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 20_000
 TEMPLATE = (
-    "patient_id,date_of_birth,course,given_on,source_document\r\n"
-    "P00000000000,1980-01-31,1,2024-03-04,Infusion record (other clinic) 2024-03\r\n"
+    "patient_id,date_of_birth,course,given_on,source_document,monitoring_elsewhere_until\r\n"
+    "P00000000000,1980-01-31,1,2024-03-04,Infusion record (other clinic) 2024-03,2024-12-31\r\n"
 )
-BATCH_MEANING = "Imports treatment given before this system, as the source documents show"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +58,10 @@ class PlannedCourse:
     nxt: services.NextPrior
     doses: dict[str, date] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    #: The patient's "monitoring done elsewhere until" (the same on each of their plans).
+    elsewhere_until: date | None = None
+    #: What was against the program's rules but happened (stored, flagged).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -86,7 +89,7 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
             errors.append(RowError(number, "row", message))
             continue
         cells = [cell.strip() for cell in cells] + [""] * (len(header) - len(cells))
-        rows.append((number, dict(zip(header, cells, strict=True))))
+        rows.append((number, dict.fromkeys(OPTIONAL, "") | dict(zip(header, cells, strict=True))))
     if errors:
         raise BatchRefused(errors)
     if not rows:
@@ -115,7 +118,9 @@ def _check_header(header: list[str]) -> None:
         RowError(1, name, "This column is missing.") for name in COLUMNS if name not in header
     ]
     errors += [
-        RowError(1, name or "(blank)", "Unknown column.") for name in header if name not in COLUMNS
+        RowError(1, name or "(blank)", "Unknown column.")
+        for name in header
+        if name not in COLUMNS + OPTIONAL
     ]
     errors += [
         RowError(1, name, "This column appears twice.")
@@ -135,6 +140,7 @@ class _Row:
     course: int
     given_on: date
     source: str
+    elsewhere_until: date | None = None
 
 
 def plan_batch(
@@ -194,9 +200,13 @@ def _read_row(number, values, patients, today, errors) -> _Row | None:
         errors.append(RowError(number, "given_on", "Enter the dose date as YYYY-MM-DD."))
     if message := source_problem(values["source_document"]):
         errors.append(RowError(number, "source_document", message))
+    until = _date(values[elsewhere.COLUMN])
+    if values[elsewhere.COLUMN] and until is None:
+        message = "Enter the date as YYYY-MM-DD, or leave it empty."
+        errors.append(RowError(number, elsewhere.COLUMN, message))
     if len(errors) > before:
         return None
-    return _Row(number, patient, course, given, values["source_document"].strip())
+    return _Row(number, patient, course, given, values["source_document"].strip(), until)
 
 
 def _date(text: str) -> date | None:
@@ -221,6 +231,7 @@ def _plan_patient(
     for row in rows:
         courses.setdefault(row.course, []).append(row)
     practice = patient_practice_today(session, patient)  # no dose after today there
+    until = _elsewhere_until(rows, practice, errors)
     plans, after = [], nxt.after
     for expected, number in enumerate(sorted(courses), start=nxt.number):
         if number != expected:
@@ -228,9 +239,32 @@ def _plan_patient(
             errors.append(RowError(courses[number][0].number, "course", message))
             return plans
         plan = _plan_course(patient, number, courses[number], after, practice, errors)
+        plan.elsewhere_until = until
+        if warning := elsewhere.interval_warning(after, min(plan.doses.values()), number):
+            plan.warnings.append(warning)
         after = max(plan.doses.values())
         plans.append(plan)
     return plans
+
+
+def _elsewhere_until(rows: list[_Row], practice, errors: list[RowError]) -> date | None:
+    """The patient's one "monitoring done elsewhere until" date: the same on every row that
+    gives it (the row that differs is named), not after today at the practice."""
+    given = [row for row in rows if row.elsewhere_until is not None]
+    if not given:
+        return None
+    first = given[0]
+    for row in given[1:]:
+        if row.elsewhere_until != first.elsewhere_until:
+            message = (
+                f"Row {first.number} gives {first.elsewhere_until} for this patient: one date."
+            )
+            errors.append(RowError(row.number, elsewhere.COLUMN, message))
+    today, where = practice
+    if first.elsewhere_until > today:
+        message = f"Monitoring elsewhere until: cannot be after today ({today} at {where})."
+        errors.append(RowError(first.number, elsewhere.COLUMN, message))
+    return first.elsewhere_until
 
 
 def _plan_course(patient, number: int, rows: list[_Row], after, practice, errors) -> PlannedCourse:
@@ -239,16 +273,30 @@ def _plan_course(patient, number: int, rows: list[_Row], after, practice, errors
     today, where = practice
     allowed = _doses(number)
     plan = PlannedCourse(patient, services.NextPrior(number, allowed, after))
+    seen: dict[date, int] = {}
     for row in rows:
         born = patient.date_of_birth
         if message := dose_date_problem(
             row.given_on, today=today, born=born, after=after, where=where
         ):
             errors.append(RowError(row.number, "given_on", message))
+        if row.given_on in seen:  # the later row is the duplicate; it names the first
+            message = (
+                f"Repeats row {seen[row.given_on]}: the same patient, course and date "
+                "(one infusion a day)."
+            )
+            errors.append(RowError(row.number, "given_on", message))
+            continue
+        seen[row.given_on] = row.number
         plan.doses[f"row {row.number}"] = row.given_on
         plan.sources[f"row {row.number}"] = row.source
-    for message in course_problems(list(plan.doses.values()), allowed, number):
-        errors.append(RowError(rows[0].number, "given_on", message))
+    if len(plan.doses) > allowed:  # named on the first row beyond the course's doses
+        extra = sorted(seen.values())[allowed]
+        message = f"Course {number} has {allowed} doses: {len(plan.doses)} dates were given."
+        errors.append(RowError(extra, "given_on", message))
+    elif not plan.doses:
+        for message in course_problems([], allowed, number):
+            errors.append(RowError(rows[0].number, "given_on", message))
     return plan
 
 
@@ -257,22 +305,3 @@ def _doses(number: int) -> int:
     from flask import current_app
 
     return current_app.extensions["rems_program"].course_doses(number)
-
-
-def store_batch(
-    session: Session, plans: list[PlannedCourse], actor: User, *, password: str, data: bytes,
-    today: date,
-) -> tuple[int, int, int]:  # fmt: skip
-    """Sign the batch once, then store every course: (patients, courses, doses)."""
-    content = {
-        "file_sha256": hashlib.sha256(data).hexdigest(),
-        "courses": [{"patient_id": p.patient.rems_id, "course": p.nxt.number,
-                     "doses": sorted(p.doses.values())} for p in plans],
-    }  # fmt: skip
-    signature = sign(session, actor, password=password, meaning=BATCH_MEANING, content=content)
-    for plan in plans:
-        services.store_prior_course(
-            session, plan.patient, actor, plan.nxt, plan.doses, plan.sources, signature.id,
-            today=today,
-        )  # fmt: skip
-    return len({p.patient.id for p in plans}), len(plans), sum(len(p.doses) for p in plans)

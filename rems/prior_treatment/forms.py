@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from rems.patients.forms import LenientDateField
@@ -66,6 +66,13 @@ class ConfirmForm(FlaskForm):
     """Store the previewed file: the same bytes, and the administrator's signature."""
 
     payload = HiddenField()
+    elsewhere_reason = TextAreaField(
+        "Why monitoring was done elsewhere",
+        validators=[Length(max=2000)],
+        description="One reason for every patient with a monitoring_elsewhere_until date: their "
+        "monitoring items due up to that date are waived with it, signed once with this import "
+        "(e.g. the treating centre's records, transferred to this program).",
+    )
     password = PasswordField(
         "Your password, again, to sign", validators=[Length(max=256)], description=SIGN_HELP
     )

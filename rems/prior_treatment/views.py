@@ -119,7 +119,7 @@ def import_confirm():
         plans = batch.plan_batch(db.session, batch.read_rows(data), day)
         counts = batch.store_batch(
             db.session, plans, current_actor(), password=confirm.password.data or "", data=data,
-            today=day,
+            today=day, elsewhere_reason=confirm.elsewhere_reason.data or "",
         )  # fmt: skip
     except batch.BatchRefused:
         db.session.rollback()

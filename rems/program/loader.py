@@ -42,6 +42,7 @@ from rems.program.model import (
     Question,
 )
 from rems.program.monitoring_states import load_monitoring_states
+from rems.program.safety import load_safety
 
 __all__ = ["ProgramFileError", "load_program"]
 
@@ -51,6 +52,7 @@ _SECTIONS = (
     "assessment_reports",
     "monitoring_states",
     "analytes", "findings", "alerts", "alert_rules",
+    "safety_reporting",
 )  # fmt: skip
 #: Attestation groups, with the conditions their `applies_when` may name (none: key not allowed).
 _ATTESTATION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -123,6 +125,7 @@ def _program(root: Node) -> Program:
         assessment_reports=load_assessment_reports(root.table("assessment_reports")),
         monitoring_states=load_monitoring_states(root.table("monitoring_states")),
         coded=load_coded_results(root, tuple(test.code for test in tests)),
+        safety_reporting=load_safety(root.table("safety_reporting")),
     )
 
 

@@ -12,6 +12,7 @@ from rems.program.analytes import CodedResults
 from rems.program.assessment_reports import AssessmentReports
 from rems.program.deviations import DeviationRules
 from rems.program.monitoring_states import MonitoringStates
+from rems.program.safety import SafetyReporting
 
 #: BaselineRule.courses values: the baseline is due before every course, or before course 1 only.
 EVERY_COURSE = "every_course"
@@ -254,6 +255,7 @@ class Program:
     assessment_reports: AssessmentReports
     monitoring_states: MonitoringStates
     coded: CodedResults
+    safety_reporting: SafetyReporting
 
     def test(self, code: str) -> LabTest:
         """The test with this code; KeyError if there is none."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rems.adverse_events.listing import LINE_LISTING
 from rems.reports.alerts import ALERTS
 from rems.reports.amendments import RESULT_AMENDMENTS
 from rems.reports.certifications import CERTIFICATION_HISTORY, CERTIFICATIONS
@@ -19,7 +20,7 @@ _SECTIONS: tuple[tuple[str, tuple[Report, ...]], ...] = (
     ("Certification", (CERTIFICATIONS, CERTIFICATION_HISTORY)),
     ("Enrollment", (ENROLLMENTS, ACKNOWLEDGMENTS)),
     ("The gate", (DECISIONS, DECISION_LIST, DENIALS, AUTHORIZATIONS)),
-    ("Infusions and safety", (INFUSIONS, DEVIATIONS, NOT_INFUSED, ADVERSE_EVENTS)),
+    ("Infusions and safety", (INFUSIONS, DEVIATIONS, NOT_INFUSED, ADVERSE_EVENTS, LINE_LISTING)),
     ("Non-compliance", (CASES,)),
     ("Monitoring", (MONITORING, OVERDUE, COMPLIANCE, RESULT_AMENDMENTS, PATIENT_STATUSES, ALERTS)),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 
+from rems.adverse_events.clock import dashboard_facts as overdue_facts
 from rems.adverse_events.presenters import event_rows
 from rems.adverse_events.queries import awaiting_review, awaiting_review_count
 from rems.auth.lockouts import recent_lockouts
@@ -83,7 +84,7 @@ def _serious_events() -> dict:
     return {
         "serious_events": [(row, patient) for row, (_, patient) in zip(events, rows, strict=True)],
         "serious_total": awaiting_review_count(db.session),
-    }
+    } | overdue_facts(db.session, program_today())
 
 
 def _admin_facts(user) -> dict:

@@ -28,8 +28,13 @@ def event_values(**changes) -> dict[str, str]:
         "outcome": "recovering",
         "reporter": "Dr. Lee, hematologist",
         "description": "Platelets 18,000; admitted.",
+        "criteria": "hospitalisation",
     }
-    return values | changes
+    values |= changes
+    values.setdefault("aware_on", values["onset_on"])
+    if values["serious"] != "yes":
+        values.pop("criteria")
+    return values
 
 
 def test_the_prescriber_records_an_event_listed_on_the_patient_page(app, factory):

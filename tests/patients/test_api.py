@@ -51,6 +51,7 @@ def test_the_prescriber_sees_status_acknowledgments_and_courses(app, client, fac
         "courses": [],
         "monitoring": {"compliant": True, "monitoring_ends_on": None, "items_due": 0,
                        "items_overdue": 0, "overdue_items": []},
+        "adverse_events": [],
     }  # fmt: skip
 
 

@@ -21,6 +21,7 @@ DAILY_JOBS = {
     "audit-anchor",
     "send-reminders",
     "escalate-alerts",
+    "adverse-event-clock",
 }
 
 

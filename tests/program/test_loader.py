@@ -147,7 +147,11 @@ def test_documents_patient_and_adverse_events(program: Program) -> None:
     assert program.patient.max_age_years == 120
     assert program.patient.sexes == ("female", "male", "other", "unknown")
     assert program.patient.close_reasons == ("death", "withdrawal_of_consent", "lost_to_follow_up")
-    assert len(program.adverse_events.categories) == 8
+    assert len(program.adverse_events.categories) == 15
+    assert program.adverse_event_category("pml").label == (
+        "Progressive multifocal leukoencephalopathy (PML)"
+    )
+    assert program.safety_reporting.serious_report_days == 15
     assert program.adverse_event_category("anti_gbm_disease").label == (
         "Anti-glomerular basement membrane disease"
     )
