@@ -176,6 +176,8 @@ def _register_blueprints(app: Flask) -> None:
     from rems.documents.views import bp as documents_bp
     from rems.extensions import csrf
     from rems.infusions.views import bp as infusions_bp
+    from rems.interop.cds_admin import bp as cds_admin_bp
+    from rems.interop.cds_api import bp as cds_bp
     from rems.interop.fhir_api import bp as fhir_bp
     from rems.monitoring.views import bp as monitoring_bp
     from rems.notifications.views import bp as notifications_bp
@@ -191,10 +193,10 @@ def _register_blueprints(app: Flask) -> None:
         sites_bp, patients_bp, documents_bp, courses_bp, course_drafts_bp, authorizations_bp,
         infusions_bp, compliance_bp,
         notifications_bp, adverse_events_bp, prior_treatment_bp, monitoring_bp, reports_bp,
-        api_bp, fhir_bp,
+        api_bp, fhir_bp, cds_bp, cds_admin_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     for name, blueprint in app.blueprints.items():
-        if name.split(".")[0] in (api_bp.name, fhir_bp.name):
+        if name.split(".")[0] in (api_bp.name, fhir_bp.name, cds_bp.name):
             csrf.exempt(blueprint)  # the APIs authenticate with bearer tokens, never cookies

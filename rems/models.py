@@ -10,6 +10,7 @@ from rems.compliance.models import NonComplianceCase
 from rems.courses.models import BaselineTest, Course, CourseDraft
 from rems.documents.models import Acknowledgment, Document, DocumentVersion
 from rems.infusions.models import Infusion, InfusionDeviation, NotInfusedVisit
+from rems.interop.cds_models import CdsClient, CdsTokenUse
 from rems.monitoring.models import (
     AdverseEvent,
     LabResult,
@@ -33,6 +34,8 @@ __all__ = [
     "Authorization",
     "AuthorizationDecision",
     "BaselineTest",
+    "CdsClient",
+    "CdsTokenUse",
     "CertStatus",
     "CertificationSubmission",
     "Course",
