@@ -117,3 +117,6 @@ def _case_request(number: str) -> dict | None:
 def fhir_base() -> str:
     """This server's FHIR base URL, as the caller reached it."""
     return url_for("fhir.metadata", _external=True).removesuffix("/metadata")
+
+
+from rems.interop import questionnaire_api  # noqa: E402,F401  (its routes are on this blueprint)

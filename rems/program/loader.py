@@ -15,6 +15,7 @@ from typing import Any
 
 from rems.program._fields import Node, ProgramFileError, refuse_duplicates
 from rems.program.deviations import load_deviations
+from rems.program.forms import load_forms
 from rems.program.model import (
     ADMINISTRATOR_REVIEW,
     AUTOMATIC_REVIEW,
@@ -45,6 +46,7 @@ __all__ = ["ProgramFileError", "load_program"]
 _SECTIONS = (
     "program", "medication", "certification", "assessment", "attestations", "dosing",
     "authorization", "monitoring", "tests", "documents", "patient", "adverse_events", "deviations",
+    "forms",
 )  # fmt: skip
 #: Attestation groups, with the conditions their `applies_when` may name (none: key not allowed).
 _ATTESTATION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -113,6 +115,7 @@ def _program(root: Node) -> Program:
         patient=_patient(root.table("patient")),
         adverse_events=_adverse_events(root.table("adverse_events")),
         deviations=load_deviations(root.table("deviations")),
+        forms=load_forms(root.table("forms")),
     )
 
 

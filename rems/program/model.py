@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 from rems.program.deviations import DeviationRules
+from rems.program.forms import FormsInfo
 
 #: BaselineRule.courses values: the baseline is due before every course, or before course 1 only.
 EVERY_COURSE = "every_course"
@@ -248,6 +249,7 @@ class Program:
     patient: PatientRules
     adverse_events: AdverseEventRules
     deviations: DeviationRules
+    forms: FormsInfo
 
     def test(self, code: str) -> LabTest:
         """The test with this code; KeyError if there is none."""
