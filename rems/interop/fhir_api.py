@@ -154,4 +154,5 @@ def fhir_base() -> str:
     return url_for("fhir.metadata", _external=True).removesuffix("/metadata")
 
 
-from rems.interop import questionnaire_api  # noqa: E402,F401  (its routes are on this blueprint)
+# The Questionnaire routes are on this blueprint too.
+from rems.interop import questionnaire_api, questionnaire_submit  # noqa: E402,F401

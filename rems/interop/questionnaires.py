@@ -2,8 +2,8 @@
 prescriber, site and patient enrollment forms (their attestations, each a required boolean to
 be confirmed) and the prescriber knowledge assessment (its questions and choices; never the
 answers). `url` is this server's `Questionnaire/<id>`, `version` the program file's
-`[forms] version`; an EHR-embedded form shows them, and a response is finished in our app
-(`QuestionnaireResponse/$submit` is not served yet)."""
+`[forms] version`; an EHR-embedded form shows them. A submitted patient enrollment becomes a
+pending enrollment that is signed in our app (`questionnaire_submit`)."""
 
 from __future__ import annotations
 
@@ -104,6 +104,8 @@ def _patient(program: Program) -> list[dict[str, Any]]:
         _group("patient", "Patient", [
             _field("first_name", "First name"), _field("last_name", "Last name"),
             _field("date_of_birth", "Date of birth", "date"),
+            _field("sex", "Sex", "choice") | {
+                "answerOption": [{"valueString": sex} for sex in program.patient.sexes]},
             _field("can_become_pregnant", "Can become pregnant", "boolean"),
         ]),
         _group("attestations", "Patient attestations", confirms),
