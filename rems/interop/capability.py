@@ -1,6 +1,7 @@
 """The CapabilityStatement (FHIR R4): this server instantiates the US Medication REMS IG's REMS
 Administrator statement and lists exactly what it serves: `$rems-etasu` on GuidanceResponse, the
-program's forms as Questionnaires (read, search, `$questionnaire-package`)."""
+program's forms as Questionnaires (read, search, `$questionnaire-package`) and `$submit` of a
+response."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def capability_statement(base: str) -> dict[str, Any]:
                 "security": {
                     "description": "Send an API token of the LEMTRADA REMS as "
                     "'Authorization: Bearer <token>' ($rems-etasu: site staff of a pharmacy; "
-                    "Questionnaires: any token)."
+                    "Questionnaires: any token; $submit: a prescriber or delegate)."
                 },
                 "resource": [
                     {
@@ -42,6 +43,16 @@ def capability_statement(base: str) -> dict[str, Any]:
                             {"name": "_id", "type": "token"},
                         ],
                         "operation": [{"name": "questionnaire-package", "definition": DTR_PACKAGE}],
+                    },
+                    {
+                        "type": "QuestionnaireResponse",
+                        "operation": [
+                            {
+                                "name": "submit",
+                                "definition": base
+                                + "/OperationDefinition/QuestionnaireResponse-submit",
+                            }
+                        ],
                     },
                     {
                         "type": "GuidanceResponse",

@@ -148,7 +148,8 @@ def test_metadata_lists_the_operation_it_serves(client):
     assert statement["resourceType"] == "CapabilityStatement"
     assert statement["fhirVersion"] == "4.0.1"
     resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
-    assert set(resources) == {"GuidanceResponse", "Questionnaire"}
+    assert set(resources) == {"GuidanceResponse", "Questionnaire", "QuestionnaireResponse"}
+    assert [op["name"] for op in resources["QuestionnaireResponse"]["operation"]] == ["submit"]
     assert [op["name"] for op in resources["GuidanceResponse"]["operation"]] == ["rems-etasu"]
     package = resources["Questionnaire"]["operation"]
     assert [op["name"] for op in package] == ["questionnaire-package"]
