@@ -92,6 +92,8 @@ def _card(code: str, message: str, rems_id: str) -> dict[str, Any]:
     summary, indicator, label, page = CARDS.get(
         code, (f"LEMTRADA REMS: {code}", "info", "Patient record", "patient")
     )
+    if code == "CERTIFICATION_EXPIRING" and "prescriber's" not in message:
+        label, page = "Site certification", "site"
     return {
         "summary": summary,
         "detail": message,
