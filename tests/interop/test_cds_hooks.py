@@ -11,8 +11,10 @@ from rems.audit.access import RecordAccess
 from rems.authorizations.models import AuthorizationDecision
 from rems.extensions import db
 from rems.patients.models import Patient
+from rems.program.model import add_months
 from tests.authorizations.helpers import gate
 from tests.interop.cds_helpers import BASE, KeyPair, call, conforms, hook_body, register
+from tests.monitoring.helpers import days, give_course, move_to
 from tests.patients.helpers import publish_guides
 
 
@@ -108,3 +110,13 @@ def test_without_our_id_name_and_birth_date_give_only_a_possible_match(app, clie
                            hook_body(world, with_id=False, name=("Nobody", "Else"))))  # fmt: skip
     assert "requires REMS enrollment" in other["summary"]
     assert other["links"][0]["url"].endswith("/patients/new")
+
+
+def test_overdue_monitoring_is_a_warning_card_naming_the_tests(app, client, factory, clock):
+    world, keys = _world(app, factory)
+    given = give_course(app, world, clock, doses=2)
+    move_to(clock, add_months(given[0], 1) + days(8))  # the day after due date + grace
+    cards = _cards(call(client, keys.sign(clock), hook_body(world)))
+    (overdue,) = [card for card in cards if "monitoring overdue" in card["summary"]]
+    assert overdue["indicator"] == "warning" and "CBC" in overdue["detail"].upper()
+    assert overdue["links"][0]["url"].endswith(f"/patients/{world.patient.rems_id}")
