@@ -35,7 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from rems.api.core import bp as api_bp
     from rems.auth import guard
     from rems.common import nul_guard
-    from rems.interop.fhir_api import bp as fhir_bp
+    from rems.interop.fhir_routes import bp as fhir_bp
     from rems.observability import metrics
 
     # before the guard: a refused request costs no database work
@@ -178,7 +178,7 @@ def _register_blueprints(app: Flask) -> None:
     from rems.infusions.views import bp as infusions_bp
     from rems.interop.cds_admin import bp as cds_admin_bp
     from rems.interop.cds_api import bp as cds_bp
-    from rems.interop.fhir_api import bp as fhir_bp
+    from rems.interop.fhir_routes import bp as fhir_bp
     from rems.monitoring.views import bp as monitoring_bp
     from rems.notifications.views import bp as notifications_bp
     from rems.patients.views import bp as patients_bp

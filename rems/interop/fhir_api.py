@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, url_for
+from flask import current_app
 
 from rems.audit.access import note_read
 from rems.auth.models import Role
@@ -22,12 +22,11 @@ from rems.extensions import db
 from rems.interop.capability import capability_statement
 from rems.interop.etasu_input import EtasuQuery, parse_etasu
 from rems.interop.etasu_output import etasu_answer, etasu_failure
-from rems.interop.outcomes import fhir_response, install_errors, read_body
+from rems.interop.fhir_blueprint import bp, fhir_base
+from rems.interop.outcomes import fhir_response, read_body
 from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber
 
-bp = Blueprint("fhir", __name__, url_prefix="/fhir")
-install_errors(bp)
 NOT_OURS = "The medication is not one this REMS administers (no RxNorm or NDC code of ours)."
 UNKNOWN = "No patient with this REMS patient ID and birth date, or not one you may ask about."
 UNKNOWN_NAME = (
@@ -147,12 +146,3 @@ def _case_request(number: str) -> dict | None:
         return None
     body = {key: stored.get(key) for key in ("patient_id", "prescriber_npi", "infusion_site_id")}
     return body | {"date_of_birth": date.fromisoformat(stored["date_of_birth"])}
-
-
-def fhir_base() -> str:
-    """This server's FHIR base URL, as the caller reached it."""
-    return url_for("fhir.metadata", _external=True).removesuffix("/metadata")
-
-
-# The Questionnaire routes are on this blueprint too.
-from rems.interop import questionnaire_api, questionnaire_submit  # noqa: E402,F401

@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app, request
 
 from rems.auth.permissions import signed_in
-from rems.interop.fhir_api import bp, fhir_base
+from rems.interop.fhir_blueprint import bp, fhir_base
 from rems.interop.outcomes import FhirError, fhir_response, read_body
 from rems.interop.questionnaires import FORM_IDS, all_questionnaires, questionnaire
 

@@ -25,7 +25,7 @@ from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.localtime import actor_today
 from rems.extensions import db
 from rems.interop.etasu_input import NPI
-from rems.interop.fhir_api import bp, fhir_base
+from rems.interop.fhir_blueprint import bp, fhir_base
 from rems.interop.outcomes import FhirError, fhir_response, read_body
 from rems.interop.questionnaires import FORM_IDS, PATIENT, questionnaire
 from rems.patients.services import prepare_enrollment
