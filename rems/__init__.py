@@ -35,7 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from rems.api.core import bp as api_bp
     from rems.auth import guard
     from rems.common import nul_guard
-    from rems.interop.fhir_api import bp as fhir_bp
+    from rems.interop.fhir_routes import bp as fhir_bp
     from rems.observability import metrics
 
     # before the guard: a refused request costs no database work
@@ -177,7 +177,9 @@ def _register_blueprints(app: Flask) -> None:
     from rems.documents.views import bp as documents_bp
     from rems.extensions import csrf
     from rems.infusions.views import bp as infusions_bp
-    from rems.interop.fhir_api import bp as fhir_bp
+    from rems.interop.cds_admin import bp as cds_admin_bp
+    from rems.interop.cds_api import bp as cds_bp
+    from rems.interop.fhir_routes import bp as fhir_bp
     from rems.monitoring.followup_views import bp as followup_bp
     from rems.monitoring.views import bp as monitoring_bp
     from rems.notifications.views import bp as notifications_bp
@@ -194,10 +196,10 @@ def _register_blueprints(app: Flask) -> None:
         infusions_bp, compliance_bp,
         notifications_bp, adverse_events_bp, prior_treatment_bp, monitoring_bp, reports_bp,
         followup_bp,
-        api_bp, fhir_bp, alerts_bp,
+        api_bp, fhir_bp, alerts_bp, cds_bp, cds_admin_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     for name, blueprint in app.blueprints.items():
-        if name.split(".")[0] in (api_bp.name, fhir_bp.name):
+        if name.split(".")[0] in (api_bp.name, fhir_bp.name, cds_bp.name):
             csrf.exempt(blueprint)  # the APIs authenticate with bearer tokens, never cookies

@@ -12,6 +12,7 @@ from rems.compliance.models import NonComplianceCase
 from rems.courses.models import BaselineTest, Course, CourseDraft
 from rems.documents.models import Acknowledgment, Document, DocumentVersion
 from rems.infusions.models import Infusion, InfusionDeviation, NotInfusedVisit
+from rems.interop.cds_models import CdsClient, CdsTokenUse
 from rems.monitoring.followup_models import (
     MonitoringExtension,
     PatientStatusDue,
@@ -44,6 +45,8 @@ __all__ = [
     "Authorization",
     "AuthorizationDecision",
     "BaselineTest",
+    "CdsClient",
+    "CdsTokenUse",
     "CertStatus",
     "CertificationSubmission",
     "Course",

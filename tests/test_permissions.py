@@ -92,6 +92,16 @@ EXPECTED: dict[str, object] = {
     "api.authorizations.infusion_record": frozenset({Role.SITE_STAFF}),
     "api.authorizations.not_infused_record": frozenset({Role.SITE_STAFF}),
     "fhir.rems_etasu": frozenset({Role.SITE_STAFF}),
+    "fhir.questionnaire_search": ALL,
+    "fhir.questionnaire_read": ALL,
+    "fhir.questionnaire_package_of": ALL,
+    "fhir.questionnaire_package": ALL,
+    "fhir.questionnaire_submit": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
+    "cds.discovery": PUBLIC,
+    "cds.service": PUBLIC,
+    "cds_admin.client_list": READERS,
+    "cds_admin.client_new": ADMIN,
+    "cds_admin.client_deactivate": ADMIN,
     "api.monitoring.results_batch": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "monitoring.record_result": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
     "monitoring.upload": frozenset({Role.PRESCRIBER, Role.DELEGATE}),
@@ -180,6 +190,9 @@ URL_VALUES = {
     "result_id": 999999,
     "message_id": 999999,
     "name": "no-such-report",
+    "form_id": "no-such-form",
+    "service_id": "no-such-service",
+    "client_id": 999999,
 }
 #: Where one endpoint's parameter of the same name has another type.
 URL_OVERRIDES = {"api.sites.site_lookup": {"site_id": "S00000000000"}}

@@ -60,6 +60,13 @@ def note_outcome(session: Session, identity, outcome, patient_id: str) -> None:
         note_patient_not_found(session, identity, patient_id)
 
 
+def note_name_not_found(identity) -> None:
+    """Count one unmatched name-and-birth-date lookup (FHIR `$rems-etasu`) against the site:
+    there is no patient ID to count it against."""
+    strategy = ratelimit.guessing_strategy()
+    strategy.hit(_limit(), NOT_FOUND_KEY, "site", site_key(identity))
+
+
 def note_patient_not_found(session: Session, identity, patient_id: str) -> None:
     """Count one PATIENT_NOT_FOUND answer against the site and the patient ID; tell the
     administrators (in a short transaction of its own) when the patient's count runs out."""

@@ -1,5 +1,7 @@
 """The CapabilityStatement (FHIR R4): this server instantiates the US Medication REMS IG's REMS
-Administrator statement and lists exactly what it serves: `$rems-etasu` on GuidanceResponse."""
+Administrator statement and lists exactly what it serves: `$rems-etasu` on GuidanceResponse, the
+program's forms as Questionnaires (read, search, `$questionnaire-package`) and `$submit` of a
+response."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 
 from rems.common.clock import utcnow
 
+DTR_PACKAGE = "http://hl7.org/fhir/us/davinci-dtr/OperationDefinition/questionnaire-package"
 IG_ADMINISTRATOR = (
     "http://hl7.org/fhir/us/medication-rems/CapabilityStatement/rems-administrator-system"
 )
@@ -28,9 +31,29 @@ def capability_statement(base: str) -> dict[str, Any]:
                 "mode": "server",
                 "security": {
                     "description": "Send an API token of the LEMTRADA REMS as "
-                    "'Authorization: Bearer <token>' (site staff of a pharmacy)."
+                    "'Authorization: Bearer <token>' ($rems-etasu: site staff of a pharmacy; "
+                    "Questionnaires: any token; $submit: a prescriber or delegate)."
                 },
                 "resource": [
+                    {
+                        "type": "Questionnaire",
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": [
+                            {"name": "url", "type": "uri"},
+                            {"name": "_id", "type": "token"},
+                        ],
+                        "operation": [{"name": "questionnaire-package", "definition": DTR_PACKAGE}],
+                    },
+                    {
+                        "type": "QuestionnaireResponse",
+                        "operation": [
+                            {
+                                "name": "submit",
+                                "definition": base
+                                + "/OperationDefinition/QuestionnaireResponse-submit",
+                            }
+                        ],
+                    },
                     {
                         "type": "GuidanceResponse",
                         "operation": [
@@ -39,7 +62,7 @@ def capability_statement(base: str) -> dict[str, Any]:
                                 "definition": base + "/OperationDefinition/rems-etasu",
                             }
                         ],
-                    }
+                    },
                 ],
             }
         ],

@@ -39,6 +39,10 @@ class EtasuQuery:
     prescriber_npi: str | None = None
     site_code: str | None = None
     case_number: str | None = None
+    #: The patient's name, read only when no REMS ID was sent: then name and birth date are
+    #: looked up among the named prescriber's patients of record alone.
+    family: str | None = None
+    given: str | None = None
 
 
 def parse_etasu(body: dict[str, Any], codes: MedicationCodes) -> EtasuQuery:
@@ -58,11 +62,15 @@ def parse_etasu(body: dict[str, Any], codes: MedicationCodes) -> EtasuQuery:
                            MEDICATION_PATH)  # fmt: skip
     if not _is_ours(_codings(medication), codes):
         return EtasuQuery(ours=False)
+    rems_id = _rems_id(patient)
+    name = (patient.get("name") or [{}])[0] if rems_id is None else {}
     return EtasuQuery(
-        patient_id=_rems_id(patient),
+        patient_id=rems_id,
         born=_birth_date(patient),
         prescriber_npi=_npi(named.get("practitioner"), medication),
         site_code=_site(named.get("infusionSite")),
+        family=(name.get("family") or "").strip() or None,
+        given=((name.get("given") or [""])[0] or "").strip() or None,
     )
 
 

@@ -5,10 +5,11 @@ as /api/v1, the date-of-birth guessing limit included."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, url_for
+from flask import current_app
 
 from rems.audit.access import note_read
 from rems.auth.models import Role
@@ -21,14 +22,17 @@ from rems.extensions import db
 from rems.interop.capability import capability_statement
 from rems.interop.etasu_input import EtasuQuery, parse_etasu
 from rems.interop.etasu_output import etasu_answer, etasu_failure
-from rems.interop.outcomes import fhir_response, install_errors, read_body
+from rems.interop.fhir_blueprint import bp, fhir_base
+from rems.interop.outcomes import fhir_response, read_body
 from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber
 
-bp = Blueprint("fhir", __name__, url_prefix="/fhir")
-install_errors(bp)
 NOT_OURS = "The medication is not one this REMS administers (no RxNorm or NDC code of ours)."
 UNKNOWN = "No patient with this REMS patient ID and birth date, or not one you may ask about."
+UNKNOWN_NAME = (
+    "No single patient with this name and birth date among the named prescriber's patients of "
+    "record: send the REMS patient ID."
+)
 NO_CASE = "No case with this number among your pharmacy's requests."
 
 
@@ -51,11 +55,41 @@ def rems_etasu():
         body = _case_request(query.case_number)
         if body is None:
             return fhir_response(etasu_failure(NO_CASE))
+    elif query.patient_id is None and _by_name(query):
+        guessing.check_site_guesses(current_identity())
+        rems_id = _of_record_by_name(query)
+        if rems_id is None:
+            guessing.note_name_not_found(current_identity())
+            return fhir_response(etasu_failure(UNKNOWN_NAME))
+        body = _gate_request(replace(query, patient_id=rems_id))
     elif query.patient_id is None or query.born is None:
         return fhir_response(etasu_failure(UNKNOWN))
     else:
         body = _gate_request(query)
     return _answer(body)
+
+
+def _by_name(query: EtasuQuery) -> bool:
+    """A lookup by name and birth date: allowed only with the prescriber's NPI."""
+    return bool(query.family and query.given and query.born and query.prescriber_npi)
+
+
+def _of_record_by_name(query: EtasuQuery) -> str | None:
+    """The REMS ID of the one patient with this name and birth date whose prescriber of record
+    is the named prescriber (None when there is none, or more than one)."""
+    statement = (
+        sa.select(Patient.rems_id)
+        .join(Prescriber, Prescriber.id == Patient.prescriber_id)
+        .where(
+            Prescriber.npi == query.prescriber_npi,
+            Patient.date_of_birth == query.born,
+            sa.func.lower(Patient.last_name) == query.family.lower(),
+            sa.func.lower(Patient.first_name) == query.given.lower(),
+        )
+        .limit(2)
+    )
+    found = db.session.scalars(statement).all()
+    return found[0] if len(found) == 1 else None
 
 
 def _answer(body: dict):
@@ -112,8 +146,3 @@ def _case_request(number: str) -> dict | None:
         return None
     body = {key: stored.get(key) for key in ("patient_id", "prescriber_npi", "infusion_site_id")}
     return body | {"date_of_birth": date.fromisoformat(stored["date_of_birth"])}
-
-
-def fhir_base() -> str:
-    """This server's FHIR base URL, as the caller reached it."""
-    return url_for("fhir.metadata", _external=True).removesuffix("/metadata")

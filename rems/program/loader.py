@@ -17,6 +17,7 @@ from rems.program._fields import Node, ProgramFileError, refuse_duplicates
 from rems.program.analytes import load_coded_results
 from rems.program.assessment_reports import load_assessment_reports
 from rems.program.deviations import load_deviations
+from rems.program.forms import load_forms
 from rems.program.model import (
     ADMINISTRATOR_REVIEW,
     AUTOMATIC_REVIEW,
@@ -53,6 +54,7 @@ _SECTIONS = (
     "monitoring_states",
     "analytes", "findings", "alerts", "alert_rules",
     "safety_reporting",
+    "forms",
 )  # fmt: skip
 #: Attestation groups, with the conditions their `applies_when` may name (none: key not allowed).
 _ATTESTATION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -126,6 +128,7 @@ def _program(root: Node) -> Program:
         monitoring_states=load_monitoring_states(root.table("monitoring_states")),
         coded=load_coded_results(root, tuple(test.code for test in tests)),
         safety_reporting=load_safety(root.table("safety_reporting")),
+        forms=load_forms(root.table("forms")),
     )
 
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 from rems.program.analytes import CodedResults
 from rems.program.assessment_reports import AssessmentReports
 from rems.program.deviations import DeviationRules
+from rems.program.forms import FormsInfo
 from rems.program.monitoring_states import MonitoringStates
 from rems.program.safety import SafetyReporting
 
@@ -256,6 +257,7 @@ class Program:
     monitoring_states: MonitoringStates
     coded: CodedResults
     safety_reporting: SafetyReporting
+    forms: FormsInfo
 
     def test(self, code: str) -> LabTest:
         """The test with this code; KeyError if there is none."""

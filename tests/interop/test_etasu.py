@@ -147,6 +147,9 @@ def test_metadata_lists_the_operation_it_serves(client):
     statement = response.get_json(force=True)
     assert statement["resourceType"] == "CapabilityStatement"
     assert statement["fhirVersion"] == "4.0.1"
-    (resource,) = statement["rest"][0]["resource"]
-    assert resource["type"] == "GuidanceResponse"
-    assert [op["name"] for op in resource["operation"]] == ["rems-etasu"]
+    resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    assert set(resources) == {"GuidanceResponse", "Questionnaire", "QuestionnaireResponse"}
+    assert [op["name"] for op in resources["QuestionnaireResponse"]["operation"]] == ["submit"]
+    assert [op["name"] for op in resources["GuidanceResponse"]["operation"]] == ["rems-etasu"]
+    package = resources["Questionnaire"]["operation"]
+    assert [op["name"] for op in package] == ["questionnaire-package"]
