@@ -1,7 +1,7 @@
 """The access log read by reader: an index on the reader's name, newest read first.
 
 Revision ID: 0022_access_log
-Revises: 0019_results_once
+Revises: 0021_assessment_narrative
 Create Date: 2026-12-06 04:30:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 
 
 revision = '0022_access_log'
-down_revision = '0019_results_once'
+down_revision = "0021_assessment_narrative"
 branch_labels = None
 depends_on = None
 

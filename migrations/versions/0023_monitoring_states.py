@@ -3,7 +3,7 @@ index on prescriber and next due date for the worklist's and the digest's horizo
 monitoring extensions; periodic patient statuses (prepared, then signed by the prescriber).
 
 Revision ID: 0023_monitoring_states
-Revises: 0019_results_once
+Revises: 0022_access_log
 Create Date: 2026-12-06 04:30:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0023_monitoring_states"
-down_revision = "0019_results_once"
+down_revision = "0022_access_log"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ Existing results keep their free-text value and unit and get no coded values: no
 guessed from old text.
 
 Revision ID: 0024_coded_results
-Revises: 0019_results_once
+Revises: 0023_monitoring_states
 Create Date: 2026-12-06 04:40:00
 
 """
@@ -18,7 +18,7 @@ import rems.db
 
 # revision identifiers, used by Alembic.
 revision = "0024_coded_results"
-down_revision = "0019_results_once"
+down_revision = "0023_monitoring_states"
 branch_labels = None
 depends_on = None
 

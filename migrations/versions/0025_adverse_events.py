@@ -7,7 +7,7 @@ any more becomes `other`, and the count is printed. Events recorded before this 
 the day they were recorded (UTC) as their awareness date. Downgrade keeps the categories.
 
 Revision ID: 0025_adverse_events
-Revises: 0019_results_once
+Revises: 0024_coded_results
 Create Date: 2026-12-06 04:30:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0025_adverse_events"
-down_revision = "0019_results_once"
+down_revision = "0024_coded_results"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 their JWT ids (`jti`, kept until the token expires).
 
 Revision ID: 0026_cds_clients
-Revises: 0019_results_once
+Revises: 0025_adverse_events
 Create Date: 2026-12-06 04:20:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0026_cds_clients"
-down_revision = "0019_results_once"
+down_revision = "0025_adverse_events"
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ acknowledgments in a period (acknowledgment), the program-wide overdue list's or
 authorization_decision.decided_at, denials only).
 
 Revision ID: 0027_scale_indexes
-Revises: 0019_results_once
+Revises: 0026_cds_clients
 Create Date: 2026-12-06 05:00:00
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0027_scale_indexes"
-down_revision = "0019_results_once"
+down_revision = "0026_cds_clients"
 branch_labels = None
 depends_on = None
 
