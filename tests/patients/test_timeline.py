@@ -11,7 +11,8 @@ from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.monitoring.models import LabResult
-from rems.monitoring.results import ResultRow, amend_result, record_results
+from rems.monitoring.results import ResultRow, amend_result
+from rems.monitoring.storing import record_results
 from rems.patients.models import Patient
 from rems.patients.timeline import SOURCES, patient_timeline
 from tests.authorizations.helpers import gate

@@ -18,7 +18,8 @@ from rems.certification.rules import Transition
 from rems.certification.services import apply_transition
 from rems.common.transactions import writing
 from rems.extensions import db
-from rems.monitoring.results import ResultRow, record_results
+from rems.monitoring.results import ResultRow
+from rems.monitoring.storing import record_results
 from rems.patients import lifecycle
 from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber
