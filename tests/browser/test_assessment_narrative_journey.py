@@ -13,6 +13,9 @@ from rems.auth.models import Role
 from tests.browser.helpers import sign_in_as
 from tests.reports.world import build
 
+#: Making the PDF (two periods, charts, WeasyPrint) takes seconds; on a loaded machine, more.
+PDF_TIMEOUT_MS = 60_000
+
 NARRATIVE = "Every dose in the period was given under a valid authorization."
 
 
@@ -23,23 +26,27 @@ def test_an_auditor_writes_signs_and_downloads_the_assessment(
     auditor = factory.user(Role.AUDITOR)
     page = browser_page
     sign_in_as(page, auditor.username)
-    page.goto("/reports/assessment?from=2026-11-01&to=2026-12-03")
+    page.goto("/reports/assessment?from=2026-11-01&to=2026-12-03", timeout=PDF_TIMEOUT_MS)
 
     page.get_by_role("textbox", name="Narrative").fill(NARRATIVE)
     page.get_by_role("button", name="Save draft").click()
-    expect(page.locator("#narrative-state")).to_contain_text("Version 1: draft, not signed")
+    expect(page.locator("#narrative-state")).to_contain_text(
+        "Version 1: draft, not signed", timeout=PDF_TIMEOUT_MS
+    )
     page.get_by_label("Your password, again, to sign").fill("wrong password")
     page.get_by_role("button", name="Sign and lock").click()
-    expect(page.get_by_role("alert")).to_contain_text("The password is not correct")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "The password is not correct", timeout=PDF_TIMEOUT_MS
+    )
     page.get_by_label("Your password, again, to sign").fill(auditor.password)
     page.get_by_role("button", name="Sign and lock").click()
-    expect(page.locator("#narrative-state")).to_contain_text("signed by")
+    expect(page.locator("#narrative-state")).to_contain_text("signed by", timeout=PDF_TIMEOUT_MS)
     expect(page.locator("#narrative-state")).to_contain_text("locked")
     expect(page.get_by_role("button", name="Save draft")).to_have_count(0)
     expect(page.get_by_role("button", name="Start a new version")).to_be_visible()
     requests = page.get_by_role("row", name=re.compile(r"^Requests at the gate \d+$")).inner_text()
 
-    with page.expect_download() as download_info:
+    with page.expect_download(timeout=PDF_TIMEOUT_MS) as download_info:
         page.get_by_role("link", name="Download PDF").click()
     download = download_info.value
     assert download.suggested_filename == "rems-assessment-2026-11-01-to-2026-12-03.pdf"

@@ -15,6 +15,9 @@ from rems.auth.models import Role
 from tests.browser.helpers import sign_in_as
 from tests.reports.world import build
 
+#: Making the PDF (two periods, charts, WeasyPrint) takes seconds; on a loaded machine, more.
+PDF_TIMEOUT_MS = 60_000
+
 
 def test_an_auditor_assesses_the_program_and_exports_safely(
     app, factory, client, clock, browser_page
@@ -27,7 +30,8 @@ def test_an_auditor_assesses_the_program_and_exports_safely(
     page.get_by_role("link", name="REMS assessment").first.click()
     page.get_by_label("From", exact=True).fill("2026-11-01")
     page.get_by_label("To", exact=True).fill("2026-12-04")
-    page.get_by_role("button", name="Show").click()
+    with page.expect_navigation(timeout=PDF_TIMEOUT_MS):
+        page.get_by_role("button", name="Show").click()
     proof = page.locator("#unauthorized-dispensings")
     expect(proof).to_have_text("0")
     shown = {
@@ -37,7 +41,7 @@ def test_an_auditor_assesses_the_program_and_exports_safely(
         "infusions": page.get_by_role("row", name=re.compile("Infusions given")).inner_text(),
         "observed": page.get_by_role("row", name=re.compile("Observed for the full")).inner_text(),
     }
-    with page.expect_download() as download_info:
+    with page.expect_download(timeout=PDF_TIMEOUT_MS) as download_info:
         page.get_by_role("link", name="Download PDF").click()
     pdf = PdfReader(io.BytesIO(download_info.value.path().read_bytes()))
     pdf_text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pdf.pages))
