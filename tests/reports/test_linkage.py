@@ -78,8 +78,7 @@ def test_no_deidentified_row_links_back_to_its_patient(app, world, factory, name
     by_key = _pseudonyms(app, report)
     patient = next(c.label for c in report.columns if c.patient_key)
     linked = []
-    for row in deidentified:
-        theirs = [i for i in identified if by_key.get(i[patient]) == row[patient]]
+    for row, theirs in _pairs(deidentified, identified, by_key, report):
         assert theirs or not row[patient], "every keyed row belongs to a patient"
         if _links(row, theirs, report):
             linked.append(row)
@@ -94,6 +93,38 @@ def _today(app) -> date:
 
     with app.app_context():
         return program_today()
+
+
+def _counterparts(row: dict, identified: list[dict], by_key: dict, report) -> list[dict]:
+    """The identified rows `row` came from: the same patient, the same values in the columns
+    de-identification leaves as they are (the test, the status …). Comparing a row with its
+    own original, not with the patient's other rows, keeps a date that happens to fall on
+    another of the patient's monthly tests from counting as a link."""
+    patient = next(c.label for c in report.columns if c.patient_key)
+    plain = [
+        c.label for c in report.columns
+        if not (c.identifier or c.patient_key or c.record_key or c.age or c.days_to_today)
+        and c.kind not in ("date", "datetime")
+    ]  # fmt: skip
+    return [
+        original for original in identified
+        if by_key.get(original[patient]) == row[patient]
+        and all(original[label] == row[label] for label in plain)
+    ]  # fmt: skip
+
+
+def _pairs(deidentified: list[dict], identified: list[dict], by_key: dict, report):
+    """Each de-identified row with the identified rows it may have come from. Both exports
+    are in the same order and one patient's dates move together, so among a patient's rows
+    that look alike the n-th de-identified one is the n-th identified one."""
+    found = [_counterparts(row, identified, by_key, report) for row in deidentified]
+    taken: dict[str, int] = {}
+    for row, theirs in zip(deidentified, found, strict=True):
+        if len(theirs) > 1 and sum(other == theirs for other in found) == len(theirs):
+            group = repr(theirs)
+            taken[group] = taken.get(group, -1) + 1
+            theirs = [theirs[taken[group]]]
+        yield row, theirs
 
 
 def _pseudonyms(app, report) -> dict[str, str]:
@@ -171,8 +202,8 @@ def test_nothing_in_the_demo_links_back_either(app, runner, client):
         )  # fmt: skip
         by_key = _pseudonyms(app, report)
         patient = next(c.label for c in report.columns if c.patient_key)
-        for row in deidentified:
-            theirs = [i for i in identified if by_key.get(i[patient]) == row[patient]]
+        for row, theirs in _pairs(deidentified, identified, by_key, report):
+            assert theirs or not row[patient], (name, row)
             assert not _links(row, theirs, report), (name, row)
             tried += 1
     assert tried > 26
