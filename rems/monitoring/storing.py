@@ -18,16 +18,9 @@ from rems.auth.models import User
 from rems.common.clock import utcnow
 from rems.common.errors import StateConflict
 from rems.common.transactions import reading, write_phase
+from rems.monitoring import results as checking
 from rems.monitoring.models import LabResult, ResultValue
-from rems.monitoring.results import (
-    SOURCES,
-    PlannedRow,
-    Recorded,
-    ResultRow,
-    _checked,
-    _mark_duplicates,
-    _values,
-)
+from rems.monitoring.results import SOURCES, PlannedRow, Recorded, ResultRow, _values
 from rems.monitoring.services import refresh_patients
 
 #: How the uniqueness's refusal reads: PostgreSQL names the constraint, SQLite its columns.
@@ -62,10 +55,10 @@ def record_results(
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     with reading():  # validation only reads: on SQLite it must not hold the write lock
-        planned = _checked(session, actor, patient_rows, today)
+        planned = checking._checked(session, actor, patient_rows, today)
     with write_phase(session):  # then one short write of what was validated
         # duplicates once more, under the lock: a batch may have been stored meanwhile
-        planned = _mark_duplicates(session, [(p.row, p.result) for p in planned])
+        planned = checking._mark_duplicates(session, [(p.row, p.result) for p in planned])
         batch = Batch(batch_id or str(uuid.uuid4()), source, actor, utcnow())
         pairs, planned = _store_new(session, batch, planned)
         coded = _store_values(session, pairs)
@@ -126,7 +119,7 @@ def _store_new(session, batch: Batch, planned: list[PlannedRow]):
         except sa.exc.IntegrityError as error:
             if not any(name in str(error.orig) for name in UNIQUE_RESULT):
                 raise
-            planned = _mark_duplicates(session, [(p.row, p.result) for p in planned])
+            planned = checking._mark_duplicates(session, [(p.row, p.result) for p in planned])
     raise StateConflict(BUSY)
 
 
