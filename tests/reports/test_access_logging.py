@@ -16,9 +16,11 @@ from tests.reports.world import build
 #: The reports whose rows name patients, and which of them the small world fills.
 IDENTIFIED = {
     "enrollments", "authorizations", "gate-decision-list", "monitoring", "monitoring-overdue",
-    "result-amendments",
+    "result-amendments", "adverse-event-line-listing",
 }  # fmt: skip
-FILLED = {"enrollments", "authorizations", "gate-decision-list", "monitoring"}
+FILLED = {
+    "enrollments", "authorizations", "gate-decision-list", "monitoring", "adverse-event-line-listing",
+}  # fmt: skip
 
 
 @pytest.fixture
