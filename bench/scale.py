@@ -204,12 +204,13 @@ def _assessment_beside(server, url, size, decide, count) -> dict:
         beside.append(timed(server, "decide beside", decide, count)), done.set()))  # fmt: skip
     worker.start()
     output = harness.run_module(url, "bench.scale_jobs", "assessment", timeout=1800)
+    figures = json.loads(output.strip().splitlines()[-1])
     worker.join()
     watch.stop.set()
     watch.join()
-    figures = json.loads(output.strip().splitlines()[-1])
     return {
-        "assessment_s": figures["seconds"], "gate_p99_alone": round(alone.p99_ms, 1),
+        "assessment_s": figures["seconds"], "status": figures["status"],
+        "gate_p99_alone": round(alone.p99_ms, 1),
         "gate_p99_beside": round(beside[0].p99_ms, 1), "lock_waiters": watch.most,
         "lock_sample": watch.seen, "watch_samples": watch.samples,
     }  # fmt: skip
@@ -308,10 +309,15 @@ def summary() -> list[str]:
         tag = _label(size)
         if "assessment_s" in batch:
             verdict = (
-                "met" if batch["assessment_s"] <= 30 and not batch["lock_waiters"] else "MISSED"
+                "met"
+                if batch["status"] == 200
+                and batch["assessment_s"] <= 30
+                and not batch["lock_waiters"]
+                else "MISSED"
             )
             lines.append(
-                f"assessment {tag}: {batch['assessment_s']} s (≤ 30 s); gate p99 alone "
+                f"assessment {tag}: {batch['assessment_s']} s, status {batch['status']} (≤ 30 s, "
+                f"200); gate p99 alone "
                 f"{batch['gate_p99_alone']} ms, beside it {batch['gate_p99_beside']} ms; backends "
                 f"waiting on a lock meanwhile: {batch['lock_waiters']} (of "
                 f"{batch['watch_samples']} samples) {verdict}"
