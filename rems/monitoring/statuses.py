@@ -74,26 +74,27 @@ def signed_periods(session: Session, patient_ids: list[int]) -> dict[int, set[in
     return found
 
 
-def refresh_statuses(session: Session, patients: list[Patient], facts: dict) -> int:
-    """Keep each patient's `patient_status_due` row what the facts say; how many changed."""
+def refresh_statuses(session: Session, patients: list[Patient], facts: dict) -> set[int]:
+    """Keep each patient's `patient_status_due` row what the facts say; the ids of the
+    patients whose row changed."""
     ids = [p.id for p in patients]
     signed = signed_periods(session, ids)
     existing = {row.patient_id: row for row in session.scalars(
         sa.select(PatientStatusDue).where(PatientStatusDue.patient_id.in_(ids)))}  # fmt: skip
-    changed = 0
+    changed: set[int] = set()
     for patient in patients:
         row, wanted = existing.get(patient.id), _wanted(patient, facts[patient.id], signed)
         if wanted is None:
             if row is not None:
                 session.delete(row)
-                changed += 1
+                changed.add(patient.id)
         elif row is None:
             session.add(PatientStatusDue(patient_id=patient.id, **wanted))
-            changed += 1
+            changed.add(patient.id)
         elif any(getattr(row, name) != value for name, value in wanted.items()):
             for name, value in wanted.items():
                 setattr(row, name, value)
-            changed += 1
+            changed.add(patient.id)
     return changed
 
 
