@@ -14,7 +14,8 @@ from rems.extensions import db
 from rems.monitoring import rules
 from rems.monitoring.extension import current_end, extend_monitoring
 from rems.monitoring.followup_forms import ExtendForm, StatusForm, answers
-from rems.monitoring.statuses import patient_periods, record_status, reports_of
+from rems.monitoring.status_services import record_status
+from rems.monitoring.statuses import patient_periods, reports_of
 from rems.patients.models import Patient
 from rems.patients.queries import patient_for
 

@@ -60,14 +60,14 @@ def refresh_patients(session: Session, patient_ids: list[int], *, today: date) -
     )
     for row in rows:
         existing[row.patient_id][row.test_code] = row
-    changed = 0
+    changed = refresh_statuses(session, patients, facts)  # the patients whose status row changed
     for patient in patients:
         wanted = computed_state(patient, facts[patient.id])
-        changed += _store_state(session, patient.id, existing[patient.id], wanted)
-    changed += refresh_statuses(session, patients, facts)
+        if _store_state(session, patient.id, existing[patient.id], wanted):
+            changed.add(patient.id)
     if changed:
         session.flush()
-    return changed
+    return len(changed)
 
 
 def _store_state(session, patient_id: int, existing: dict, wanted: dict) -> bool:

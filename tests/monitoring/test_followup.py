@@ -19,7 +19,7 @@ from rems.monitoring.followup_models import MonitoringExtension, PatientStatusDu
 from rems.monitoring.followup_models import PatientStatusReport as Report
 from rems.monitoring.models import MonitoringStatus
 from rems.monitoring.queries import summary
-from rems.monitoring.statuses import record_status
+from rems.monitoring.status_services import record_status
 from rems.patients import lifecycle
 from rems.patients.models import Patient
 from tests.authorizations.helpers import gate

@@ -7,7 +7,7 @@ from rems.auth.models import Role, User
 from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
-from rems.monitoring.statuses import record_status
+from rems.monitoring.status_services import record_status
 from rems.patients.models import Patient
 from tests.factories import PASSWORD
 from tests.monitoring.helpers import more_treated_patients, treated_patient
