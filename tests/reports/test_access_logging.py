@@ -19,7 +19,8 @@ IDENTIFIED = {
     "result-amendments", "adverse-event-line-listing",
 }  # fmt: skip
 FILLED = {
-    "enrollments", "authorizations", "gate-decision-list", "monitoring", "adverse-event-line-listing",
+    "enrollments", "authorizations", "gate-decision-list", "monitoring",
+    "adverse-event-line-listing",
 }  # fmt: skip
 
 
