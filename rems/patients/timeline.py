@@ -14,6 +14,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from rems.adverse_events.models import AdverseEventFollowUp
+from rems.alerts.models import LabAlert
 from rems.audit.models import StatusChange
 from rems.auth.models import User
 from rems.authorizations.models import AuthorizationDecision
@@ -25,6 +27,7 @@ from rems.monitoring.followup_models import MonitoringExtension, PatientStatusRe
 from rems.monitoring.models import AdverseEvent, LabResult, MonitoringWaiver, ResultAmendment
 from rems.patients.models import Patient
 from rems.prior_treatment.models import PriorDose
+from rems.reports.labels import label as named
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,7 @@ def deviations(session: Session, patient: Patient) -> Iterable[Entry]:
     )
     for deviation, infusion in rows:
         yield Entry(infusion.administered_on, "deviation",
-                    f"Deviation ({deviation.severity}): {deviation.code.replace('_', ' ')}",
+                    f"Deviation ({deviation.severity}): {named('deviation', deviation.code)}",
                     infusion.recorded_at, infusion.recorded_by_id,
                     deviation.acknowledged_reason)  # fmt: skip
 
@@ -121,7 +124,8 @@ def results(session: Session, patient: Patient) -> Iterable[Entry]:
     """Monitoring results, on their collection day."""
     for r in session.scalars(sa.select(LabResult).where(LabResult.patient_id == patient.id)):
         value = f": {r.value}{' ' + r.unit if r.unit else ''}" if r.value else ""
-        yield Entry(r.collected_on, "result", f"Result {r.test_code}{value} ({r.source})",
+        name = named("test", r.test_code)
+        yield Entry(r.collected_on, "result", f"Result {name}{value} ({r.source})",
                     r.entered_at, r.entered_by_id)  # fmt: skip
 
 
@@ -135,7 +139,8 @@ def amendments(session: Session, patient: Patient) -> Iterable[Entry]:
     for a, code in rows:
         changed = ", ".join(f"{k}: {a.old_values.get(k)} → {v}" for k, v in a.new_values.items()
                             if a.old_values.get(k) != v)  # fmt: skip
-        yield Entry(_day(a.amended_at), "amendment", f"Result {code} amended ({changed})",
+        name = named("test", code)
+        yield Entry(_day(a.amended_at), "amendment", f"Result {name} amended ({changed})",
                     a.amended_at, a.amended_by_id, a.reason)  # fmt: skip
 
 
@@ -145,7 +150,8 @@ def waivers(session: Session, patient: Patient) -> Iterable[Entry]:
         sa.select(MonitoringWaiver).where(MonitoringWaiver.patient_id == patient.id)
     )
     for w in rows:
-        yield Entry(_day(w.waived_at), "waiver", f"Waived {w.test_code} due {w.due_on}",
+        name = named("test", w.test_code)
+        yield Entry(_day(w.waived_at), "waiver", f"Waived {name} due {w.due_on}",
                     w.waived_at, w.waived_by_id, w.reason)  # fmt: skip
 
 
@@ -181,14 +187,37 @@ def adverse_events(session: Session, patient: Patient) -> Iterable[Entry]:
     for e in rows:
         serious = "serious " if e.serious else ""
         yield Entry(e.onset_on, "adverse_event",
-                    f"Adverse event ({serious}{e.category.replace('_', ' ')})",
+                    f"Adverse event ({serious}{named('adverse_event', e.category)})",
                     e.reported_at, e.reported_by_id, e.description)  # fmt: skip
+
+
+def adverse_event_follow_ups(session: Session, patient: Patient) -> Iterable[Entry]:
+    """Follow-up information on the patient's adverse events, on the day it was received."""
+    rows = session.scalars(
+        sa.select(AdverseEventFollowUp)
+        .join(AdverseEvent, AdverseEvent.id == AdverseEventFollowUp.event_id)
+        .where(AdverseEvent.patient_id == patient.id)
+    )
+    for f in rows:
+        outcome = f" (outcome: {named('outcome', f.outcome)})" if f.outcome else ""
+        yield Entry(f.received_on, "adverse_event", f"Adverse event follow-up{outcome}",
+                    f.recorded_at, f.recorded_by_id, f.note)  # fmt: skip
+
+
+def alerts(session: Session, patient: Patient) -> Iterable[Entry]:
+    """Abnormal-result alerts: raised with the result, then acknowledged with the action taken."""
+    for a in session.scalars(sa.select(LabAlert).where(LabAlert.patient_id == patient.id)):
+        yield Entry(_day(a.raised_at), "alert", f"Alert raised: {a.label} ({a.value:g} {a.unit})",
+                    a.raised_at, None, a.compared_with)  # fmt: skip
+        if a.acknowledged_at is not None:
+            yield Entry(_day(a.acknowledged_at), "alert", f"Alert acknowledged: {a.label}",
+                        a.acknowledged_at, a.acknowledged_by_id, a.action_note)  # fmt: skip
 
 
 #: Every kind of record on the timeline. A new kind: one function above, one line here.
 SOURCES: list[Source] = [
     enrollment, acknowledgments, courses, decisions, doses, deviations, results, amendments,
-    waivers, extensions, statuses, adverse_events,
+    waivers, extensions, statuses, adverse_events, adverse_event_follow_ups, alerts,
 ]  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from rems.authorizations.models import AuthorizationDecision
 from rems.documents.models import Acknowledgment, Document, DocumentVersion
 from rems.infusions.models import Infusion
 from rems.prescribers.models import Prescriber
+from rems.reports import assessment_followup as followup
 from rems.reports import assessment_period as period
 from rems.reports import gateproof
 from rems.reports.clinical import ADVERSE_EVENTS, infusion_compliance
@@ -58,6 +59,8 @@ class Assessment:
     knowledge: dict[str, Any] = field(default_factory=dict)
     first_dose: dict[str, Any] = field(default_factory=dict)
     denial_resolution: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
 
 
 def assess(session: Session, date_from: date, date_to: date, today: date) -> Assessment:
@@ -84,6 +87,8 @@ def assess(session: Session, date_from: date, date_to: date, today: date) -> Ass
     result.knowledge = period.knowledge(session, date_from, date_to)
     result.first_dose = period.first_dose(session, date_from, date_to)
     result.denial_resolution = period.denial_resolution(session, date_from, date_to)
+    result.alerts = followup.alerts(session, date_from, date_to)
+    result.statuses = followup.statuses(session, date_from, date_to)
     return result
 
 

@@ -3,6 +3,7 @@ above the worklist, acknowledged with an action note, escalated after the progra
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from rems.alerts.models import LabAlert
 from rems.alerts.services import escalate_alerts
 from rems.audit.models import AuditEvent
-from rems.auth.models import User
+from rems.auth.models import Role, User
 from rems.common.errors import ValidationFailed
 from rems.common.transactions import writing
 from rems.extensions import db
@@ -227,3 +228,45 @@ def test_a_coded_result_cannot_be_amended_into_another_test(app, client, factory
             )  # fmt: skip
         assert list(refused.value.errors) == ["test"]
         db.session.rollback()
+
+
+def test_the_patients_timeline_shows_the_alert_and_who_acknowledged_it(app, client, factory, clock):
+    treated, delegate, alert = _alert_for(app, factory, clock, client)
+    browser = factory.signed_in(delegate)
+    page = f"/patients/{treated.world.patient.rems_id}"
+    raised = browser.get(page).get_data(as_text=True)
+    assert "Alert raised: " in raised and "Alert acknowledged" not in raised
+    token = csrf_token(browser, f"/alerts/{alert.id}")
+    note = {"csrf_token": token, "action_note": "Haematology referral today."}
+    browser.post(f"/alerts/{alert.id}/acknowledge", data=note)
+    timeline = browser.get(page).get_data(as_text=True)
+    start = timeline.index('id="patient-timeline"')
+    shown = timeline[start:]
+    assert shown.index("Alert raised: ") < shown.index("Alert acknowledged: ")
+    with app.app_context():
+        name = db.session.get(User, delegate.id).full_name
+    assert "Haematology referral today." in shown and name in shown
+
+
+def test_the_assessment_counts_the_periods_alerts_as_they_stood_at_its_end(
+    app, client, factory, clock
+):
+    _, delegate, alert = _alert_for(app, factory, clock, client)
+    raised_on = clock.now().date()
+    clock.advance(days=2)
+    browser = factory.signed_in(delegate)
+    token = csrf_token(browser, f"/alerts/{alert.id}")
+    note = {"csrf_token": token, "action_note": "Repeat count ordered."}
+    assert browser.post(f"/alerts/{alert.id}/acknowledge", data=note).status_code == 302
+    auditor = factory.signed_in(factory.user(Role.AUDITOR))
+
+    def row(until):
+        period = {"from": raised_on.isoformat(), "to": until.isoformat()}
+        html = auditor.get("/reports/assessment", query_string=period).get_data(as_text=True)
+        table = html[html.index('id="assessment-alerts"') :].split("</table>", 1)[0]
+        return re.sub(r"<[^>]+>", "|", table.split("<tbody>", 1)[1])
+
+    before = row(raised_on + timedelta(days=1))  # ends before the acknowledgment
+    assert re.search(r"Platelets.*?\|1\|\|0\|\|1\|\|0\|\|—\|", before), before
+    after = row(raised_on + timedelta(days=2))
+    assert re.search(r"Platelets.*?\|1\|\|1\|\|0\|\|0\|\|2(\.0)?\|", after), after

@@ -56,7 +56,9 @@ def test_the_timeline_is_in_order_with_who(app, factory):
     page = factory.signed_in(world.prescriber.user).get(f"/patients/{world.patient.rems_id}")
     html = page.get_data(as_text=True)
     timeline = html[html.index('id="patient-timeline"') :]
-    assert re.search(r"Prior dose 1.*Result cbc: Platelets low.*Result cbc amended", timeline, re.S)
+    cbc = "CBC with differential"
+    order = rf"Prior dose 1.*Result {cbc}: Platelets low.*Result {cbc} amended"
+    assert re.search(order, timeline, re.S)
     assert delegate_name in timeline
 
 
