@@ -117,6 +117,7 @@ def _history(world: World, doses, seed: int):
     from rems.monitoring import rules
     from rems.monitoring.models import duplicate_key
     from rems.monitoring.services import computed_state
+    from rems.monitoring.statuses import state_columns, status_test
 
     rng = random.Random(seed)
     results, facts = [], []
@@ -139,9 +140,16 @@ def _history(world: World, doses, seed: int):
     state = computed_state(SimpleNamespace(prescriber_id=None), schedule)
     columns = STATUS_COLUMNS[3:]
     tails = {code: "\t".join(text(values[c]) for c in columns) for code, values in state.items()}
-    return results, tails
+    due = state_columns(None, schedule, set(), status_test())  # no status signed yet
+    status_tail = "\t".join(text(due[c]) for c in STATUS_DUE_COLUMNS[2:]) if due else None
+    return results, tails, status_tail
 
 
+#: The periodic status's stored row (rems.monitoring.statuses.state_columns).
+STATUS_DUE_COLUMNS = (
+    "patient_id", "prescriber_id", "anchor_on", "ends_on", "next_period", "next_due_on",
+    "overdue_after", "open_periods", "signed", "periods_total",
+)  # fmt: skip
 STATUS_COLUMNS = (
     "patient_id", "test_code", "prescriber_id", "anchor_on", "ends_on", "next_k", "next_due_on",
     "next_window_start", "overdue_after", "open_items", "satisfied", "waived", "closed",

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from bench.scale_rows import (
     READY_EVERY,
     STATUS_COLUMNS,
+    STATUS_DUE_COLUMNS,
     World,
     at,
     rems_id,
@@ -156,6 +157,15 @@ def statuses(w: World, columns) -> Iterator[str]:
             yield f"{patient}\t{code}\t{prescriber}\t{tail}\n"
 
 
+def status_dues(w: World, columns) -> Iterator[str]:
+    """Each treated patient's periodic-status row, as the app stores it."""
+    for i in range(w.count):
+        if w.ready(i) or (tail := w.history(i)[2]) is None:
+            continue
+        prescriber = w.shapes[w.which(i)]["patient"]["prescriber_id"]
+        yield f"{w.base['patient'] + i}\t{prescriber}\t{tail}\n"
+
+
 def status_changes(w: World, columns) -> Iterator[str]:
     now = w.cast["now"].isoformat()
     for i in range(w.count):
@@ -237,6 +247,7 @@ STREAMS: tuple[tuple[str, Callable], ...] = (
     ("authorization_decision", decisions),
     ("lab_result", results),
     ("monitoring_status", statuses),
+    ("patient_status_due", status_dues),
     ("status_change", status_changes),
     ("baseline_test", ready_children("baseline_test")),
     ("acknowledgment", ready_children("acknowledgment")),
@@ -255,6 +266,7 @@ FIXED_COLUMNS = {
         "batch_id", "entered_at", "entered_by_id", "amendments", "value_key",
     ),
     "monitoring_status": STATUS_COLUMNS,
+    "patient_status_due": STATUS_DUE_COLUMNS,
     "authorization": AUTHORIZATION_COLUMNS,
     "authorization_decision": DECISION_COLUMNS,
     "audit_event": AUDIT_COLUMNS,

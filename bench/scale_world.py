@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from bench import scale_rows, scale_streams
 
 #: Bumped whenever the world's shape changes, so older worlds are rebuilt.
-MARKER = "rems-scale-world v1"
+MARKER = "rems-scale-world v2"  # v2: periodic-status rows
 BULK_TABLES = tuple(name for name, _ in scale_streams.STREAMS)
 
 
@@ -129,7 +129,7 @@ def load(world: scale_rows.World, raw) -> tuple[dict, dict]:
         timings["indexes"] = round(time.perf_counter() - started, 1)
         _log(f"{len(indexes)} indexes and constraints created in {timings['indexes']} s")
         for name in BULK_TABLES:
-            if name != "monitoring_status":
+            if name not in ("monitoring_status", "patient_status_due"):  # keyed by patient
                 sequence = f"pg_get_serial_sequence('\"{name}\"', 'id')"
                 cursor.execute(f'SELECT setval({sequence}, (SELECT max(id) FROM "{name}"))')  # noqa: S608
         cursor.execute("SET session_replication_role = DEFAULT")

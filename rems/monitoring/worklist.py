@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from rems.auth.models import User
+from rems.extensions import db
 from rems.monitoring import rules
 from rems.monitoring.followup_models import PatientStatusDue
 from rems.monitoring.models import MonitoringStatus
@@ -122,7 +123,10 @@ def conditions(
     found = [horizon_condition(which, today, table), Patient.status != PatientStatus.CLOSED]
     allowed = visible_prescriber_ids(user) if user is not None else None
     if allowed is not None:
-        found.append(table.prescriber_id.in_(allowed))
+        # The user's prescribers as literal ids, read first: behind a subquery PostgreSQL
+        # planned a scan of every patient's rows (2 s at 1,000,000 patients against 0.4 ms;
+        # bench/README.md, "National volume").
+        found.append(table.prescriber_id.in_(db.session.scalars(allowed).all()))
     if test and table is Status:
         found.append(Status.test_code == test if test != STATUS_CODE else sa.false())
     elif test and test != STATUS_CODE:
