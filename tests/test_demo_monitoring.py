@@ -43,7 +43,9 @@ def test_the_demo_patients_are_in_every_monitoring_state(app, runner):
         assert event.serious and event.reviewed_at is None
         assert event.patient_id == _patient("Brooks").id
         walsh = db.session.scalars(
-            sa.select(Course).where(Course.patient_id == _patient("Walsh").id)
+            sa.select(Course)
+            .where(Course.patient_id == _patient("Walsh").id)
+            .order_by(Course.number)
         ).all()
         assert [(c.number, c.historical) for c in walsh] == [(1, True), (2, True)]
     again = runner.invoke(args=["rems", "demo"])

@@ -1,7 +1,8 @@
 """Human labels for the coded cells of an export: "CBC with differential", not `cbc`.
 
-Names come from the program file (tests, adverse-event categories, deviation kinds); other codes
-(statuses, outcomes, reasons) are written as words ("partially_used" → "Partially used"). Which
+Names come from the program file through `rems.reports.labels` (tests, adverse-event categories,
+deviation kinds), as on the report pages; other codes (statuses, outcomes, reasons) are spelt out
+the same way ("partially_used" → "Partially used"). Which
 columns hold which codes is said here, by report and column, so the reports stay as they are.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rems.program.model import Program
+from rems.reports.labels import program_names, spelt_out
 
 #: (report, column) → vocabulary: a program list, or "words" for codes read as words.
 CODED: dict[tuple[str, str], str] = {
@@ -39,34 +41,18 @@ CODED: dict[tuple[str, str], str] = {
 }
 
 
-def words(code: str) -> str:
-    """A code read as words: "partially_used" → "Partially used"."""
-    text = code.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-def _names(program: Program) -> dict[str, dict[str, str]]:
-    """Each program vocabulary: code → name."""
-    return {
-        "test": {t.code: t.name for t in program.tests},
-        "adverse_event": {c.code: c.label for c in program.adverse_events.categories},
-        "deviation": {k.code: k.label for k in program.deviations.kinds},
-    }
-
-
 def labellers(
     program: Program, report: str, keys: tuple[str, ...]
 ) -> list[Callable[[object], object] | None]:
     """For each column key of `report`, the function that labels its cells (None: as is)."""
-    names = _names(program)
     found: list[Callable[[object], object] | None] = []
     for key in keys:
         vocabulary = CODED.get((report, key))
         if vocabulary is None:
             found.append(None)
         elif vocabulary == "words":
-            found.append(lambda v: words(v) if isinstance(v, str) else v)
+            found.append(lambda v: spelt_out(v) if isinstance(v, str) else v)
         else:
-            table = names[vocabulary]
-            found.append(lambda v, t=table: t.get(v, words(v)) if isinstance(v, str) else v)
+            table = program_names(program, vocabulary)
+            found.append(lambda v, t=table: t.get(v, spelt_out(v)) if isinstance(v, str) else v)
     return found

@@ -41,8 +41,14 @@ def _program():
 
 
 def _from_program(kind: str) -> dict[str, str]:
-    """The program file's names of one kind of code."""
-    program = _program()
+    """The names of one kind of code: the program file's, or the gate's reasons."""
+    if kind == "gate_reason":
+        return GATE_REASONS
+    return program_names(_program(), kind)
+
+
+def program_names(program, kind: str) -> dict[str, str]:
+    """The program file's names of one kind of code (empty for a kind it does not name)."""
     if kind == "test":
         return {test.code: test.name for test in program.tests}
     if kind == "adverse_event":
@@ -51,8 +57,6 @@ def _from_program(kind: str) -> dict[str, str]:
         return {k.code: k.label for k in program.deviations.kinds}
     if kind == "document":
         return {d.code: d.title for d in program.documents}
-    if kind == "gate_reason":
-        return GATE_REASONS
     return {}
 
 
