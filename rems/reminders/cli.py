@@ -10,7 +10,15 @@ from rems.common.clock import utcnow
 from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
-from rems.reminders.services import candidates, new_reminders, send_digest
+from rems.reminders.services import (
+    new_reminders,
+    prescribers_to_remind,
+    reminders_for,
+    send_digest,
+)
+
+#: How often (in prescribers) the command says how far it has got.
+PROGRESS_EVERY = 200
 
 
 @click.command("send-reminders")
@@ -19,15 +27,19 @@ def send_reminders():
     """Queue one digest per prescriber of the monitoring items that became due or overdue
     (never an item twice in the same state), then mail the outbox if MAIL_SERVER is set."""
     day = program_today()
-    found = list(candidates(db.session, day))
+    prescribers = prescribers_to_remind(db.session, day)
     db.session.rollback()
     digests = items = 0
-    for prescriber_id, reminders in found:
+    # One prescriber per transaction: memory holds one prescriber's items, and a failure
+    # keeps the digests already queued.
+    for done, prescriber_id in enumerate(prescribers, start=1):
         with writing():
-            fresh = new_reminders(db.session, reminders)
+            fresh = new_reminders(db.session, reminders_for(db.session, day, prescriber_id))
             if send_digest(db.session, prescriber_id, fresh, day):
                 digests, items = digests + 1, items + len(fresh)
             db.session.commit()
+        if done % PROGRESS_EVERY == 0 and done < len(prescribers):
+            click.echo(f"... {done} of {len(prescribers)} prescribers", err=True)
     click.echo(f"Queued {digests} digest(s) telling of {items} item(s).")
     _deliver()
 

@@ -55,25 +55,36 @@ def _program():
     return current_app.extensions["rems_program"]
 
 
-def candidates(
-    session: Session, today: date, prescriber_id: int | None = None
-) -> Iterator[tuple[int, list[Reminder]]]:
-    """(prescriber id, the overdue items and those falling due within the digest's days of
-    their open records: tests and periodic statuses), prescriber by prescriber; or only the
-    one prescriber's."""
+def prescribers_to_remind(session: Session, today: date) -> list[int]:
+    """The prescribers with something for a digest today (an open record with an item overdue
+    or falling due within the digest's days), in id order: one small read, so the digests can
+    be built prescriber by prescriber and memory holds one prescriber's items at a time."""
+    days = str(_program().monitoring_states.digest_days)
+    parts = [
+        sa.select(table.prescriber_id.label("prescriber_id"))
+        .join(Patient, Patient.id == table.patient_id)
+        .where(*conditions(None, today, days, table=table))
+        for table in (MonitoringStatus, PatientStatusDue)
+    ]
+    kept = sa.union(*parts).subquery()
+    return list(session.scalars(sa.select(kept.c.prescriber_id).order_by(kept.c.prescriber_id)))
+
+
+def reminders_for(session: Session, today: date, prescriber_id: int) -> list[Reminder]:
+    """The prescriber's overdue items and those falling due within the digest's days, of
+    their open records: tests and periodic statuses."""
     days = _program().monitoring_states.digest_days
     tests = {t.code: t for t in rules.monitored_tests(_program())}
     horizon = today + timedelta(days=days)
-    found: dict[int, list[Reminder]] = {}
+    found: list[Reminder] = []
     for table in (MonitoringStatus, PatientStatusDue):
-        where = conditions(None, today, str(days), table=table)
-        if prescriber_id is not None:
-            where.append(table.prescriber_id == prescriber_id)
+        where = [*conditions(None, today, str(days), table=table),
+                 table.prescriber_id == prescriber_id]  # fmt: skip
         rows = session.execute(
             sa.select(table, Patient.rems_id, Patient.first_name, Patient.last_name)
             .join(Patient, Patient.id == table.patient_id)
             .where(*where)
-            .order_by(table.prescriber_id, table.patient_id)
+            .order_by(table.patient_id)
         )
         for status, rems_id, first, last in rows:
             test = tests.get(status.test_code) if table is MonitoringStatus else status_test()
@@ -81,9 +92,19 @@ def candidates(
                 continue
             for placed in open_items_placed(test, status, today, horizon):
                 if placed.state in REMINDED:
-                    reminder = Reminder(status.patient_id, rems_id, f"{first} {last}", placed)
-                    found.setdefault(status.prescriber_id, []).append(reminder)
-    yield from sorted(found.items())
+                    found.append(Reminder(status.patient_id, rems_id, f"{first} {last}", placed))
+    return found
+
+
+def candidates(
+    session: Session, today: date, prescriber_id: int | None = None
+) -> Iterator[tuple[int, list[Reminder]]]:
+    """(prescriber id, their reminders), prescriber by prescriber, each read when it is
+    reached; or only the one prescriber's."""
+    ids = [prescriber_id] if prescriber_id is not None else prescribers_to_remind(session, today)
+    for one in ids:
+        if found := reminders_for(session, today, one):
+            yield one, found
 
 
 def new_reminders(session: Session, found: list[Reminder]) -> list[Reminder]:

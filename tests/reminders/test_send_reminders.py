@@ -20,12 +20,13 @@ from tests.factories import PASSWORD
 from tests.patients.helpers import certified_prescriber, enroll_patient
 
 
-def treated(app, world, patient, first: date) -> None:
-    """A prior course 1 of five doses from `first`: the patient's 48 months start then."""
+def treated(app, world, patient, first: date, by=None) -> None:
+    """A prior course 1 of five doses from `first`, recorded by the patient's prescriber (the
+    world's unless `by`): the patient's 48 months start then."""
     with app.app_context(), writing():
         record_prior_course(
             db.session, db.session.get(Patient, patient.id),
-            db.session.get(User, world.prescriber.user.id),
+            db.session.get(User, (by or world.prescriber).user.id),
             PriorCourse({f"dose_{n}": first + timedelta(days=n) for n in range(5)}, "Chart"),
             password=PASSWORD, today=date(2026, 11, 24),
         )  # fmt: skip
@@ -111,3 +112,24 @@ def test_a_closed_record_is_not_reminded(app, factory, runner):
         db.session.commit()
     result = runner.invoke(args=["rems", "send-reminders"])
     assert "Queued 0 digest(s)" in result.output
+
+
+def test_each_prescriber_gets_their_own_digest_built_one_at_a_time(
+    app, factory, runner, monkeypatch
+):
+    monkeypatch.setattr("rems.reminders.cli.PROGRESS_EVERY", 1)
+    world = gate(app, factory, with_course=False)
+    other = certified_prescriber(app, factory, world.admin, "Okafor")
+    theirs = enroll_patient(app, other)
+    treated(app, world, world.patient, date(2026, 10, 1))
+    treated(app, world, theirs, date(2026, 10, 1), by=other)
+    result = runner.invoke(args=["rems", "send-reminders"])
+    assert result.exit_code == 0, result.output
+    assert "... 1 of 2 prescribers" in result.output  # progress, on standard error
+    assert "Queued 2 digest(s) telling of 12 item(s)." in result.output
+    with app.app_context():
+        digests = {n.recipient_id: n.body for n in db.session.scalars(sa.select(Notification))}
+    mine, others = digests[world.prescriber.user.id], digests[other.user.id]
+    assert set(digests) == {world.prescriber.user.id, other.user.id}
+    assert world.patient.rems_id in mine and world.patient.rems_id not in others
+    assert theirs.rems_id in others and theirs.rems_id not in mine
