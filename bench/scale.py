@@ -23,6 +23,7 @@ report exported by `flask rems export` over the last 365 days: seconds, peak mem
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import threading
@@ -53,6 +54,9 @@ BATCH: dict[int, dict] = {}
 PAGE_TARGET_MS, RATIO_TARGET = 300.0, 1.2
 #: Two workers loading the app on a busy shared machine can take longer than the default 30 s.
 SERVER_START_S = 180.0
+#: The worlds' databases are named <prefix>_100k, <prefix>_1m …: another prefix keeps a second
+#: set of worlds (a copy made with CREATE DATABASE … TEMPLATE, marked like the original).
+WORLD_PREFIX = os.environ.get("REMS_BENCH_SCALE_PREFIX", "rems_bench")
 
 
 def _label(size: int) -> str:
@@ -61,7 +65,7 @@ def _label(size: int) -> str:
 
 def world_url(size: int) -> str:
     """The database of this size's world, built unless a finished one of this shape is there."""
-    name = f"rems_bench_{_label(size)}"
+    name = f"{WORLD_PREFIX}_{_label(size)}"
     admin = sa.create_engine(harness.POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         found = connection.scalar(sa.text(
