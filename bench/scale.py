@@ -22,6 +22,7 @@ report exported by `flask rems export` over the last 365 days: seconds, peak mem
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -118,30 +119,55 @@ def _targets(url: str) -> tuple[list[dict], str]:
     return targets, site
 
 
-def timed(server: Server, name: str, requests: list[tuple], count: int) -> Result:
-    """`count` requests one after another (round robin over `requests`): latency percentiles."""
-    latencies, statuses, sample = [], {}, ""
-    started = time.perf_counter()
-    for n in range(count):
-        path, headers, body = requests[n % len(requests)]
-        target = harness.loopback(server.url(path))
-        request = urllib.request.Request(target, data=body, headers=headers)  # noqa: S310
-        begun = time.perf_counter()
-        try:
-            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
-                response.read()
-                status = response.status
-        except urllib.error.HTTPError as error:
-            status, sample = error.code, sample or error.read().decode(errors="replace")[:300]
-        latencies.append((time.perf_counter() - begun) * 1000)
-        statuses[status] = statuses.get(status, 0) + 1
-    elapsed = time.perf_counter() - started
+def _one(server: Server, request: tuple) -> tuple[float, int, str]:
+    """One request: (milliseconds, status, the start of an error answer's body)."""
+    path, headers, body = request
+    target = harness.loopback(server.url(path))
+    call = urllib.request.Request(target, data=body, headers=headers)  # noqa: S310
+    begun = time.perf_counter()
+    try:
+        with urllib.request.urlopen(call, timeout=120) as response:  # noqa: S310
+            response.read()
+            status, sample = response.status, ""
+    except urllib.error.HTTPError as error:
+        status, sample = error.code, error.read().decode(errors="replace")[:300]
+    return (time.perf_counter() - begun) * 1000, status, sample
+
+
+def _result(name: str, latencies: list[float], statuses: dict, sample: str, elapsed: float):
     bad = sum(n for s, n in statuses.items() if s >= 400)
     q = statistics.quantiles(latencies, n=100, method="inclusive")
-    result = Result(name, count / elapsed, q[49], q[98], count, bad, non_2xx=bad,
-                    statuses=statuses, error_sample=sample)  # fmt: skip
+    result = Result(name, len(latencies) / elapsed, q[49], q[98], len(latencies), bad,
+                    non_2xx=bad, statuses=statuses, error_sample=sample)  # fmt: skip
     result.p95_ms = q[94]
     return result
+
+
+def timed_together(lines: dict[int, tuple[Server, str, list[tuple]]], count: int) -> dict:
+    """`count` requests per size, one at a time, **alternating between the sizes' servers**
+    (which goes first swaps every round): whatever else loads the machine meanwhile weighs on
+    both sizes alike, so their ratio is fair. lines: size → (server, line name, requests, used
+    round robin). Returns size → Result."""
+    taken = {size: ([], {}, [""], [0.0]) for size in lines}
+    order = list(lines)
+    for n in range(count):
+        for size in order if n % 2 == 0 else order[::-1]:
+            server, _, requests = lines[size]
+            latencies, statuses, sample, spent = taken[size]
+            ms, status, text = _one(server, requests[n % len(requests)])
+            latencies.append(ms)
+            spent[0] += ms / 1000
+            statuses[status] = statuses.get(status, 0) + 1
+            sample[0] = sample[0] or text
+    return {
+        size: _result(lines[size][1], latencies, statuses, sample[0], spent[0])
+        for size, (latencies, statuses, sample, spent) in taken.items()
+    }
+
+
+def timed(server: Server, name: str, requests: list[tuple], count: int) -> Result:
+    """`count` requests one after another (round robin over `requests`): latency percentiles."""
+    return timed_together({0: (server, name, requests)}, count)[0]
 
 
 def _record(size: int, key: str, result: Result) -> Result:
@@ -184,18 +210,47 @@ def page_requests(server: Server, url: str, size: int) -> Iterator[tuple[str, li
         yield f"report {name}", [(f"/reports/{name}", reader, None)]
 
 
-def _gate(server, url, size, rng, count) -> tuple[list[tuple], list[Result]]:
-    token = harness.create_token(url, "bench-site-staff-1", f"scale-{time.time_ns()}")
-    targets, site = _targets(url)
-    if not targets:
-        raise harness.BenchError("no ready patient has doses left: run with --rebuild-worlds")
-    decide = _gate_requests(token, targets, site, rng)
-    harness.warm_up(server, "/api/v1/ping")
-    decided = timed(server, f"decide {_label(size)}", decide, count)
-    reads = [(f"/api/v1/authorizations/{n}", {"Authorization": f"Bearer {token}"}, None)
-             for n in _numbers(url)]  # fmt: skip
-    read = timed(server, f"read {_label(size)}", reads, count)
-    return decide, [_record(size, "decide", decided), _record(size, "read", read)]
+def _gate_requests_of(servers: dict, rng) -> tuple[dict, dict]:
+    """Per size: the pharmacy's token and its decide requests over that world's ready patients."""
+    tokens, decide = {}, {}
+    for size, (_, url) in servers.items():
+        tokens[size] = harness.create_token(url, "bench-site-staff-1", f"scale-{time.time_ns()}")
+        targets, site = _targets(url)
+        if not targets:
+            raise harness.BenchError("no ready patient has doses left: run with --rebuild-worlds")
+        decide[size] = _gate_requests(tokens[size], targets, site, rng)
+    return tokens, decide
+
+
+def _gate(servers: dict, rng, count: int) -> tuple[dict, list[tuple[int, Result]]]:
+    """Decisions, then reads of what they granted, both sizes alternating."""
+    tokens, decide = _gate_requests_of(servers, rng)
+    for server, _ in servers.values():
+        harness.warm_up(server, "/api/v1/ping")
+    decided = timed_together({size: (server, f"decide {_label(size)}", decide[size])
+                              for size, (server, _) in servers.items()}, count)  # fmt: skip
+    reads = {
+        size: (server, f"read {_label(size)}", [
+            (f"/api/v1/authorizations/{n}", {"Authorization": f"Bearer {tokens[size]}"}, None)
+            for n in _numbers(url)])
+        for size, (server, url) in servers.items()
+    }  # fmt: skip
+    read = timed_together(reads, count)
+    results = []
+    for size in servers:
+        results += [(size, _record(size, "decide", decided[size])),
+                    (size, _record(size, "read", read[size]))]  # fmt: skip
+    return decide, results
+
+
+def _pages(servers: dict) -> Iterator[tuple[int, Result]]:
+    """Every page line, both sizes alternating request by request."""
+    streams = {size: page_requests(server, url, size) for size, (server, url) in servers.items()}
+    for lines in zip(*streams.values(), strict=True):
+        together = {size: (servers[size][0], f"{line} {_label(size)}", requests)
+                    for size, (line, requests) in zip(streams, lines, strict=True)}  # fmt: skip
+        for size, result in timed_together(together, SAMPLES["pages"]).items():
+            yield size, _record(size, lines[0][0], result)
 
 
 def _assessment_beside(server, url, size, decide, count) -> dict:
@@ -221,31 +276,39 @@ def _assessment_beside(server, url, size, decide, count) -> dict:
 
 
 def run(kind: str, options: Options, only: set[str] | None = None) -> Iterator[Row]:
-    """Every selected measurement at every size (PostgreSQL only)."""
+    """Every selected measurement at every size (PostgreSQL only). The request lines run with
+    every size's server up at once, alternating between them; the batch steps size by size."""
     if kind != "postgresql":
         print("  the national-volume worlds are PostgreSQL only: nothing on sqlite")
         return
     wanted = set(only or MEASUREMENTS) & set(STEPS)
     rng = random.Random(2026)
     harness.SERVER_START_TIMEOUT = max(harness.SERVER_START_TIMEOUT, SERVER_START_S)
-    for size in SIZES:
-        url = world_url(size)
-        batch = BATCH.setdefault(size, {})
-        with harness.running_server(url, workers=2, label=f"scale-{_label(size)}") as server:
-            ping = _record(size, "ping", timed(server, f"ping {_label(size)}",
-                                               [("/api/v1/ping", {}, None)], 200))  # fmt: skip
-            yield Row(kind, ping, ping)
-            decide = []
-            if wanted & {"gate", "assessment"}:
-                decide, results = _gate(server, url, size, rng, SAMPLES["gate"])
-                yield from (Row(kind, r, ping) for r in results if "gate" in wanted)
-            if "pages" in wanted:
-                for line, requests in page_requests(server, url, size):
-                    result = timed(server, f"{line} {_label(size)}", requests, SAMPLES["pages"])
-                    yield Row(kind, _record(size, line, result), ping)
-            if "assessment" in wanted:
-                batch |= _assessment_beside(server, url, size, decide, SAMPLES["gate"])
+    urls = {size: world_url(size) for size in SIZES}
+    with contextlib.ExitStack() as stack:
+        servers = {
+            size: (stack.enter_context(harness.running_server(
+                url, workers=2, label=f"scale-{_label(size)}")), url)
+            for size, url in urls.items()
+        }  # fmt: skip
+        pings = timed_together({size: (server, f"ping {_label(size)}", [("/api/v1/ping", {}, None)])
+                                for size, (server, _) in servers.items()}, 200)  # fmt: skip
+        pings = {size: _record(size, "ping", result) for size, result in pings.items()}
+        yield from (Row(kind, ping, ping) for ping in pings.values())
+        decide = {}
+        if wanted & {"gate", "assessment"}:
+            decide, results = _gate(servers, rng, SAMPLES["gate"])
+            if "gate" in wanted:
+                yield from (Row(kind, result, pings[size]) for size, result in results)
+        if "pages" in wanted:
+            yield from (Row(kind, result, pings[size]) for size, result in _pages(servers))
+        if "assessment" in wanted:
+            for size, (server, url) in servers.items():
+                batch = BATCH.setdefault(size, {})
+                batch |= _assessment_beside(server, url, size, decide[size], SAMPLES["gate"])
                 print(f"  [{_label(size)}] assessment: {batch}", flush=True)
+    for size, url in urls.items():
+        batch = BATCH.setdefault(size, {})
         if "jobs" in wanted:
             batch["jobs"] = _jobs(url)
         if "exports" in wanted:
