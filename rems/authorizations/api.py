@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, jsonify
 
-from rems.api.idempotency import answer_once
+from rems.api.idempotency import answer_once, idempotency_key
 from rems.api.operations import (
     BAD_BODY,
     DATABASE_DOWN,
@@ -32,7 +32,6 @@ from rems.authorizations.schemas import (
     Reversal,
 )
 from rems.authorizations.services import reverse_authorization
-from rems.common.errors import ValidationFailed
 from rems.common.localtime import actor_today, local_today_for_site
 from rems.common.transactions import commit_answer, writing
 from rems.courses.settling import needs_settling, settle_authorization
@@ -126,19 +125,11 @@ REPLAYED = {
 )
 def authorization_request():
     """A pharmacy asks whether it may dispense: 201 with the grant, 200 with the denial."""
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and (not 1 <= len(key) <= 200 or "\x00" in key):
-        raise ValidationFailed.single("Idempotency-Key", "Use 1 to 200 printable characters.")
+    key = idempotency_key()
     body = parse_body(AuthorizationRequest)
     guessing.check_site_guesses(current_identity())
     try:
-        outcome = request_authorization(
-            db.session,
-            current_identity(),
-            body,
-            today=actor_today(current_identity()),
-            idempotency_key=key,
-        )
+        outcome = _decide(body, key)
         answer = presenters.decision_response(outcome)
         commit_answer()
         guessing.note_outcome(db.session, current_identity(), outcome, body["patient_id"])
@@ -147,17 +138,19 @@ def authorization_request():
         if key is None or "idempotency_key" not in str(error.orig):
             raise
         # The same key raced another request, which stored its answer first: replay it.
-        outcome = request_authorization(
-            db.session,
-            current_identity(),
-            body,
-            today=actor_today(current_identity()),
-            idempotency_key=key,
-        )
+        outcome = _decide(body, key)
         if not outcome.replayed:
             raise
         answer = presenters.decision_response(outcome)
     return answer
+
+
+def _decide(body: dict, key: str | None):
+    """The gate's decision on the request, as the caller's identity, on its program day."""
+    identity = current_identity()
+    return request_authorization(
+        db.session, identity, body, today=actor_today(identity), idempotency_key=key
+    )
 
 
 @bp.get("/authorizations/<number>")
