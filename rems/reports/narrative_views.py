@@ -36,27 +36,35 @@ def assessment_narrative():
     if not form.validate_on_submit() or action not in DONE:
         if action not in DONE:
             form.form_errors.append("Choose Save, Sign or Start a new version.")
-        page, _, _ = render_assessment("reports/assessment.html", form=form, status=422)
-        return page, 422
-    actor = current_actor()
+        return _again(form, 422)
     try:
-        if action == "save":
-            narrative.save(db.session, actor, date_from, date_to, form.narrative.data)
-        elif action == "sign":
-            narrative.sign_draft(db.session, actor, date_from, date_to, form.password.data or "")
-        else:
-            narrative.start_version(db.session, actor, date_from, date_to)
+        _act(action, form, date_from, date_to)
     except ValidationFailed as failure:
         db.session.rollback()
         show_errors(form, failure.errors)
-        page, _, _ = render_assessment("reports/assessment.html", form=form, status=422)
-        return page, 422
+        return _again(form, 422)
     except StateConflict as conflict:
         db.session.rollback()
         form.form_errors.append(str(conflict))
-        page, _, _ = render_assessment("reports/assessment.html", form=form, status=409)
-        return page, 409
+        return _again(form, 409)
     db.session.commit()
     flash(DONE[action], "success")
     args = {"from": date_from.isoformat(), "to": date_to.isoformat()}
     return redirect(url_for("reports.assessment", **args, _anchor="a-narrative"), 303)
+
+
+def _act(action: str, form: NarrativeForm, date_from, date_to) -> None:
+    """Do what the auditor asked (the caller commits)."""
+    actor = current_actor()
+    if action == "save":
+        narrative.save(db.session, actor, date_from, date_to, form.narrative.data)
+    elif action == "sign":
+        narrative.sign_draft(db.session, actor, date_from, date_to, form.password.data or "")
+    else:
+        narrative.start_version(db.session, actor, date_from, date_to)
+
+
+def _again(form: NarrativeForm, status: int):
+    """The assessment page again, with the form and what was wrong."""
+    page, _, _ = render_assessment("reports/assessment.html", form=form, status=status)
+    return page, status
