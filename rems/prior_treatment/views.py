@@ -107,10 +107,7 @@ def _preview(form, data: bytes, confirm=None, status: int = 200):
 def import_confirm():
     """Store the previewed file whole, under the administrator's signature, or nothing."""
     confirm = forms.ConfirmForm()
-    try:
-        data = base64.b64decode(confirm.payload.data or "", validate=True)
-    except (binascii.Error, ValueError):
-        data = b""
+    data = _previewed_file(confirm)
     if not confirm.validate_on_submit() or not data:
         flash("Upload the file again: the preview was lost.", "error")
         return redirect(url_for(".import_upload"))
@@ -132,6 +129,14 @@ def import_confirm():
     patients, courses, doses = counts
     flash(IMPORTED.format(patients=patients, courses=courses, doses=doses), "success")
     return redirect(url_for(".import_upload"))
+
+
+def _previewed_file(confirm: forms.ConfirmForm) -> bytes:
+    """The file the preview carried (base64 in a hidden field); empty when it was lost."""
+    try:
+        return base64.b64decode(confirm.payload.data or "", validate=True)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 @bp.get("/admin/prior-treatment/template.csv")
