@@ -7,13 +7,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from rems.api.fields import Choice, Date, Flag, OptionalText, UtcDateTime, described
+from rems.api.fields import Choice, Date, Flag, OptionalText, Text, UtcDateTime, described
 from rems.api.operations import Shape
 from rems.api.parsing import Body
 from rems.authorizations.schemas import AuthorizationStatus, GateWarning
 
 REACTIONS = ("none", "mild", "moderate", "serious")
-NOT_INFUSED_REASONS = ("active_infection", "patient_declined", "reaction_before_start", "other")
 
 
 class InfusionRecord(Body):
@@ -84,7 +83,12 @@ class NotInfusedRecord(Body):
     """A visit under the authorization that ended without an infusion: on record, no dose."""
 
     visit_on: described(Date, "The day of the visit; not after today at the site.")
-    reason: Choice(NOT_INFUSED_REASONS, "Why the patient was not infused.")
+    reason: Text(
+        40,
+        "Why the patient was not infused: one of the program file's "
+        "`deviations.not_infused_reasons` (as shipped: active_infection, patient_declined, "
+        "reaction_before_start, other); any other value is refused under `reason` with the list.",
+    )
     notes: OptionalText(4000, "What happened; required when the reason is `other`.") = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -234,6 +235,31 @@ def test_a_visit_not_infused_is_recorded_by_the_api(app, client, factory, clock)
         == 404
     )
     assert count_rows(app, Infusion) == 0
+
+
+def test_a_visit_not_infused_takes_the_reasons_the_program_file_lists(app, client, factory, clock):
+    program = app.extensions["rems_program"]
+    reasons = ("active_infection", "vein_access_failed", "other")
+    app.extensions["rems_program"] = dataclasses.replace(
+        program, deviations=dataclasses.replace(program.deviations, not_infused_reasons=reasons)
+    )
+    world = gate(app, factory)
+    number = _post(
+        client, world.pharmacy_token, "/api/v1/authorizations", world.request()
+    ).get_json()["authorization_number"]
+    path = f"/api/v1/authorizations/{number}/not-infused"
+    today = clock.now().date().isoformat()
+    dropped = _post(
+        client, world.nurse_token, path, {"visit_on": today, "reason": "patient_declined"}
+    )
+    assert dropped.status_code == 422
+    assert dropped.get_json()["error"]["details"]["reason"] == [
+        "Choose one of: active_infection, vein_access_failed, other."
+    ]
+    added = _post(
+        client, world.nurse_token, path, {"visit_on": today, "reason": "vein_access_failed"}
+    )
+    assert added.status_code == 201 and added.get_json()["reason"] == "vein_access_failed"
 
 
 def test_expiry_returns_unused_doses_and_the_job_is_idempotent(app, client, factory, clock, runner):
