@@ -79,3 +79,27 @@ def test_the_write_phase_ends_a_read_and_begins_with_the_write_lock(app):
             assert not _lock_file_is_free(path)
         db.session.commit()
         assert _lock_file_is_free(path)
+
+
+def test_a_write_of_its_own_commits_what_it_wrote_and_a_failed_one_stores_nothing(app):
+    from rems.audit.models import AuditEvent
+    from rems.audit.trail import record_event
+    from rems.common.transactions import write_of_its_own
+
+    def events() -> int:
+        return db.session.scalar(db.select(db.func.count()).select_from(AuditEvent))
+
+    with app.test_request_context("/dashboard", method="GET"):
+        before = events()  # the read that finds something to record
+        with write_of_its_own(db.session):
+            record_event(
+                db.session, "test.noted", actor=None, actor_label="test", entity_type="test"
+            )
+        db.session.rollback()  # whatever the request does next, the event is committed
+        assert events() == before + 1
+        with pytest.raises(RuntimeError), write_of_its_own(db.session):
+            record_event(
+                db.session, "test.noted", actor=None, actor_label="test", entity_type="test"
+            )
+            raise RuntimeError("the write failed half-way")
+        assert events() == before + 1

@@ -15,7 +15,7 @@ from rems.auth.models import Role
 from rems.auth.permissions import current_actor, roles
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
-from rems.common.transactions import writing
+from rems.common.transactions import write_of_its_own
 from rems.extensions import db
 
 FOLLOWED_UP = "The follow-up is recorded on the event."
@@ -77,14 +77,12 @@ def e2b_export(event_id: int):
     """The event as an ICH E2B(R3)-shaped XML file (not a validated submission); audited."""
     event, patient = _event_or_404(event_id)
     body = e2b.event_xml(db.session, event, patient)
-    db.session.rollback()  # end the read before taking the write lock
-    with writing():
+    with write_of_its_own(db.session):
         event = db.session.merge(event)
         record_event(
             db.session, "adverse_event.exported", actor=current_actor(), entity=event,
             new={"format": "e2b_r3_shaped_xml", "sha256": hashlib.sha256(body).hexdigest()},
         )  # fmt: skip
-        db.session.commit()
     name = f"adverse-event-{event.id}-e2b.xml"
     return Response(
         body, mimetype="application/xml",

@@ -19,7 +19,7 @@ from rems.auth import throttle
 from rems.auth.models import User
 from rems.auth.signin import sign_out
 from rems.common.clock import utcnow
-from rems.common.transactions import writing
+from rems.common.transactions import write_of_its_own
 
 LOCKOUT_REASON = "too many wrong passwords"
 
@@ -30,8 +30,7 @@ def record_wrong_password(
 ) -> bool:  # fmt: skip
     """Roll the caller's work back, then record the failed check (`action`) in a transaction
     of its own; past the limit end the user's sessions. True when they were ended."""
-    session.rollback()
-    with writing():
+    with write_of_its_own(session):
         user = session.get(User, user_id)
         now = utcnow()
         throttle.record_failure(session, user.username, throttle.client_ip(), now)
@@ -41,5 +40,4 @@ def record_wrong_password(
         ended = throttle.failures(session, user.username, now) >= limit
         if ended:
             sign_out(session, user, reason=lockout_reason)
-        session.commit()
     return ended

@@ -33,7 +33,7 @@ from rems.authorizations.schemas import (
 )
 from rems.authorizations.services import reverse_authorization
 from rems.common.localtime import actor_today, local_today_for_site
-from rems.common.transactions import commit_answer, writing
+from rems.common.transactions import commit_answer, write_of_its_own
 from rems.courses.settling import needs_settling, settle_authorization
 from rems.extensions import db
 from rems.infusions.not_infused import record_not_infused
@@ -179,10 +179,8 @@ def authorization_read(number: str):
         return jsonify(presenters.read_body(row))
     authorization = _visible_or_404(number)
     if needs_settling(authorization, day):
-        db.session.rollback()
-        with writing():
+        with write_of_its_own(db.session):
             settle_authorization(db.session, authorization, day)
-            db.session.commit()
     return jsonify(presenters.authorization_body(authorization))
 
 

@@ -36,7 +36,7 @@ from rems.common.forms import show_errors
 from rems.common.identifiers import is_valid_identifier, normalize_identifier
 from rems.common.localtime import actor_today
 from rems.common.pagination import seek_page
-from rems.common.transactions import writing
+from rems.common.transactions import write_of_its_own
 from rems.courses.settling import needs_settling, settle_authorization
 from rems.extensions import db
 from rems.sites.models import Site
@@ -179,10 +179,8 @@ def detail(number: str):
     first, in a short write of its own."""
     authorization = visible_or_404(number)
     if needs_settling(authorization, actor_today(current_actor())):
-        db.session.rollback()
-        with writing():
+        with write_of_its_own(db.session):
             settle_authorization(db.session, authorization, actor_today(current_actor()))
-            db.session.commit()
     facts = forms.authorization_page(
         db.session, authorization, current_actor(), actor_today(current_actor())
     )

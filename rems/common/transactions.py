@@ -59,6 +59,22 @@ def write_phase(session: Session) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def write_of_its_own(session: Session) -> Iterator[None]:
+    """A short write that a read found it must make (an expiry, a lapse, an export's audit
+    event): the read's transaction ends first (on SQLite, so the write lock is taken afresh
+    rather than upgraded), the block writes in a transaction of its own, committed as the block
+    ends; an error rolls it back and goes on up."""
+    session.rollback()
+    with writing():
+        try:
+            yield
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
 def configure_sqlite(busy_timeout_ms: int) -> None:
     """Set the busy timeout every new SQLite connection gets."""
     global _busy_timeout_ms

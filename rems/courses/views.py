@@ -10,7 +10,7 @@ from rems.auth.permissions import current_actor, roles
 from rems.common.errors import StateConflict, ValidationFailed
 from rems.common.forms import show_errors
 from rems.common.localtime import patient_practice_today, program_today
-from rems.common.transactions import writing
+from rems.common.transactions import write_of_its_own
 from rems.courses import forms
 from rems.courses.drafts import draft_dates, draft_token, mark_signed, open_draft
 from rems.courses.models import Course
@@ -60,10 +60,8 @@ def _settled_open_course(patient: Patient) -> Course | None:
     if course is None:
         return None
     course_id = course.id
-    db.session.rollback()
-    with writing():
+    with write_of_its_own(db.session):
         settle_course(db.session, db.session.get(Course, course_id), program_today())
-        db.session.commit()
     return open_course(db.session, patient)
 
 
