@@ -73,6 +73,8 @@ class Config:
     REMS_DB_STATEMENT_TIMEOUT_SECONDS = _env_int("REMS_DB_STATEMENT_TIMEOUT_SECONDS", 25)
     #: The longest period a report or an export may cover, in days (an assessment at 7 years fits).
     REMS_REPORT_MAX_DAYS = _env_int("REMS_REPORT_MAX_DAYS", 3660)
+    #: A report's page counts its rows up to this many, then says "more than" (exports have all).
+    REMS_REPORT_COUNT_CAP = max(1, _env_int("REMS_REPORT_COUNT_CAP", 10000))
     #: The key of de-identified exports' keyed hashes (patient keys, date shifts, record
     #: numbers); unset, one is derived from SECRET_KEY. Changing it changes every pseudonym.
     REMS_DEIDENTIFY_KEY = os.environ.get("REMS_DEIDENTIFY_KEY") or None

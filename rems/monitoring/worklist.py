@@ -162,13 +162,24 @@ def worklist_page(
     """One page of the user's patients that the filter keeps, with counts per test."""
     which = which or default_filter()
     ranked = _ranked(_kept(user, today, which, test))
-    total = session.scalar(sa.select(sa.func.count()).select_from(ranked.subquery()))
+    page = max(page, 1)
+    found = _ranked_page(session, ranked, page, per_page)
+    if found:  # the page's patients and, beside each, how many the filter keeps in all
+        total = found[0].total
+    else:  # an empty list, or a page past its end: count, and show the last page
+        total = session.scalar(sa.select(sa.func.count()).select_from(ranked.subquery())) or 0
+        page = min(page, max(1, -(-total // per_page)))
+        found = _ranked_page(session, ranked, page, per_page) if total else []
     pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    ids = [row.patient_id for row in session.execute(
-        ranked.limit(per_page).offset((page - 1) * per_page))]  # fmt: skip
-    rows = rows_of(session, ids, user, today, which, test)
+    rows = rows_of(session, [row.patient_id for row in found], user, today, which, test)
     return WorklistPage(rows, total, page, pages, per_page)
+
+
+def _ranked_page(session: Session, ranked: sa.Select, page: int, per_page: int) -> list:
+    """(patient id, total) of the page's patients: the total is a window over the kept
+    patients, so the list is ranked and counted in one statement, not two."""
+    counted = ranked.add_columns(sa.func.count().over().label("total"))
+    return session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
 
 
 def rows_of(

@@ -143,3 +143,12 @@ def ordered(report: Report, filters: Filters, dialect: str) -> sa.Select:
 def count_of(statement: sa.Select) -> sa.Select:
     """How many rows a report's query gives."""
     return sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+
+
+def capped_count_of(statement: sa.Select, cap: int) -> sa.Select:
+    """How many rows a report's query gives, counting no further than `cap` + 1 (more than
+    `cap` is all a pager needs to know). Only the rows are counted: the selected values (a
+    correlated count of doses, say) are not computed, but joins, filters and groups stay."""
+    ones = statement.with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
+    limited = ones.order_by(None).limit(cap + 1).subquery()
+    return sa.select(sa.func.count()).select_from(limited)

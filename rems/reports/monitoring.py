@@ -138,6 +138,8 @@ OVERDUE = Report(
     filters=frozenset({"prescriber", "state"}),
     default_sort="days_overdue",
     default_descending=True,
+    # The same order as days overdue, most first (then the patient), on the indexed column.
+    default_order=lambda: (M.overdue_after.asc(), Patient.rems_id.asc()),
     about_patients=True,
 )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from rems.reports.framework import Filters, Report, count_of, ordered
+from rems.reports.framework import Filters, Report, capped_count_of, ordered
 
 #: Rows fetched from the database at a time while streaming an export.
 BATCH = 2000
@@ -20,9 +20,10 @@ class ReportPage:
     """One page of a report's rows, with what the pager needs."""
 
     items: list[dict[str, Any]]
-    total: int
+    total: int  # exact up to the count's cap
     page: int
     per_page: int
+    capped: bool = False  # there are more rows than `total`: the pager offers `total`'s pages
 
     @property
     def pages(self) -> int:
@@ -37,7 +38,7 @@ class ReportPage:
     @property
     def last(self) -> int:
         """The number of the last row shown."""
-        return min(self.total, self.page * self.per_page)
+        return (self.page - 1) * self.per_page + len(self.items) if self.items else 0
 
     @property
     def has_prev(self) -> bool:
@@ -62,15 +63,31 @@ def dialect_of(session: Session) -> str:
 
 
 def report_page(
-    session: Session, report: Report, filters: Filters, page: int, per_page: int
+    session: Session, report: Report, filters: Filters, page: int, per_page: int, cap: int
 ) -> ReportPage:
-    """One page of the report, sorted as asked; a page past the end shows the last one."""
-    dialect = dialect_of(session)
-    statement = ordered(report, filters, dialect)
-    total = session.scalar(count_of(statement)) or 0
-    page = max(1, min(page, math.ceil(total / per_page) or 1))
-    rows = session.execute(statement.limit(per_page).offset((page - 1) * per_page)).mappings()
-    return ReportPage([dict(row) for row in rows], total, page, per_page)
+    """One page of the report, sorted as asked; a page past the end shows the last one.
+
+    Rows are counted up to `cap` only (a report of millions of rows would count them all for
+    every page): beyond it the pager says "more than `cap`" and offers the pages up to the cap.
+    A page that is not full needs no count at all: its rows end the report (a summary of a few
+    rows, grouped over the whole table, is then aggregated once, not twice)."""
+    statement = ordered(report, filters, dialect_of(session))
+    page = max(1, min(page, math.ceil(cap / per_page)))
+    rows = _rows(session, statement, page, per_page)
+    if 0 < len(rows) < per_page or (page == 1 and not rows):
+        return ReportPage(rows, (page - 1) * per_page + len(rows), page, per_page)
+    counted = session.scalar(capped_count_of(statement, cap)) or 0
+    total, capped = min(counted, cap), counted > cap
+    last = max(1, math.ceil(total / per_page))
+    if page > last:  # past the end: the last page
+        page, rows = last, _rows(session, statement, last, per_page)
+    return ReportPage(rows, total, page, per_page, capped)
+
+
+def _rows(session: Session, statement, page: int, per_page: int) -> list[dict[str, Any]]:
+    """The rows of page `page`."""
+    paged = statement.limit(per_page).offset((page - 1) * per_page)
+    return [dict(row) for row in session.execute(paged).mappings()]
 
 
 def all_rows(session: Session, report: Report, filters: Filters) -> Iterator[dict[str, Any]]:

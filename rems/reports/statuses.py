@@ -31,23 +31,21 @@ def status_figures(today) -> dict[str, sa.ColumnElement]:
 
 
 def _statuses(filters: Filters, dialect: str) -> sa.Select:
-    """Per prescriber: patients, statuses due and overdue today, signed so far."""
+    """Per prescriber: patients, statuses due and overdue today, signed so far. The rows are
+    aggregated by prescriber id alone (the patient is joined only for the state filter), then
+    named: one pass over the status rows, whatever their number."""
     figures = status_figures(filters.today)
-    statement = (
-        sa.select(
-            Prescriber.npi.label("prescriber_npi"),
-            (Prescriber.last_name + ", " + Prescriber.first_name).label("prescriber"),
-            *(value.label(key) for key, value in figures.items()),
-        )
-        .join(Prescriber, Prescriber.id == S.prescriber_id)
-        .join(Patient, Patient.id == S.patient_id)
-        .group_by(Prescriber.npi, Prescriber.last_name, Prescriber.first_name)
-    )
+    per = sa.select(S.prescriber_id, *(value.label(key) for key, value in figures.items()))
     if filters.prescriber_id is not None:
-        statement = statement.where(S.prescriber_id == filters.prescriber_id)
+        per = per.where(S.prescriber_id == filters.prescriber_id)
     if filters.state is not None:
-        statement = statement.where(Patient.state == filters.state)
-    return statement
+        per = per.join(Patient, Patient.id == S.patient_id).where(Patient.state == filters.state)
+    per = per.group_by(S.prescriber_id).subquery("per_prescriber")
+    return sa.select(
+        Prescriber.npi.label("prescriber_npi"),
+        (Prescriber.last_name + ", " + Prescriber.first_name).label("prescriber"),
+        *(per.c[key] for key in figures),
+    ).join(per, per.c.prescriber_id == Prescriber.id)
 
 
 PATIENT_STATUSES = Report(

@@ -67,9 +67,10 @@ def view_report(name: str):
     except ValidationFailed as failure:
         return _page(report, None, None, failure.errors), 400
     number = request.args.get("page", "1")
+    config = current_app.config
     page = report_page(
         db.session, report, filters, int(number) if number.isdigit() else 1,
-        current_app.config["REMS_PAGE_SIZE"],
+        config["REMS_PAGE_SIZE"], config["REMS_REPORT_COUNT_CAP"],
     )  # fmt: skip
     note_reads(current_actor(), "page", "patient", identified_patients(report, page.items))
     return _page(report, filters, page, {})

@@ -120,7 +120,12 @@ def test_the_worklist_is_sorted_filtered_paged_and_counted(app, factory, clock):
     page = client.get("/worklist").get_data(as_text=True)
     assert page.index(world.patient.rems_id) < page.index(others[0].rems_id)
     assert "Showing 1–2 of 3" in page
-    assert others[1].rems_id in client.get("/worklist?page=2").get_data(as_text=True)
+    second = client.get("/worklist?page=2").get_data(as_text=True)
+    assert others[1].rems_id in second and "Showing 3–3 of 3" in second
+    beyond = client.get("/worklist?page=9").get_data(as_text=True)  # past the end: the last page
+    assert others[1].rems_id in beyond and "Showing 3–3 of 3" in beyond
+    empty = client.get("/worklist?test=tsh&show=overdue").get_data(as_text=True)
+    assert world.patient.rems_id not in empty and "Showing" not in empty
     # the first patient's CBC is overdue, the second's due, the third's due soon (in 2 days)
     due_now = client.get("/worklist?test=cbc&show=due").get_data(as_text=True)
     assert others[0].rems_id in due_now and others[1].rems_id not in due_now
