@@ -1,7 +1,7 @@
 """Daily summaries of the aggregate reports (gate decisions, denials, infusions) and the daily
 snapshot of monitoring compliance, refreshed by `flask rems summarise-reports`; a closed day's
 summary is used only while it is marked summarised and not stale (see
-`rems/reports/summary_models.py` and docs/reports.md, "Summaries").
+`rems/reports/summary_models.py` and docs/operations.md, "Report summaries").
 
 Plain tables on both databases (not PostgreSQL materialized views), filled by the job, not here.
 
