@@ -37,12 +37,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from rems.common import nul_guard
     from rems.interop.fhir_routes import bp as fhir_bp
     from rems.observability import metrics
+    from rems.reports import summarise
 
     # before the guard: a refused request costs no database work
     ratelimit.install(app, api_bp, fhir_bp)
     nul_guard.install(app)
     guard.install(app)
     metrics.install(app)
+    summarise.install()
     errors.install(app)
     templating.install(app)
     cli.install(app)

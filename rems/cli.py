@@ -200,6 +200,7 @@ def install(app: Flask) -> None:
     from rems.monitoring.cli import rebuild_monitoring
     from rems.reminders.cli import send_reminders
     from rems.reports.cli import export_report
+    from rems.reports.summary_cli import summarise_reports
 
     rems_cli.add_command(demo)
     rems_cli.add_command(rebuild_monitoring)
@@ -208,6 +209,7 @@ def install(app: Flask) -> None:
     rems_cli.add_command(send_reminders)
     rems_cli.add_command(escalate_alerts_command)
     rems_cli.add_command(adverse_event_clock)
+    rems_cli.add_command(summarise_reports)
     for command in AUDIT_COMMANDS:
         rems_cli.add_command(command)
     app.cli.add_command(rems_cli)

@@ -32,6 +32,14 @@ from rems.prescribers.models import Prescriber, PrescriberDelegate
 from rems.prior_treatment.models import PriorDose
 from rems.reminders.models import MonitoringReminder
 from rems.reports.narrative_models import AssessmentNarrative
+from rems.reports.summary_models import (
+    ComplianceSnapshot,
+    GateDecisionDay,
+    GateDenialDay,
+    InfusionDay,
+    ReportSummaryDay,
+    ReportSummaryStale,
+)
 from rems.sites.models import Site
 
 __all__ = [
@@ -49,12 +57,16 @@ __all__ = [
     "CdsTokenUse",
     "CertStatus",
     "CertificationSubmission",
+    "ComplianceSnapshot",
     "Course",
     "CourseDraft",
     "Document",
     "DocumentVersion",
+    "GateDecisionDay",
+    "GateDenialDay",
     "IdempotentRequest",
     "Infusion",
+    "InfusionDay",
     "InfusionDeviation",
     "LabAlert",
     "LabResult",
@@ -73,6 +85,8 @@ __all__ = [
     "PrescriberDelegate",
     "PriorDose",
     "RecordAccess",
+    "ReportSummaryDay",
+    "ReportSummaryStale",
     "ResultAmendment",
     "ResultValue",
     "Role",

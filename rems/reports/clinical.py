@@ -9,9 +9,11 @@ from flask import current_app
 from rems.infusions.models import Infusion, Reaction
 from rems.monitoring.models import AdverseEvent
 from rems.patients.models import Patient
+from rems.reports.daily import during, split_period, total
 from rems.reports.deviations import deviation_free
 from rems.reports.framework import Column, Filters, Report
 from rems.reports.sqlfn import days_between, minutes_between, percent
+from rems.reports.summary_models import InfusionDay
 
 
 def _count_when(condition):
@@ -45,19 +47,45 @@ def infusion_compliance(dialect: str) -> dict[str, sa.ColumnElement]:
     }
 
 
+#: The counts of `infusion_compliance` (its rates are computed from them).
+COUNTS = ("infusions", "deviation_free", "premedicated", "observed", "reactions",
+          "serious_reactions")  # fmt: skip
+RATES = {"checklist_rate": "deviation_free", "premedication_rate": "premedicated",
+         "observation_rate": "observed"}  # fmt: skip
+
+
+def infusion_counts(dialect: str, when) -> sa.Select:
+    """Per infusion site (its id): the counts of doses given where `when`."""
+    figures = infusion_compliance(dialect)
+    return (
+        sa.select(Infusion.site_id.label("site_id"), *(figures[k].label(k) for k in COUNTS))
+        .where(when)
+        .group_by(Infusion.site_id)
+    )
+
+
 def _infusions(filters: Filters, dialect: str) -> sa.Select:
-    """Per infusion site: infusions given in the period and how the checklist was kept."""
+    """Per infusion site: infusions given in the period and how the checklist was kept, from
+    the daily summary for the days it holds and from the infusions for the others."""
     from rems.sites.models import Site
 
-    figures = infusion_compliance(dialect)
+    period = split_period("infusions", filters.date_from, filters.date_to)
+    summary = sa.select(InfusionDay.site_id, *(getattr(InfusionDay, k) for k in COUNTS))
+    summary = summary.where(during(period.summarised, InfusionDay.day.between))
+    live = infusion_counts(dialect, during(period.live, Infusion.administered_on.between))
+    sites = sa.union_all(summary, live).subquery("sites")
+    sums = {key: total(sites.c[key]) for key in COUNTS}
+    rates = {rate: percent(sums[part], sums["infusions"]) for rate, part in RATES.items()}
+    figures = sums | rates
+    keys = [c.key for c in INFUSIONS.columns[2:]]
     statement = (
         sa.select(
             Site.site_code.label("site"),
             Site.name.label("site_name"),
-            *(value.label(key) for key, value in figures.items()),
+            *(figures[key].label(key) for key in keys),
         )
-        .join(Infusion, Infusion.site_id == Site.id)
-        .where(Infusion.administered_on.between(filters.date_from, filters.date_to))
+        .select_from(sites)
+        .join(Site, Site.id == sites.c.site_id)
         .group_by(Site.site_code, Site.name)
     )
     if filters.site_id is not None:

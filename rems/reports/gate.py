@@ -9,35 +9,67 @@ from rems.authorizations.models import Authorization, AuthorizationDecision, Aut
 from rems.infusions.models import Infusion
 from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber
+from rems.reports.daily import day_text, during, split_period, total
 from rems.reports.framework import Column, Filters, Report
 from rems.reports.sqlfn import day_of, json_elements, json_field, within
+from rems.reports.summary_models import GateDecisionDay, GateDenialDay
 from rems.sites.models import Site
 
 AUTHORIZED = "authorized"
 DENIED = "denied"
 
 
-def _decisions(filters: Filters, dialect: str) -> sa.Select:
-    """Requests, grants and denials per program day and pharmacy."""
+def decision_counts(dialect: str, when) -> sa.Select:
+    """Requests, grants and denials per program day and pharmacy (its id), where `when`."""
     day = day_of(AuthorizationDecision.decided_at, dialect).label("day")
     granted = sa.func.sum(sa.case((AuthorizationDecision.outcome == AUTHORIZED, 1), else_=0))
     denied = sa.func.sum(sa.case((AuthorizationDecision.outcome == DENIED, 1), else_=0))
-    statement = (
+    return (
         sa.select(
             day,
-            sa.func.coalesce(Site.site_code, "").label("pharmacy"),
-            sa.func.coalesce(Site.name, "(no pharmacy)").label("pharmacy_name"),
+            AuthorizationDecision.pharmacy_site_id.label("site_id"),
             sa.func.count().label("requests"),
             granted.label("authorized"),
             denied.label("denied"),
         )
-        .outerjoin(Site, Site.id == AuthorizationDecision.pharmacy_site_id)
-        .where(within(AuthorizationDecision.decided_at, filters.date_from, filters.date_to))
-        .group_by(day, Site.site_code, Site.name)
+        .where(when)
+        .group_by(day, AuthorizationDecision.pharmacy_site_id)
     )
+
+
+def _decisions(filters: Filters, dialect: str) -> sa.Select:
+    """Requests, grants and denials per program day and pharmacy: the daily summary's rows for
+    the days it holds, the decisions themselves for the others (today among them)."""
+    period = split_period("gate-decisions", filters.date_from, filters.date_to)
+    kept, live = _summary_and_live(GateDecisionDay, period, filters)
+    summary = sa.select(
+        day_text(GateDecisionDay.day, dialect).label("day"),
+        GateDecisionDay.pharmacy_site_id.label("site_id"),
+        GateDecisionDay.requests, GateDecisionDay.authorized, GateDecisionDay.denied,
+    ).where(kept)  # fmt: skip
+    days = sa.union_all(summary, decision_counts(dialect, live)).subquery("days")
+    return (
+        sa.select(
+            days.c.day,
+            sa.func.coalesce(Site.site_code, "").label("pharmacy"),
+            sa.func.coalesce(Site.name, "(no pharmacy)").label("pharmacy_name"),
+            *(total(days.c[key]).label(key) for key in ("requests", "authorized", "denied")),
+        )
+        .select_from(days)
+        .outerjoin(Site, Site.id == days.c.site_id)
+        .group_by(days.c.day, Site.site_code, Site.name)
+    )
+
+
+def _summary_and_live(model, period, filters: Filters):
+    """(which summary rows, which decisions): the period's days split between the two, and the
+    pharmacy asked for."""
+    kept = during(period.summarised, model.day.between)
+    live = during(period.live, lambda a, b: within(AuthorizationDecision.decided_at, a, b))
     if filters.site_id is not None:
-        statement = statement.where(AuthorizationDecision.pharmacy_site_id == filters.site_id)
-    return statement
+        kept = sa.and_(kept, model.pharmacy_site_id == filters.site_id)
+        live = sa.and_(live, AuthorizationDecision.pharmacy_site_id == filters.site_id)
+    return kept, live
 
 
 DECISIONS = Report(
@@ -113,22 +145,32 @@ DECISION_LIST = Report(
 )
 
 
-def _denials(filters: Filters, dialect: str) -> sa.Select:
-    """Denied requests counted by each reason they carried, with who must act."""
+def denial_counts(dialect: str, when, *by) -> sa.Select:
+    """Denials counted by each reason they carried, with who must act (and `by`), where
+    `when`."""
     reason = json_elements(AuthorizationDecision.reasons, dialect).alias("reason")
     code = json_field(reason.c.value, "code", dialect).label("code")
     action_by = json_field(reason.c.value, "action_by", dialect).label("action_by")
-    statement = (
-        sa.select(code, action_by, sa.func.count().label("denials"))
+    return (
+        sa.select(*by, code, action_by, sa.func.count().label("denials"))
         .select_from(AuthorizationDecision)
         .join(reason, sa.true())
         .where(AuthorizationDecision.outcome == DENIED)
-        .where(within(AuthorizationDecision.decided_at, filters.date_from, filters.date_to))
-        .group_by(code, action_by)
+        .where(when)
+        .group_by(*by, code, action_by)
     )
-    if filters.site_id is not None:
-        statement = statement.where(AuthorizationDecision.pharmacy_site_id == filters.site_id)
-    return statement
+
+
+def _denials(filters: Filters, dialect: str) -> sa.Select:
+    """Denied requests counted by each reason they carried, with who must act: the daily
+    summary's counts for the days it holds, the decisions themselves for the others."""
+    period = split_period("gate-denials", filters.date_from, filters.date_to)
+    kept, live = _summary_and_live(GateDenialDay, period, filters)
+    summary = sa.select(GateDenialDay.code, GateDenialDay.action_by, GateDenialDay.denials)
+    both = sa.union_all(summary.where(kept), denial_counts(dialect, live)).subquery("reasons")
+    return sa.select(
+        both.c.code, both.c.action_by, total(both.c.denials).label("denials")
+    ).group_by(both.c.code, both.c.action_by)
 
 
 DENIALS = Report(

@@ -9,11 +9,15 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from rems.common.clock import utcnow
+from rems.db import UTCDateTime
 from rems.monitoring.models import MonitoringStatus
 from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber
+from rems.reports.daily import total
 from rems.reports.framework import Column, Filters, Report
 from rems.reports.sqlfn import day_after, days_between, percent
+from rems.reports.summary_models import ComplianceSnapshot, ReportSummaryDay
 
 STATES = ("overdue", "due", "due_soon", "upcoming", "complete")
 M = MonitoringStatus
@@ -157,8 +161,60 @@ def compliance_figures(today) -> dict[str, sa.ColumnElement]:
     }
 
 
+SNAPSHOT = "monitoring-compliance"
+
+
+def compliance_rows(today) -> sa.Select:
+    """The counts per prescriber (id), test and patient's state: the daily snapshot's rows."""
+    figures = compliance_figures(today)
+    return (
+        sa.select(
+            M.prescriber_id,
+            M.test_code,
+            Patient.state,
+            *(figures[key] for key in ("patients", "overdue", "satisfied", "waived")),
+        )
+        .join(Patient, Patient.id == M.patient_id)
+        .group_by(M.prescriber_id, M.test_code, Patient.state)
+    )
+
+
 def _compliance(filters: Filters, dialect: str) -> sa.Select:
-    """Per prescriber and test: patients monitored, overdue, and the compliance rate."""
+    """Per prescriber and test: patients monitored, overdue, and the compliance rate, from the
+    daily snapshot when there is one (its time in "As of"), else from the stored states now."""
+    from rems.extensions import db
+
+    taken = db.session.scalar(
+        sa.select(sa.func.max(ReportSummaryDay.day)).where(ReportSummaryDay.report == SNAPSHOT)
+    )
+    if taken is None:
+        return _live_compliance(filters)
+    S = ComplianceSnapshot
+    sums = {key: total(getattr(S, key)) for key in ("patients", "overdue", "satisfied", "waived")}
+    statement = (
+        sa.select(
+            Prescriber.npi.label("prescriber_npi"),
+            (Prescriber.last_name + ", " + Prescriber.first_name).label("prescriber"),
+            S.test_code.label("test"),
+            sums["patients"].label("patients"),
+            sums["overdue"].label("overdue"),
+            percent(sums["patients"] - sums["overdue"], sums["patients"]).label("compliance"),
+            sums["satisfied"].label("satisfied"),
+            sums["waived"].label("waived"),
+            sa.func.max(S.taken_at).label("as_of"),
+        )
+        .join(Prescriber, Prescriber.id == S.prescriber_id)
+        .group_by(Prescriber.npi, Prescriber.last_name, Prescriber.first_name, S.test_code)
+    )
+    if filters.prescriber_id is not None:
+        statement = statement.where(S.prescriber_id == filters.prescriber_id)
+    if filters.state is not None:
+        statement = statement.where(S.patient_state == filters.state)
+    return statement
+
+
+def _live_compliance(filters: Filters) -> sa.Select:
+    """The compliance figures counted from the stored states now."""
     figures = compliance_figures(filters.today)
     statement = (
         sa.select(
@@ -166,6 +222,7 @@ def _compliance(filters: Filters, dialect: str) -> sa.Select:
             (Prescriber.last_name + ", " + Prescriber.first_name).label("prescriber"),
             M.test_code.label("test"),
             *(value.label(key) for key, value in figures.items()),
+            sa.literal(utcnow(), UTCDateTime()).label("as_of"),
         )
         .join(Prescriber, Prescriber.id == M.prescriber_id)
         .join(Patient, Patient.id == M.patient_id)
@@ -177,8 +234,10 @@ def _compliance(filters: Filters, dialect: str) -> sa.Select:
 COMPLIANCE = Report(
     name="monitoring-compliance",
     title="Monitoring compliance per prescriber and test",
-    summary="For each prescriber and test: patients monitored, patients with an overdue item "
-    "today, the share compliant (no overdue item), and items satisfied and waived so far.",
+    summary="For each prescriber and test: patients monitored, patients with an overdue item, "
+    "the share compliant (no overdue item), and items satisfied and waived, as of the time in "
+    "the As of column: the daily snapshot taken by `summarise-reports` after midnight (results "
+    "recorded since then count from the next snapshot), or now when none has been taken.",
     columns=(
         Column("prescriber_npi", "Prescriber NPI"),
         Column("prescriber", "Prescriber"),
@@ -188,6 +247,7 @@ COMPLIANCE = Report(
         Column("compliance", "Compliant (%)", "percent"),
         Column("satisfied", "Items satisfied", "number"),
         Column("waived", "Items waived", "number"),
+        Column("as_of", "As of (UTC)", "datetime"),
     ),
     query=_compliance,
     filters=frozenset({"prescriber", "state"}),

@@ -22,6 +22,7 @@ DAILY_JOBS = {
     "send-reminders",
     "escalate-alerts",
     "adverse-event-clock",
+    "summarise-reports",
 }
 
 
