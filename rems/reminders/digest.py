@@ -8,9 +8,10 @@ job should hold them. So a digest says two things:
   per test, how many items are overdue, due and due soon, and how many patients have one. They
   are read from the stored state in batches and counted from each row's open item ranges with
   each distinct schedule's due days (`tally.due_days`): the items are counted, never listed.
-* **by name, the first `DIGEST_PATIENTS` patients with something new** (an item in a state no
-  digest told of yet), in the worklist's order (the longest overdue first), each with all their
-  items as before; the rest are on the worklist, which the digest links to.
+* **by name, the first `DIGEST_PATIENTS` (25) patients with something new** (an item in a state
+  no digest told of yet), in the worklist's order (the longest overdue first), each with all
+  their items as before (a test's run of more than three in one line); the rest are on the
+  worklist, which the digest links to.
 
 The items named are remembered, as before, so no digest names an item twice in the same state.
 A prescriber whose patients are not all named today is named the next ones tomorrow (they
@@ -37,7 +38,7 @@ from rems.patients.models import Patient
 from rems.reminders.services import Reminder, mark_told, reminders_for, send_digest
 
 #: Patients a digest names, with their items; the others are counted and on the worklist.
-DIGEST_PATIENTS = 50
+DIGEST_PATIENTS = 25
 #: Stored rows (counts) and patients (names) read at a time.
 BATCH = 2000
 PAGE = 200

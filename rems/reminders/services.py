@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from rems.reminders.digest import Counts
 
 REMINDED = (rules.ItemState.DUE_SOON, rules.ItemState.DUE, rules.ItemState.OVERDUE)
+#: A patient's items of one test and state named one by one up to this many (else one line).
+ITEMS_BY_NUMBER = 3
 
 
 @dataclass(slots=True)
@@ -200,24 +202,44 @@ def digest_text(fresh: list[Reminder], today: date, counts: Counts | None = None
         lines += _counted(counts, names, len(grouped), base)
     for first, overdue, due in grouped:
         lines.append(f"{first.name} ({first.rems_id}) — {base}/patients/{first.rems_id}")
-        lines += [f"  - overdue: {_item(r, names)}" for r in overdue]
-        lines += [f"  - due this week: {_item(r, names)}" for r in due]
+        lines += [f"  - overdue: {text}" for text in _items(overdue, names)]
+        lines += [f"  - due this week: {text}" for text in _items(due, names)]
         lines.append("")
     lines.append("Enter the results from the worklist, or on each patient's page.")
     return "\n".join(lines)
 
 
 def _counted(counts: Counts, names: dict[str, str], named: int, base: str) -> list[str]:
-    """The counts' lines: patients, then items per test and state."""
+    """The counts' lines: patients, then items per test (in program order) and state."""
+    order = {code: index for index, code in enumerate(names)}
     lines = [
         f"{counts.patients:,} of your patients have something overdue or due this week "
         f"({counts.overdue_patients:,} overdue): {counts.items:,} item(s) in all."
     ]
-    for code, (overdue, due, soon) in sorted(counts.by_test.items()):
+    for code, (overdue, due, soon) in sorted(counts.by_test.items(), key=lambda c: order[c[0]]):
         lines.append(f"  {names.get(code, code)}: {overdue:,} overdue, {due:,} due, "
                      f"{soon:,} due within the week")  # fmt: skip
     lines += [f"Below, {named:,} patient(s) the longest overdue with something no digest told "
               f"of yet; every patient is on your worklist: {base}/worklist", ""]  # fmt: skip
+    return lines
+
+
+def _items(reminders: list[Reminder], names: dict[str, str]) -> list[str]:
+    """The lines of one patient's items in one state: each item, or when a test has more
+    than `ITEMS_BY_NUMBER` of them one line for the run ("CBC with differential: 23 items,
+    #1 (due 2025-01-03) to #23 (due 2026-11-03)"), so a patient far behind takes a few lines."""
+    by_test: dict[str, list[Reminder]] = {}
+    for r in reminders:
+        by_test.setdefault(r.item.test_code, []).append(r)
+    lines = []
+    for r in reminders:
+        mine = by_test[r.item.test_code]
+        if len(mine) <= ITEMS_BY_NUMBER:
+            lines.append(_item(r, names))
+        elif r is mine[0]:
+            name, last = names.get(r.item.test_code, r.item.test_code), mine[-1]
+            lines.append(f"{name}: {len(mine)} items, #{r.item.k} (due {r.item.due_on}) to "
+                         f"#{last.item.k} (due {last.item.due_on})")  # fmt: skip
     return lines
 
 
