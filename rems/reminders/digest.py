@@ -174,11 +174,11 @@ def _ranked(today: date, prescriber_id: int, days: int) -> sa.Select:
     )
 
 
-def queue_digest(session: Session, today: date, prescriber_id: int) -> int | None:
-    """Queue the prescriber's digest when something is new; how many items it tells of (the
-    counts), or None when nothing was queued."""
+def queue_digest(session: Session, today: date, prescriber_id: int) -> Counts | None:
+    """Queue the prescriber's digest when something is new; what it counts, or None when
+    nothing was queued."""
     named = first_new(session, today, prescriber_id)
     if not named:
         return None
     counts = count_items(session, today, prescriber_id)
-    return counts.items if send_digest(session, prescriber_id, named, today, counts) else None
+    return counts if send_digest(session, prescriber_id, named, today, counts) else None

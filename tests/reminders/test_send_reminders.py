@@ -125,7 +125,7 @@ def test_each_prescriber_gets_their_own_digest_built_one_at_a_time(
     treated(app, world, theirs, date(2026, 10, 1), by=other)
     result = runner.invoke(args=["rems", "send-reminders"])
     assert result.exit_code == 0, result.output
-    assert "... 1 of 2 prescribers" in result.output  # progress, on standard error
+    assert "... 1 of 2 prescribers, 1 patients in their digests" in result.output  # on stderr
     assert "Queued 2 digest(s) telling of 12 item(s)." in result.output
     with app.app_context():
         digests = {n.recipient_id: n.body for n in db.session.scalars(sa.select(Notification))}
