@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
+from rems.monitoring.queries import IdSpan
 from rems.monitoring.services import rebuild
 from rems.patients.models import Patient
 
@@ -48,5 +49,5 @@ def _batches(size: int):
         sa.select(Patient.id).where(Patient.id > last).order_by(Patient.id).limit(size)
     ).all():
         db.session.rollback()
-        yield ids
+        yield IdSpan(ids)  # every patient from the first id to the last: queried as a range
         last = ids[-1]

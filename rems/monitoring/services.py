@@ -29,9 +29,9 @@ from rems.common.clock import utcnow
 from rems.common.errors import Collector, StateConflict
 from rems.monitoring import rules
 from rems.monitoring.models import MonitoringStatus, MonitoringWaiver
-from rems.monitoring.queries import schedule_facts, schedule_facts_for
+from rems.monitoring.queries import of_patients, schedule_facts, schedule_facts_for
 from rems.monitoring.statuses import refresh_statuses
-from rems.monitoring.tally import tally
+from rems.monitoring.tally import ranges_text, tally
 from rems.patients.models import Patient
 
 #: The columns refresh_patient computes (everything but the key).
@@ -57,13 +57,13 @@ def refresh_patients(session: Session, patient_ids: list[int], *, today: date) -
         return 0
     patients = session.execute(
         sa.select(Patient.id, Patient.prescriber_id, Patient.closed_on, Patient.close_reason)
-        .where(Patient.id.in_(patient_ids))
+        .where(of_patients(Patient.id, patient_ids))
     ).all()  # fmt: skip
-    facts = schedule_facts_for(session, patients)
-    changed = refresh_statuses(session, patients, facts)  # the patients whose status row changed
+    facts = schedule_facts_for(session, patients, patient_ids)
+    changed = refresh_statuses(session, patients, facts, patient_ids)  # whose status row changed
     existing = _stored(session, patient_ids)
     differ = [(p.id, wanted) for p in patients
-              if existing[p.id] != (wanted := computed_state(p, facts[p.id]))]  # fmt: skip
+              if existing[p.id] != _values(wanted := computed_state(p, facts[p.id]))]  # fmt: skip
     if differ:
         rows: dict[int, dict[str, MonitoringStatus]] = {pid: {} for pid, _ in differ}
         for row in session.scalars(sa.select(MonitoringStatus).where(
@@ -77,17 +77,22 @@ def refresh_patients(session: Session, patient_ids: list[int], *, today: date) -
     return len(changed)
 
 
-def _stored(session: Session, patient_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
-    """The stored columns of each patient's tests, as computed_state gives them."""
-    found: dict[int, dict[str, dict[str, Any]]] = {pid: {} for pid in patient_ids}
+def _values(state: dict[str, dict[str, Any]]) -> dict[str, tuple]:
+    """computed_state's columns as tuples, in STATE_COLUMNS' order (as _stored gives them)."""
+    return {code: tuple(columns.values()) for code, columns in state.items()}
+
+
+def _stored(session: Session, patient_ids: list[int]) -> dict[int, dict[str, tuple]]:
+    """The stored columns of each patient's tests, in STATE_COLUMNS' order."""
+    found: dict[int, dict[str, tuple]] = {pid: {} for pid in patient_ids}
     columns = [getattr(MonitoringStatus, name) for name in STATE_COLUMNS]
     rows = session.execute(
         sa.select(MonitoringStatus.patient_id, MonitoringStatus.test_code, *columns).where(
-            MonitoringStatus.patient_id.in_(patient_ids)
+            of_patients(MonitoringStatus.patient_id, patient_ids)
         )
     )
     for patient_id, code, *values in rows:
-        found[patient_id][code] = dict(zip(STATE_COLUMNS, values, strict=True))
+        found[patient_id][code] = tuple(values)
     return found
 
 
@@ -124,7 +129,7 @@ def computed_state(patient: Patient, facts: rules.ScheduleFacts) -> dict[str, di
             "next_k": counted.next_k, "next_due_on": counted.next_due_on,
             "next_window_start": counted.next_window_start,
             "overdue_after": counted.overdue_after,
-            "open_items": rules.format_ranges(counted.open_ks),
+            "open_items": ranges_text(counted.open_ks),
             "satisfied": counted.satisfied, "waived": counted.waived,
             "closed": counted.closed, "items_total": counted.total,
         }  # fmt: skip

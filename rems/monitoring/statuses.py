@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from rems.monitoring import rules
 from rems.monitoring.followup_models import PatientStatusDue, PatientStatusReport
-from rems.monitoring.tally import tally
+from rems.monitoring.queries import of_patients
+from rems.monitoring.tally import ranges_text, tally
 from rems.patients.models import Patient
 
 STATUS_CODE = "patient_status"
@@ -58,7 +59,7 @@ def signed_periods(session: Session, patient_ids: list[int]) -> dict[int, set[in
     found: dict[int, set[int]] = {pid: set() for pid in patient_ids}
     rows = session.execute(
         sa.select(PatientStatusReport.patient_id, PatientStatusReport.period).where(
-            PatientStatusReport.patient_id.in_(patient_ids),
+            of_patients(PatientStatusReport.patient_id, patient_ids),
             PatientStatusReport.signature_id.is_not(None),
         )
     )
@@ -72,20 +73,19 @@ STATUS_COLUMNS = ("prescriber_id", "anchor_on", "ends_on", "next_period", "next_
                   "overdue_after", "open_periods", "signed", "periods_total")  # fmt: skip
 
 
-def refresh_statuses(session: Session, patients: list, facts: dict) -> set[int]:
+def refresh_statuses(session: Session, patients: list, facts: dict, ids: list[int]) -> set[int]:
     """Keep each patient's `patient_status_due` row what the facts say; the ids of the
     patients whose row changed. Compared as plain rows; only a row that differs is loaded."""
-    ids, test = [p.id for p in patients], status_test()
+    test = status_test()
     signed = signed_periods(session, ids)
     columns = [getattr(PatientStatusDue, name) for name in STATUS_COLUMNS]
-    stored = {patient_id: dict(zip(STATUS_COLUMNS, values, strict=True))
-              for patient_id, *values in session.execute(
-                  sa.select(PatientStatusDue.patient_id, *columns)
-                  .where(PatientStatusDue.patient_id.in_(ids)))}  # fmt: skip
+    stored = {patient_id: tuple(values) for patient_id, *values in session.execute(
+        sa.select(PatientStatusDue.patient_id, *columns)
+        .where(of_patients(PatientStatusDue.patient_id, ids)))}  # fmt: skip
     changed: set[int] = set()
     for patient in patients:
         wanted = state_columns(patient.prescriber_id, facts[patient.id], signed[patient.id], test)
-        if stored.get(patient.id) != wanted:
+        if stored.get(patient.id) != (None if wanted is None else tuple(wanted.values())):
             _store_status(session, patient.id, wanted)
             changed.add(patient.id)
     return changed
@@ -115,7 +115,7 @@ def state_columns(
         "prescriber_id": prescriber_id, "anchor_on": anchor,
         "ends_on": rules.facts_end(facts), "next_period": counted.next_k,
         "next_due_on": counted.next_due_on, "overdue_after": counted.overdue_after,
-        "open_periods": rules.format_ranges(counted.open_ks),
+        "open_periods": ranges_text(counted.open_ks),
         "signed": counted.satisfied, "periods_total": counted.total,
     }  # fmt: skip
 

@@ -28,7 +28,7 @@ class Tally:
     """One test's resolved schedule as stored: the open item numbers, the first open item's
     dates, and how many items are satisfied, waived and closed."""
 
-    open_ks: tuple[int, ...]
+    open_ks: list[int]
     next_due_on: date | None
     next_window_start: date | None
     overdue_after: date | None
@@ -63,7 +63,7 @@ def tally(
     states = _closed_or_waived(test, dues, facts, signed, periods)
     if not periods:
         _satisfy(test, dues, anchor.toordinal(), states, facts)
-    open_ks = tuple(k for k, state in enumerate(states, start=1) if state == OPEN)
+    open_ks = [k for k, state in enumerate(states, start=1) if not state]  # OPEN is 0
     first = open_ks[0] if open_ks else None
     if first is None:
         due = start = after = None
@@ -112,3 +112,19 @@ def _satisfy(test, dues, anchor: int, states: list[int], facts: rules.ScheduleFa
             if states[index] == OPEN:  # opens <= day <= its end: in the window
                 states[index] = SATISFIED
                 break
+
+
+def ranges_text(numbers: list[int]) -> str:
+    """`rules.format_ranges` of numbers already sorted and distinct (the open items), faster:
+    [1, 2, 3, 5, 7, 8] → "1-3,5,7-8"."""
+    if not numbers:
+        return ""
+    parts, first = [], numbers[0]
+    previous = first
+    for number in numbers:
+        if number > previous + 1:
+            parts.append(f"{first}-{previous}" if previous > first else str(first))
+            first = number
+        previous = number
+    parts.append(f"{first}-{previous}" if previous > first else str(first))
+    return ",".join(parts)

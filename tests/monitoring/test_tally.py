@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from rems.monitoring import rules
 from rems.monitoring.services import computed_state
 from rems.monitoring.statuses import periods, state_columns
+from rems.monitoring.tally import ranges_text
 from tests.monitoring.test_rules import MONTHS, TESTS
 
 STATUS = rules.MonitoredTest("patient_status", 6, 30, 14)
@@ -90,3 +91,10 @@ def test_the_status_row_is_what_the_periods_say():
         assert row["overdue_after"] == (unresolved[0].window_end if unresolved else None)
         assert row["signed"] == sum(1 for i in items if i.state == rules.ItemState.SATISFIED)
         assert row["periods_total"] == len(items)
+
+
+def test_the_ranges_text_is_format_ranges():
+    rng = random.Random(3)
+    for _ in range(500):
+        numbers = sorted(rng.sample(range(1, 60), rng.randrange(0, 40)))
+        assert ranges_text(numbers) == rules.format_ranges(numbers)
