@@ -42,6 +42,7 @@ DIGEST_PATIENTS = 25
 #: Stored rows (counts) and patients (names) read at a time.
 BATCH = 2000
 PAGE = 200
+MAX_PAGE = 10_000
 
 
 @dataclass(slots=True)
@@ -136,25 +137,36 @@ def _open_in(ranges: str, after: int, upto: int) -> int:
 
 def first_new(session: Session, today: date, prescriber_id: int) -> list[Reminder]:
     """The items of the first `DIGEST_PATIENTS` patients with something new, in the worklist's
-    order, each marked when told before; read `PAGE` patients at a time until found."""
+    order, each marked when told before; their items read `PAGE` patients at a time, the ranked
+    ids in pages that double up to `MAX_PAGE` (a prescriber whose first thousands of patients
+    were named on earlier days is passed over in a few reads)."""
     days = current_app.extensions["rems_program"].monitoring_states.digest_days
     ranked = _ranked(today, prescriber_id, days)
     named: list[Reminder] = []
-    patients, offset = 0, 0
-    while patients < DIGEST_PATIENTS and (
-        ids := session.scalars(ranked.limit(PAGE).offset(offset)).all()
-    ):
-        offset += PAGE
-        found = mark_told(session, reminders_for(session, today, prescriber_id, ids))
-        by_patient: dict[int, list[Reminder]] = {}
-        for reminder in found:
-            by_patient.setdefault(reminder.patient_id, []).append(reminder)
-        for patient_id in ids:
-            mine = by_patient.get(patient_id, [])
-            if any(not r.told for r in mine) and patients < DIGEST_PATIENTS:
-                named += mine
-                patients += 1
+    offset, size, room = 0, PAGE, DIGEST_PATIENTS
+    while room and (ids := session.scalars(ranked.limit(size).offset(offset)).all()):
+        offset, size = offset + len(ids), min(size * 2, MAX_PAGE)
+        for start in range(0, len(ids), PAGE):
+            if room:
+                room = _name_new(
+                    session, today, prescriber_id, ids[start : start + PAGE], named, room
+                )
     return named
+
+
+def _name_new(session, today: date, prescriber_id: int, ids: list[int], named: list, room: int):
+    """Add to `named` the items of these patients (in order) with something new, up to `room`
+    patients; how much room is left."""
+    found = mark_told(session, reminders_for(session, today, prescriber_id, ids))
+    by_patient: dict[int, list[Reminder]] = {}
+    for reminder in found:
+        by_patient.setdefault(reminder.patient_id, []).append(reminder)
+    for patient_id in ids:
+        mine = by_patient.get(patient_id, [])
+        if room and any(not r.told for r in mine):
+            named += mine
+            room -= 1
+    return room
 
 
 def _ranked(today: date, prescriber_id: int, days: int) -> sa.Select:
