@@ -413,7 +413,7 @@ def summary() -> list[str]:
             lines.append(
                 f"{name} {tag}: {job['seconds']} s (≤ 600; {job['cpu_seconds']} CPU s), peak "
                 f"{job['peak_mib']} MiB, "
-                f"{job['progress']} progress updates; {job['output']} {verdict}"
+                f"{job['progress']} progress lines; {job['output']} {verdict}"
             )
         for export in batch.get("exports", []):
             fast = export["net_rows_per_s"] >= 50_000

@@ -3,7 +3,7 @@ the REMS assessment in a process of its own (`python -m bench.scale_jobs assessm
 
 A job is the real CLI (`flask --app wsgi rems …`) in a child process: its wall time, its peak
 resident memory (`ru_maxrss` from `wait4`, the child's own, not the bench's) and how many
-progress updates it wrote (click's progress bar on stderr).
+progress lines it wrote (`... 10,000 of 100,000 patients` on stderr).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def run_job(database_url: str, name: str, *args: str, limit: float = JOB_LIMIT_S
         raise harness.BenchError(
             f"{' '.join(args)} failed ({process.returncode}):\n{output[-2000:]}"
         )
-    progress = output.count("\r") + output.count("%")
+    progress = sum(1 for line in output.splitlines() if line.startswith("... "))
     cpu = round(usage.ru_utime + usage.ru_stime, 1)
     return Job(name, round(seconds, 1), round(usage.ru_maxrss / 1024, 1), progress, output,
                finished, cpu)  # fmt: skip

@@ -13,7 +13,8 @@ from rems.certification.notices import notify_expiring
 from rems.certification.services import expire_lapsed
 from rems.common.clock import utcnow
 from rems.courses.settling import expire_authorizations
-from rems.reminders.services import candidates, new_reminders, send_digest
+from rems.reminders.digest import queue_digest
+from rems.reminders.services import prescribers_to_remind
 
 
 def run_daily_jobs(session: Session, today: date) -> str:
@@ -24,8 +25,8 @@ def run_daily_jobs(session: Session, today: date) -> str:
     notices = notify_expiring(session, today)
     escalate_alerts(session, utcnow())
     digests = 0
-    for prescriber_id, reminders in list(candidates(session, today)):
-        if send_digest(session, prescriber_id, new_reminders(session, reminders), today):
+    for prescriber_id in prescribers_to_remind(session, today):
+        if queue_digest(session, today, prescriber_id) is not None:
             digests += 1
     return (
         f"Daily jobs run once: {expired} certification(s) and {lapsed} authorization(s) "

@@ -23,6 +23,19 @@ def _program():
     return current_app.extensions["rems_program"]
 
 
+class IdSpan(list):
+    """Patient ids that are every patient id from the first to the last (a batch read in id
+    order): the queries name them as a range, not one bound parameter per id (a thousand
+    parameters cost more to send and parse than the query costs to run)."""
+
+
+def of_patients(column, ids: list[int]):
+    """`column` among these patient ids: a range for an IdSpan, else IN."""
+    if isinstance(ids, IdSpan) and ids:
+        return column.between(ids[0], ids[-1])
+    return column.in_(ids)
+
+
 def dose_dates(session: Session, patient_id: int) -> list[date]:
     """Every day the patient was given a dose, oldest first: all courses, closed ones and prior
     (historical) ones too."""
@@ -38,7 +51,9 @@ def dose_dates_for(
     `recorded_by`, only the doses recorded by that moment (the as-of answers)."""
     found: dict[int, list[date]] = {patient_id: [] for patient_id in patient_ids}
     for model, day in ((Infusion, Infusion.administered_on), (PriorDose, PriorDose.given_on)):
-        statement = sa.select(model.patient_id, day).where(model.patient_id.in_(patient_ids))
+        statement = sa.select(model.patient_id, day).where(
+            of_patients(model.patient_id, patient_ids)
+        )
         if recorded_by is not None:
             statement = statement.where(model.recorded_at <= recorded_by)
         rows = session.execute(statement)
@@ -52,16 +67,18 @@ def schedule_facts(session: Session, patient: Patient) -> rules.ScheduleFacts:
     return schedule_facts_for(session, [patient])[patient.id]
 
 
-def schedule_facts_for(session: Session, patients: list[Patient]) -> dict[int, rules.ScheduleFacts]:
+def schedule_facts_for(
+    session: Session, patients: list[Patient], ids: list[int] | None = None
+) -> dict[int, rules.ScheduleFacts]:
     """The schedule's facts of several patients, by patient id: their doses (`dose_dates_for`),
-    results and waivers in one query each."""
+    results and waivers in one query each. `ids`: the patients' ids (an IdSpan) if known."""
     program = _program()
     monitored = rules.monitored_tests(program)
-    ids = [patient.id for patient in patients]
+    ids = [patient.id for patient in patients] if ids is None else ids
     results: dict[int, list[rules.ResultFact]] = {pid: [] for pid in ids}
     rows = session.execute(
         sa.select(LabResult.patient_id, LabResult.id, LabResult.test_code, LabResult.collected_on)
-        .where(LabResult.patient_id.in_(ids))
+        .where(of_patients(LabResult.patient_id, ids))
         .where(LabResult.test_code.in_([t.code for t in monitored]))
     )
     for patient_id, *fact in rows:
@@ -70,7 +87,7 @@ def schedule_facts_for(session: Session, patients: list[Patient]) -> dict[int, r
     rows = session.execute(
         sa.select(
             MonitoringWaiver.patient_id, MonitoringWaiver.test_code, MonitoringWaiver.due_on
-        ).where(MonitoringWaiver.patient_id.in_(ids))
+        ).where(of_patients(MonitoringWaiver.patient_id, ids))
     )
     for patient_id, *fact in rows:
         waivers[patient_id].append(rules.WaiverFact(*fact))
@@ -78,7 +95,7 @@ def schedule_facts_for(session: Session, patients: list[Patient]) -> dict[int, r
     extended = dict(
         session.execute(
             sa.select(MonitoringExtension.patient_id, sa.func.max(MonitoringExtension.ends_on))
-            .where(MonitoringExtension.patient_id.in_(ids))
+            .where(of_patients(MonitoringExtension.patient_id, ids))
             .group_by(MonitoringExtension.patient_id)
         ).all()
     )

@@ -29,8 +29,9 @@ from rems.common.clock import utcnow
 from rems.common.errors import Collector, StateConflict
 from rems.monitoring import rules
 from rems.monitoring.models import MonitoringStatus, MonitoringWaiver
-from rems.monitoring.queries import schedule_facts, schedule_facts_for
+from rems.monitoring.queries import of_patients, schedule_facts, schedule_facts_for
 from rems.monitoring.statuses import refresh_statuses
+from rems.monitoring.tally import ranges_text, tally
 from rems.patients.models import Patient
 
 #: The columns refresh_patient computes (everything but the key).
@@ -49,25 +50,50 @@ def refresh_patient(session: Session, patient_id: int, *, today: date) -> bool:
 
 
 def refresh_patients(session: Session, patient_ids: list[int], *, today: date) -> int:
-    """refresh_patient for several patients, their facts read together; how many changed."""
+    """refresh_patient for several patients, their facts read together; how many changed.
+    What is stored is read as plain rows and compared; only the patients whose rows differ
+    are loaded as objects and written (a consistent world writes nothing)."""
     if not patient_ids:
         return 0
-    patients = list(session.scalars(sa.select(Patient).where(Patient.id.in_(patient_ids))))
-    facts = schedule_facts_for(session, patients)
-    existing: dict[int, dict[str, MonitoringStatus]] = {pid: {} for pid in patient_ids}
-    rows = session.scalars(
-        sa.select(MonitoringStatus).where(MonitoringStatus.patient_id.in_(patient_ids))
-    )
-    for row in rows:
-        existing[row.patient_id][row.test_code] = row
-    changed = refresh_statuses(session, patients, facts)  # the patients whose status row changed
-    for patient in patients:
-        wanted = computed_state(patient, facts[patient.id])
-        if _store_state(session, patient.id, existing[patient.id], wanted):
-            changed.add(patient.id)
+    patients = session.execute(
+        sa.select(Patient.id, Patient.prescriber_id, Patient.closed_on, Patient.close_reason)
+        .where(of_patients(Patient.id, patient_ids))
+    ).all()  # fmt: skip
+    facts = schedule_facts_for(session, patients, patient_ids)
+    changed = refresh_statuses(session, patients, facts, patient_ids)  # whose status row changed
+    existing = _stored(session, patient_ids)
+    differ = [(p.id, wanted) for p in patients
+              if existing[p.id] != _values(wanted := computed_state(p, facts[p.id]))]  # fmt: skip
+    if differ:
+        rows: dict[int, dict[str, MonitoringStatus]] = {pid: {} for pid, _ in differ}
+        for row in session.scalars(sa.select(MonitoringStatus).where(
+                MonitoringStatus.patient_id.in_(list(rows)))):  # fmt: skip
+            rows[row.patient_id][row.test_code] = row
+        for patient_id, wanted in differ:
+            if _store_state(session, patient_id, rows[patient_id], wanted):
+                changed.add(patient_id)
     if changed:
         session.flush()
     return len(changed)
+
+
+def _values(state: dict[str, dict[str, Any]]) -> dict[str, tuple]:
+    """computed_state's columns as tuples, in STATE_COLUMNS' order (as _stored gives them)."""
+    return {code: tuple(columns.values()) for code, columns in state.items()}
+
+
+def _stored(session: Session, patient_ids: list[int]) -> dict[int, dict[str, tuple]]:
+    """The stored columns of each patient's tests, in STATE_COLUMNS' order."""
+    found: dict[int, dict[str, tuple]] = {pid: {} for pid in patient_ids}
+    columns = [getattr(MonitoringStatus, name) for name in STATE_COLUMNS]
+    rows = session.execute(
+        sa.select(MonitoringStatus.patient_id, MonitoringStatus.test_code, *columns).where(
+            of_patients(MonitoringStatus.patient_id, patient_ids)
+        )
+    )
+    for patient_id, code, *values in rows:
+        found[patient_id][code] = tuple(values)
+    return found
 
 
 def _store_state(session, patient_id: int, existing: dict, wanted: dict) -> bool:
@@ -93,32 +119,21 @@ def computed_state(patient: Patient, facts: rules.ScheduleFacts) -> dict[str, di
     """The stored columns of each monitored test, by test code (none before the first dose)."""
     if not facts.doses:
         return {}
-    items = rules.resolve(facts)
     anchor = min(facts.doses)
     ends_on = rules.facts_end(facts)
     state: dict[str, dict[str, Any]] = {}
     for test in facts.tests:
-        own = [item for item in items if item.test_code == test.code]
-        unresolved = [item for item in own if item.state is None]
-        first = unresolved[0] if unresolved else None
+        counted = tally(test, anchor, ends_on, facts)
         state[test.code] = {
             "prescriber_id": patient.prescriber_id, "anchor_on": anchor, "ends_on": ends_on,
-            "next_k": first.k if first else None,
-            "next_due_on": first.due_on if first else None,
-            "next_window_start": first.window_start if first else None,
-            "overdue_after": first.window_end if first else None,
-            "open_items": rules.format_ranges(item.k for item in unresolved),
-            "satisfied": _count(own, rules.ItemState.SATISFIED),
-            "waived": _count(own, rules.ItemState.WAIVED),
-            "closed": _count(own, rules.ItemState.CLOSED),
-            "items_total": len(own),
+            "next_k": counted.next_k, "next_due_on": counted.next_due_on,
+            "next_window_start": counted.next_window_start,
+            "overdue_after": counted.overdue_after,
+            "open_items": ranges_text(counted.open_ks),
+            "satisfied": counted.satisfied, "waived": counted.waived,
+            "closed": counted.closed, "items_total": counted.total,
         }  # fmt: skip
     return state
-
-
-def _count(items: list[rules.Item], state: rules.ItemState) -> int:
-    """How many of the items are in `state`."""
-    return sum(1 for item in items if item.state == state)
 
 
 def rebuild(session: Session, patient_ids: list[int], *, today: date) -> int:

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from rems.monitoring import rules
 from rems.monitoring.followup_models import PatientStatusDue, PatientStatusReport
+from rems.monitoring.queries import of_patients
+from rems.monitoring.tally import ranges_text, tally
 from rems.patients.models import Patient
 
 STATUS_CODE = "patient_status"
@@ -57,7 +59,7 @@ def signed_periods(session: Session, patient_ids: list[int]) -> dict[int, set[in
     found: dict[int, set[int]] = {pid: set() for pid in patient_ids}
     rows = session.execute(
         sa.select(PatientStatusReport.patient_id, PatientStatusReport.period).where(
-            PatientStatusReport.patient_id.in_(patient_ids),
+            of_patients(PatientStatusReport.patient_id, patient_ids),
             PatientStatusReport.signature_id.is_not(None),
         )
     )
@@ -66,33 +68,39 @@ def signed_periods(session: Session, patient_ids: list[int]) -> dict[int, set[in
     return found
 
 
-def refresh_statuses(session: Session, patients: list[Patient], facts: dict) -> set[int]:
+#: The columns of `patient_status_due` that state_columns computes (everything but the key).
+STATUS_COLUMNS = ("prescriber_id", "anchor_on", "ends_on", "next_period", "next_due_on",
+                  "overdue_after", "open_periods", "signed", "periods_total")  # fmt: skip
+
+
+def refresh_statuses(session: Session, patients: list, facts: dict, ids: list[int]) -> set[int]:
     """Keep each patient's `patient_status_due` row what the facts say; the ids of the
-    patients whose row changed."""
-    ids = [p.id for p in patients]
+    patients whose row changed. Compared as plain rows; only a row that differs is loaded."""
+    test = status_test()
     signed = signed_periods(session, ids)
-    existing = {row.patient_id: row for row in session.scalars(
-        sa.select(PatientStatusDue).where(PatientStatusDue.patient_id.in_(ids)))}  # fmt: skip
+    columns = [getattr(PatientStatusDue, name) for name in STATUS_COLUMNS]
+    stored = {patient_id: tuple(values) for patient_id, *values in session.execute(
+        sa.select(PatientStatusDue.patient_id, *columns)
+        .where(of_patients(PatientStatusDue.patient_id, ids)))}  # fmt: skip
     changed: set[int] = set()
     for patient in patients:
-        row, wanted = existing.get(patient.id), _wanted(patient, facts[patient.id], signed)
-        if wanted is None:
-            if row is not None:
-                session.delete(row)
-                changed.add(patient.id)
-        elif row is None:
-            session.add(PatientStatusDue(patient_id=patient.id, **wanted))
-            changed.add(patient.id)
-        elif any(getattr(row, name) != value for name, value in wanted.items()):
-            for name, value in wanted.items():
-                setattr(row, name, value)
+        wanted = state_columns(patient.prescriber_id, facts[patient.id], signed[patient.id], test)
+        if stored.get(patient.id) != (None if wanted is None else tuple(wanted.values())):
+            _store_status(session, patient.id, wanted)
             changed.add(patient.id)
     return changed
 
 
-def _wanted(patient: Patient, facts: rules.ScheduleFacts, signed: dict) -> dict | None:
-    """The stored columns of the patient's status row (None before the first dose)."""
-    return state_columns(patient.prescriber_id, facts, signed[patient.id], status_test())
+def _store_status(session: Session, patient_id: int, wanted: dict | None) -> None:
+    """Make the patient's status row what was computed (none before the first dose)."""
+    row = session.get(PatientStatusDue, patient_id)
+    if wanted is None:
+        session.delete(row)
+    elif row is None:
+        session.add(PatientStatusDue(patient_id=patient_id, **wanted))
+    else:
+        for name, value in wanted.items():
+            setattr(row, name, value)
 
 
 def state_columns(
@@ -101,17 +109,14 @@ def state_columns(
     """The status row's columns from the facts and the signed periods (None: no dose)."""
     if not facts.doses:
         return None
-    items = periods(facts, signed, test)
-    unresolved = [i for i in items if i.state is None]
-    first = unresolved[0] if unresolved else None
+    anchor = min(facts.doses)
+    counted = tally(test, anchor, rules.facts_end(facts), facts, signed, periods=True)
     return {
-        "prescriber_id": prescriber_id, "anchor_on": min(facts.doses),
-        "ends_on": rules.facts_end(facts), "next_period": first.k if first else None,
-        "next_due_on": first.due_on if first else None,
-        "overdue_after": first.window_end if first else None,
-        "open_periods": rules.format_ranges(i.k for i in unresolved),
-        "signed": sum(1 for i in items if i.state == rules.ItemState.SATISFIED),
-        "periods_total": len(items),
+        "prescriber_id": prescriber_id, "anchor_on": anchor,
+        "ends_on": rules.facts_end(facts), "next_period": counted.next_k,
+        "next_due_on": counted.next_due_on, "overdue_after": counted.overdue_after,
+        "open_periods": ranges_text(counted.open_ks),
+        "signed": counted.satisfied, "periods_total": counted.total,
     }  # fmt: skip
 
 

@@ -10,15 +10,13 @@ from rems.common.clock import utcnow
 from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
-from rems.reminders.services import (
-    new_reminders,
-    prescribers_to_remind,
-    reminders_for,
-    send_digest,
-)
+from rems.reminders.digest import queue_digest
+from rems.reminders.services import prescribers_to_remind
 
 #: How often (in prescribers) the command says how far it has got.
 PROGRESS_EVERY = 200
+#: ... or whenever the digests since the last line counted this many patients.
+PATIENTS_EVERY = 10_000
 
 
 @click.command("send-reminders")
@@ -29,17 +27,22 @@ def send_reminders():
     day = program_today()
     prescribers = prescribers_to_remind(db.session, day)
     db.session.rollback()
-    digests = items = 0
-    # One prescriber per transaction: memory holds one prescriber's items, and a failure
-    # keeps the digests already queued.
+    digests = items = patients = said = 0
+    # One prescriber per transaction (a failure keeps the digests already queued); memory
+    # holds the patients a digest names and the counts, whatever the prescriber's patients.
     for done, prescriber_id in enumerate(prescribers, start=1):
         with writing():
-            fresh = new_reminders(db.session, reminders_for(db.session, day, prescriber_id))
-            if send_digest(db.session, prescriber_id, fresh, day):
-                digests, items = digests + 1, items + len(fresh)
+            counts = queue_digest(db.session, day, prescriber_id)
+            if counts is not None:
+                digests, items = digests + 1, items + counts.items
+                patients += counts.patients
             db.session.commit()
-        if done % PROGRESS_EVERY == 0 and done < len(prescribers):
-            click.echo(f"... {done} of {len(prescribers)} prescribers", err=True)
+        if done < len(prescribers) and (
+            done % PROGRESS_EVERY == 0 or patients - said >= PATIENTS_EVERY
+        ):
+            said = patients
+            click.echo(f"... {done:,} of {len(prescribers):,} prescribers, "
+                       f"{patients:,} patients in their digests", err=True)  # fmt: skip
     click.echo(f"Queued {digests} digest(s) telling of {items} item(s).")
     _deliver()
 

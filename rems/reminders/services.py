@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import current_app
@@ -27,7 +28,12 @@ from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber
 from rems.reminders.models import MonitoringReminder
 
+if TYPE_CHECKING:
+    from rems.reminders.digest import Counts
+
 REMINDED = (rules.ItemState.DUE_SOON, rules.ItemState.DUE, rules.ItemState.OVERDUE)
+#: A patient's items of one test and state named one by one up to this many (else one line).
+ITEMS_BY_NUMBER = 3
 
 
 @dataclass(slots=True)
@@ -70,9 +76,11 @@ def prescribers_to_remind(session: Session, today: date) -> list[int]:
     return list(session.scalars(sa.select(kept.c.prescriber_id).order_by(kept.c.prescriber_id)))
 
 
-def reminders_for(session: Session, today: date, prescriber_id: int) -> list[Reminder]:
+def reminders_for(
+    session: Session, today: date, prescriber_id: int, patient_ids: list[int] | None = None
+) -> list[Reminder]:
     """The prescriber's overdue items and those falling due within the digest's days, of
-    their open records: tests and periodic statuses."""
+    their open records: tests and periodic statuses; only these patients' when given."""
     days = _program().monitoring_states.digest_days
     tests = {t.code: t for t in rules.monitored_tests(_program())}
     horizon = today + timedelta(days=days)
@@ -80,6 +88,8 @@ def reminders_for(session: Session, today: date, prescriber_id: int) -> list[Rem
     for table in (MonitoringStatus, PatientStatusDue):
         where = [*conditions(None, today, str(days), table=table),
                  table.prescriber_id == prescriber_id]  # fmt: skip
+        if patient_ids is not None:
+            where.append(table.patient_id.in_(patient_ids))
         rows = session.execute(
             sa.select(table, Patient.rems_id, Patient.first_name, Patient.last_name)
             .join(Patient, Patient.id == table.patient_id)
@@ -110,6 +120,12 @@ def candidates(
 def new_reminders(session: Session, found: list[Reminder]) -> list[Reminder]:
     """The digest to send: every item found (each marked when told before), or nothing when
     every one of them was already told of in its present state."""
+    found = mark_told(session, found)
+    return found if any(not r.told for r in found) else []
+
+
+def mark_told(session: Session, found: list[Reminder]) -> list[Reminder]:
+    """The items, each marked when an earlier digest told of it in its present state."""
     patient_ids = sorted({r.patient_id for r in found})
     told = set()
     for start in range(0, len(patient_ids), 500):
@@ -123,23 +139,30 @@ def new_reminders(session: Session, found: list[Reminder]) -> list[Reminder]:
         )  # fmt: skip
     for r in found:
         r.told = r.key in told
-    return found if any(not r.told for r in found) else []
+    return found
 
 
-def send_digest(session: Session, prescriber_id: int, fresh: list[Reminder], today: date) -> bool:
-    """Queue the prescriber's digest and remember its new items; False when nothing was
-    queued (nothing new, an inactive account, or today's digest already sent)."""
+def send_digest(
+    session: Session, prescriber_id: int, fresh: list[Reminder], today: date,
+    counts: Counts | None = None,
+) -> bool:  # fmt: skip
+    """Queue the prescriber's digest and remember the items it names; False when nothing was
+    queued (nothing new, an inactive account, or today's digest already sent). `counts`: all
+    the prescriber's items when the digest names only some patients (rems.reminders.digest)."""
     prescriber = session.get(Prescriber, prescriber_id)
     user = session.get(User, prescriber.user_id) if prescriber else None
     if not fresh or user is None or not user.active:
         return False
     overdue = len({r.patient_id for r in fresh if r.overdue})
     patients = len({r.patient_id for r in fresh})
+    if counts is not None:
+        overdue, patients = counts.overdue_patients, counts.patients
     message = notify(
         session, user, kind="monitoring.reminder",
-        subject=f"Monitoring: {overdue} patient(s) overdue, {patients} overdue or due "
+        subject=f"Monitoring: {overdue:,} patient(s) overdue, {patients:,} overdue or due "
         "this week",
-        body=digest_text(fresh, today), key=f"reminders:{prescriber_id}:{today.isoformat()}",
+        body=digest_text(fresh, today, counts),
+        key=f"reminders:{prescriber_id}:{today.isoformat()}",
         link="/worklist",
     )  # fmt: skip
     if message is None:
@@ -167,19 +190,57 @@ def digest_by_patient(fresh: list[Reminder]) -> list[tuple[Reminder, list, list]
     return sorted(grouped, key=lambda g: (not g[1], g[0].rems_id))
 
 
-def digest_text(fresh: list[Reminder], today: date) -> str:
-    """The digest's body: one block per patient with a link to the patient's page."""
+def digest_text(fresh: list[Reminder], today: date, counts: Counts | None = None) -> str:
+    """The digest's body: one block per patient named, with a link to the patient's page;
+    first the counts when it names only some of the patients (`counts`)."""
     names = {t.code: t.name for t in _program().tests} | {STATUS_CODE: STATUS_NAME}
     base = (current_app.config.get("REMS_BASE_URL") or "").rstrip("/")
     lines = [f"Monitoring as of {today.isoformat()}: what is overdue, and what falls due this "
              "week.", ""]  # fmt: skip
-    for first, overdue, due in digest_by_patient(fresh):
+    grouped = digest_by_patient(fresh)
+    if counts is not None and counts.patients > len(grouped):
+        lines += _counted(counts, names, len(grouped), base)
+    for first, overdue, due in grouped:
         lines.append(f"{first.name} ({first.rems_id}) — {base}/patients/{first.rems_id}")
-        lines += [f"  - overdue: {_item(r, names)}" for r in overdue]
-        lines += [f"  - due this week: {_item(r, names)}" for r in due]
+        lines += [f"  - overdue: {text}" for text in _items(overdue, names)]
+        lines += [f"  - due this week: {text}" for text in _items(due, names)]
         lines.append("")
     lines.append("Enter the results from the worklist, or on each patient's page.")
     return "\n".join(lines)
+
+
+def _counted(counts: Counts, names: dict[str, str], named: int, base: str) -> list[str]:
+    """The counts' lines: patients, then items per test (in program order) and state."""
+    order = {code: index for index, code in enumerate(names)}
+    lines = [
+        f"{counts.patients:,} of your patients have something overdue or due this week "
+        f"({counts.overdue_patients:,} overdue): {counts.items:,} item(s) in all."
+    ]
+    for code, (overdue, due, soon) in sorted(counts.by_test.items(), key=lambda c: order[c[0]]):
+        lines.append(f"  {names.get(code, code)}: {overdue:,} overdue, {due:,} due, "
+                     f"{soon:,} due within the week")  # fmt: skip
+    lines += [f"Below, {named:,} patient(s) the longest overdue with something no digest told "
+              f"of yet; every patient is on your worklist: {base}/worklist", ""]  # fmt: skip
+    return lines
+
+
+def _items(reminders: list[Reminder], names: dict[str, str]) -> list[str]:
+    """The lines of one patient's items in one state: each item, or when a test has more
+    than `ITEMS_BY_NUMBER` of them one line for the run ("CBC with differential: 23 items,
+    #1 (due 2025-01-03) to #23 (due 2026-11-03)"), so a patient far behind takes a few lines."""
+    by_test: dict[str, list[Reminder]] = {}
+    for r in reminders:
+        by_test.setdefault(r.item.test_code, []).append(r)
+    lines = []
+    for r in reminders:
+        mine = by_test[r.item.test_code]
+        if len(mine) <= ITEMS_BY_NUMBER:
+            lines.append(_item(r, names))
+        elif r is mine[0]:
+            name, last = names.get(r.item.test_code, r.item.test_code), mine[-1]
+            lines.append(f"{name}: {len(mine)} items, #{r.item.k} (due {r.item.due_on}) to "
+                         f"#{last.item.k} (due {last.item.due_on})")  # fmt: skip
+    return lines
 
 
 def _item(r: Reminder, names: dict[str, str]) -> str:

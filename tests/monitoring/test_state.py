@@ -20,7 +20,14 @@ from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber
 from rems.program.model import add_months
 from tests.authorizations.helpers import gate
-from tests.monitoring.helpers import days, give_course, move_to, stored_state, treated_patient
+from tests.monitoring.helpers import (
+    days,
+    give_course,
+    more_treated_patients,
+    move_to,
+    stored_state,
+    treated_patient,
+)
 from tests.patients.helpers import certified_prescriber
 
 MONITORED = {"cbc", "creatinine", "urinalysis", "tsh", "liver", "skin_exam"}
@@ -131,6 +138,27 @@ def test_rebuild_recomputes_from_the_facts_and_reports_corrections(app, factory,
     assert stored_state(app, patient_id)["tsh"].open_items == "1-16"
     again = runner.invoke(args=["rems", "rebuild-monitoring"])
     assert "corrected the stored monitoring state of 0." in again.output
+
+
+def test_rebuild_says_how_far_it_has_got_and_corrects_the_wrong_patient_only(
+    app, factory, clock, runner
+):
+    treated = treated_patient(app, factory, clock)
+    others = more_treated_patients(app, treated.world, clock, 2)
+    wrong = others[0].id
+    with app.app_context(), writing():
+        db.session.execute(
+            sa.update(MonitoringStatus)
+            .where(MonitoringStatus.patient_id == wrong, MonitoringStatus.test_code == "cbc")
+            .values(satisfied=5)
+        )
+        db.session.commit()
+    done = runner.invoke(args=["rems", "rebuild-monitoring", "--progress-every", "1"])
+    assert done.exit_code == 0, done.output
+    assert "... 1 of 3 patients, corrected 0" in done.output
+    assert "... 2 of 3 patients, corrected 1" in done.output
+    assert "Checked 3 patient(s); corrected the stored monitoring state of 1." in done.output
+    assert stored_state(app, wrong)["cbc"].satisfied == 0
 
 
 def test_prior_doses_count_for_the_schedule(app, factory, clock):

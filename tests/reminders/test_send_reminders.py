@@ -125,7 +125,7 @@ def test_each_prescriber_gets_their_own_digest_built_one_at_a_time(
     treated(app, world, theirs, date(2026, 10, 1), by=other)
     result = runner.invoke(args=["rems", "send-reminders"])
     assert result.exit_code == 0, result.output
-    assert "... 1 of 2 prescribers" in result.output  # progress, on standard error
+    assert "... 1 of 2 prescribers, 1 patients in their digests" in result.output  # on stderr
     assert "Queued 2 digest(s) telling of 12 item(s)." in result.output
     with app.app_context():
         digests = {n.recipient_id: n.body for n in db.session.scalars(sa.select(Notification))}
@@ -133,3 +133,43 @@ def test_each_prescriber_gets_their_own_digest_built_one_at_a_time(
     assert set(digests) == {world.prescriber.user.id, other.user.id}
     assert world.patient.rems_id in mine and world.patient.rems_id not in others
     assert theirs.rems_id in others and theirs.rems_id not in mine
+
+
+def test_a_digest_names_a_few_patients_and_counts_the_rest_never_naming_an_item_twice(
+    app, factory, runner, clock, monkeypatch
+):
+    monkeypatch.setattr("rems.reminders.digest.DIGEST_PATIENTS", 1)
+    monkeypatch.setattr("rems.reminders.digest.PAGE", 1)
+    world = gate(app, factory, with_course=False)
+    other = enroll_patient(app, world.prescriber)
+    treated(app, world, world.patient, date(2026, 10, 1))
+    treated(app, world, other, date(2026, 10, 1))
+
+    def digests() -> list[str]:
+        with app.app_context():
+            return list(db.session.scalars(sa.select(Notification.body).order_by(Notification.id)))
+
+    first = runner.invoke(args=["rems", "send-reminders"])
+    assert "Queued 1 digest(s) telling of 12 item(s)." in first.output
+    (body,) = digests()
+    assert (
+        "2 of your patients have something overdue or due this week (2 overdue): 12 item(s)" in body
+    )
+    assert "  CBC with differential: 2 overdue, 0 due, 2 due within the week" in body
+    assert "every patient is on your worklist: /worklist" in body
+    assert world.patient.rems_id in body and other.rems_id not in body  # one named
+    assert {r[0] for r in reminders(app)} == {"cbc", "creatinine", "urinalysis"}
+    with app.app_context():
+        named = db.session.scalars(sa.select(MonitoringReminder.patient_id)).all()
+    assert set(named) == {world.patient.id} and len(named) == 6
+
+    clock.advance(days=1)  # the same states: only the patient not named yet is new
+    second = runner.invoke(args=["rems", "send-reminders"])
+    assert "Queued 1 digest(s) telling of 12 item(s)." in second.output
+    body = digests()[1]
+    assert other.rems_id in body and world.patient.rems_id not in body
+
+    clock.advance(days=1)  # every item named in its state: nothing new
+    third = runner.invoke(args=["rems", "send-reminders"])
+    assert "Queued 0 digest(s) telling of 0 item(s)." in third.output
+    assert len(digests()) == 2
