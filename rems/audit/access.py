@@ -22,6 +22,9 @@ from rems.common.transactions import writing
 from rems.extensions import db
 
 CHANNELS = ("page", "api", "export")
+#: From this many reads at once (an export naming every patient), PostgreSQL takes them with
+#: one COPY: a million rows in seconds instead of a minute of INSERT batches.
+COPY_FROM = 1000
 
 
 class RecordAccess(db.Model):
@@ -76,6 +79,19 @@ def note_reads(
         "ip": request.remote_addr if in_request else None,
     }
     with writing(), db.engine.begin() as connection:
-        connection.execute(
-            sa.insert(RecordAccess.__table__), [common | {"entity_id": i} for i in ids]
-        )
+        if connection.dialect.name == "postgresql" and len(ids) >= COPY_FROM:
+            _copy(connection, common, ids)
+        else:
+            connection.execute(
+                sa.insert(RecordAccess.__table__), [common | {"entity_id": i} for i in ids]
+            )
+
+
+def _copy(connection: sa.Connection, common: dict[str, Any], ids: list[str]) -> None:
+    """The rows with one `COPY … FROM STDIN`, in the connection's transaction."""
+    names = ", ".join([*common, "entity_id"])
+    fixed = tuple(common.values())
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {RecordAccess.__tablename__} ({names}) FROM STDIN") as copy:
+        for entity_id in ids:
+            copy.write_row((*fixed, entity_id))

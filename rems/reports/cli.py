@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import click
@@ -21,7 +21,7 @@ from rems.reports.catalogue import REPORTS, report_named
 from rems.reports.exporting import FORMATS, WRITERS, Export
 from rems.reports.filters import parse_filters
 from rems.reports.framework import count_of, ordered
-from rems.reports.queries import all_rows, dialect_of
+from rems.reports.queries import dialect_of, row_batches
 from rems.reports.services import hashed, new_export, record_export
 
 FILTER_NAMES = ("prescriber", "site", "state", "status", "party", "within_days")
@@ -54,7 +54,7 @@ def export_report(report_name, date_from, date_to, fmt, deidentified, extra, out
         _fail(failure)
     total = db.session.scalar(count_of(ordered(report, filters, dialect_of(db.session))))
     job = new_export(report, filters, fmt, deidentified, ACTOR_LABEL)
-    _write(job, all_rows(db.session, report, filters), output, total or 0)
+    _write(job, row_batches(db.session, report, filters), output, total or 0)
     click.echo(f"Exported {job.rows} row(s) of {report.name} to {output}; its metadata "
                f"(filters, period, SHA-256) to {_sidecar(output)}.")  # fmt: skip
 
@@ -84,12 +84,12 @@ def _pairs(extra: Iterable[str]) -> dict[str, str]:
     return pairs
 
 
-def _write(job: Export, rows: Iterator[dict], output: Path, total: int) -> None:
+def _write(job: Export, batches: Iterator[Sequence], output: Path, total: int) -> None:
     """Write the file next to its name and move it in place only when whole."""
     partial = output.with_name(output.name + ".part")
     with click.progressbar(length=total, label=f"Exporting {job.report.name}",
                            file=sys.stderr) as bar:  # fmt: skip
-        chunks = hashed(WRITERS[job.fmt](job, _ticking(rows, bar)), _recorder(job, output))
+        chunks = hashed(WRITERS[job.fmt](job, _ticking(batches, bar)), _recorder(job, output))
         try:
             with partial.open("wb") as handle:
                 for chunk in chunks:
@@ -100,16 +100,11 @@ def _write(job: Export, rows: Iterator[dict], output: Path, total: int) -> None:
     partial.replace(output)
 
 
-def _ticking(rows: Iterator[dict], bar) -> Iterator[dict]:
-    """Move the progress bar every 1,000 rows."""
-    step = 0
-    for row in rows:
-        step += 1
-        if step == 1000:
-            bar.update(step)
-            step = 0
-        yield row
-    bar.update(step)
+def _ticking(batches: Iterator[Sequence], bar) -> Iterator[Sequence]:
+    """Move the progress bar by each batch of rows."""
+    for batch in batches:
+        yield batch
+        bar.update(len(batch))
 
 
 def _recorder(job: Export, output: Path):

@@ -18,6 +18,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from rems.reports.framework import Column
@@ -32,6 +33,9 @@ APPLIED = (
     f"ages over {AGE_CAP} shown as {AGE_CAP}"
 )
 DATED = ("date", "datetime")
+#: Patients whose key and shift are kept while an export runs (rows of one patient come
+#: together, so a small cache spares nearly every repeated HMAC in flat memory).
+PATIENT_CACHE = 4096
 
 
 def derive_key(secret: str | bytes) -> bytes:
@@ -58,6 +62,9 @@ class Deidentifier:
             for c in kept
         )  # fmt: skip
         self._patient_column = next((c.key for c in columns if c.patient_key), None)
+        self._source_keys = tuple(c.key for c in columns)
+        self._shift_of = lru_cache(PATIENT_CACHE)(self._shift)
+        self._pseudonym_of = lru_cache(PATIENT_CACHE)(self.pseudonym)
 
     def _digest(self, kind: str, value: str) -> bytes:
         """The keyed hash of one identifier of one kind."""
@@ -74,6 +81,9 @@ class Deidentifier:
     def shift_days(self, patient: str) -> int:
         """How many days this patient's dates move earlier (1–364)."""
         return 1 + int.from_bytes(self._digest("shift", patient)[:4], "big") % MAX_SHIFT_DAYS
+
+    def _shift(self, patient: Any) -> timedelta | None:
+        return timedelta(days=self.shift_days(str(patient))) if patient else None
 
     def row(self, values: Mapping[str, Any]) -> list[Any]:
         """One row, de-identified, in the order of `self.columns`."""
@@ -108,3 +118,27 @@ class Deidentifier:
         if column.age:
             return min(int(value), AGE_CAP)
         return value
+
+    def column_values(self, batch: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        """Rows (tuples in the order of the report's columns) de-identified as `row` does
+        it, given back as one list of values per column of `self.columns`."""
+        by_key = dict(zip(self._source_keys, zip(*batch, strict=True), strict=True))
+        patients = by_key.get(self._patient_column) if self._patient_column else None
+        shifts = list(map(self._shift_of, patients)) if patients else [None] * len(batch)
+        return [self._column(column, by_key[column.key], shifts) for column in self.columns]
+
+    def _column(self, column: Column, values: Sequence[Any], shifts: list) -> list[Any]:
+        """One column's values, transformed as `_cell` transforms each."""
+        if column.days_to_today:
+            return [None if v is None or s is None else int(v) + s.days
+                    for v, s in zip(values, shifts, strict=True)]  # fmt: skip
+        if column.patient_key:
+            return [None if v is None else self._pseudonym_of(str(v)) for v in values]
+        if column.record_key:
+            return [None if v is None else self.record_pseudonym(str(v)) for v in values]
+        if column.kind in DATED or column.patient_date:
+            return [None if v is None or (d := self._day(v)) is None or s is None else d - s
+                    for v, s in zip(values, shifts, strict=True)]  # fmt: skip
+        if column.age:
+            return [None if v is None else min(int(v), AGE_CAP) for v in values]
+        return list(values)

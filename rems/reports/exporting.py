@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from operator import itemgetter
 from typing import Any
 
 from rems.common.csvsafe import safe_cell
 from rems.program.model import Program
 from rems.reports.celllabels import labellers
+from rems.reports.csvcells import ColumnWriter, column_writer, csv_lines, remembered
 from rems.reports.deidentify import APPLIED, Deidentifier
 from rems.reports.framework import Column, Filters, Report
 from rems.reports.workbook import xlsx_file
@@ -108,36 +110,49 @@ class Export:
             about |= {"sha256": sha256, "complete": bool(completed)}
         return about
 
-    def values(self, rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
-        """The rows as lists of cells in column order, labelled, de-identified when asked;
-        counted, and the patients of an identified export noted."""
-        columns = self.columns
-        label = labellers(self.program, self.report.name, tuple(c.key for c in columns))
-        patient_key = next((c.key for c in self.report.columns if c.patient_key), None)
-        if self.deidentified:
-            convert = self._scrubber().row
-        else:
-            keys = [c.key for c in columns]
+    def columns_of(self, batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[list]:
+        """Each batch of rows (tuples in the order of the report's columns) as one sequence of
+        values per file column, de-identified when asked; counted, and the patients of an
+        identified export noted. Labels are left to the writer (see `cell_writers`)."""
+        at = next((i for i, c in enumerate(self.report.columns) if c.patient_key), None)
+        scrub = self._scrubber().column_values if self.deidentified else None
+        for batch in batches:
+            if not batch:
+                continue
+            self.rows += len(batch)
+            if scrub is not None:
+                yield scrub(batch)
+                continue
+            if at is not None:
+                self.patients.update(map(str, filter(None, map(itemgetter(at), batch))))
+            yield list(zip(*batch, strict=True))
 
-            def convert(row):
-                return [row.get(key) for key in keys]
+    def labels(self) -> list[Callable[[Any], Any] | None]:
+        """For each file column, what labels its coded cells (None: shown as they are)."""
+        keys = tuple(c.key for c in self.columns)
+        return labellers(self.program, self.report.name, keys)
 
-        for row in rows:
-            self.rows += 1
-            if patient_key and not self.deidentified and row.get(patient_key):
-                self.patients.add(str(row[patient_key]))
-            cells = convert(row)
-            yield [f(v) if f else v for f, v in zip(label, cells, strict=True)]
+    def values(self, batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[tuple]:
+        """The rows as tuples of cells in column order, labelled, de-identified when asked."""
+        labels = [None if f is None else remembered(f) for f in self.labels()]
+        for columns in self.columns_of(batches):
+            labelled = [v if f is None else f(v) for f, v in zip(labels, columns, strict=True)]
+            yield from zip(*labelled, strict=True)
+
+    def cell_writers(self) -> list[ColumnWriter]:
+        """For each file column, what turns its values into their CSV cells' text."""
+        return list(map(column_writer, self.columns, self.labels()))
 
 
-def csv_chunks(export: Export, rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
-    """The CSV file (header row, then rows) in chunks of about 64 KB."""
+def csv_chunks(export: Export, batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[bytes]:
+    """The CSV file (header row, then rows), in chunks of about 64 KB or a batch of rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BOM)
     writer.writerow([safe_cell(c.label) for c in export.columns])
-    for row in export.values(rows):
-        writer.writerow([safe_cell(value) for value in row])
+    writers = export.cell_writers()
+    for columns in export.columns_of(batches):
+        buffer.write(csv_lines(writers, columns))
         if buffer.tell() >= CHUNK_BYTES:
             yield _drain(buffer)
     yield _drain(buffer)
@@ -151,9 +166,9 @@ def _drain(buffer: io.StringIO) -> bytes:
     return text.encode("utf-8")
 
 
-def xlsx_chunks(export: Export, rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+def xlsx_chunks(export: Export, batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[bytes]:
     """The XLSX file, written in constant memory to a temporary file, then sent in chunks."""
-    yield from xlsx_file(export, rows, CHUNK_BYTES)
+    yield from xlsx_file(export, batches, CHUNK_BYTES)
 
 
 WRITERS = {"csv": csv_chunks, "xlsx": xlsx_chunks}

@@ -27,7 +27,7 @@ from rems.reports.exporting import FORMATS, WRITERS, Export
 from rems.reports.exports import export_sidecar, recent_exports
 from rems.reports.filters import parse_filters
 from rems.reports.framework import Filters, Report, identified_patients
-from rems.reports.queries import all_rows, report_page
+from rems.reports.queries import report_page, row_batches
 from rems.reports.services import hashed, new_export, record_export
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -103,7 +103,7 @@ def export(name: str):
         return _page(report, None, None, failure.errors), 400
     deidentified = request.args.get("deidentified") in ("1", "on", "yes", "true")
     job = new_export(report, filters, fmt, deidentified, current_actor().username)
-    chunks = hashed(WRITERS[fmt](job, all_rows(db.session, report, filters)), _recorder(job))
+    chunks = hashed(WRITERS[fmt](job, row_batches(db.session, report, filters)), _recorder(job))
     return Response(
         stream_with_context(chunks),
         mimetype=FORMATS[fmt].split(";")[0],

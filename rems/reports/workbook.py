@@ -26,7 +26,7 @@ class Export(Protocol):
     @property
     def columns(self) -> Sequence[Column]: ...
 
-    def values(self, rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]: ...
+    def values(self, batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[Sequence[Any]]: ...
 
     def metadata(self) -> dict: ...
 
@@ -40,16 +40,16 @@ SHA_NOTE = (
 )
 
 
-def xlsx_file(export: Export, rows: Iterable[dict[str, Any]], chunk: int) -> Iterator[bytes]:
+def xlsx_file(export: Export, batches: Iterable[Sequence], chunk: int) -> Iterator[bytes]:
     """The file's bytes, written to a temporary file first, in chunks of `chunk` bytes."""
     with tempfile.TemporaryFile() as handle:
-        _write(handle, export, rows)
+        _write(handle, export, batches)
         handle.seek(0)
         while data := handle.read(chunk):
             yield data
 
 
-def _write(handle, export: Export, rows: Iterable[dict[str, Any]]) -> None:
+def _write(handle, export: Export, batches: Iterable[Sequence]) -> None:
     book = xlsxwriter.Workbook(
         handle, {"constant_memory": True, "strings_to_formulas": False,
                  "strings_to_urls": False, "strings_to_numbers": False},
@@ -69,7 +69,7 @@ def _write(handle, export: Export, rows: Iterable[dict[str, Any]]) -> None:
         widths[index] = max(widths[index], WIDTHS.get(column.kind, 0))
     sheet.freeze_panes(1, 0)
     last = 0
-    for last, row in enumerate(export.values(rows), start=1):
+    for last, row in enumerate(export.values(batches), start=1):
         for index, value in enumerate(row):
             shown = _cell(sheet, last, index, kinds[index], value, formats)
             if shown > widths[index]:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from rems.audit import access
 from rems.audit.access import RecordAccess
 from rems.auth.models import Role
 from rems.common.transactions import writing
@@ -106,3 +107,20 @@ def test_the_csv_of_the_log_is_itself_logged(app, factory, logged):
             "access_log",
         )
         assert last.entity_id == "access log CSV: user=bob"
+
+
+def test_many_reads_at_once_are_each_logged_once_with_who_and_when(app, clock):
+    """An export naming more patients than COPY_FROM: on PostgreSQL the rows go in with one
+    COPY, elsewhere with INSERT; either way one row per patient, every field stated."""
+    ids = [f"P{n:05d}" for n in range(access.COPY_FROM + 5)]
+    with app.app_context():
+        access.note_reads(None, "export", "patient", ids + ids[:3], actor_label="cli:export")
+        rows = db.session.execute(sa.select(RecordAccess).order_by(RecordAccess.entity_id))
+        logged = rows.scalars().all()
+    assert [r.entity_id for r in logged] == ids
+    first = logged[0]
+    assert (first.actor_label, first.channel, first.entity_type) == ("cli:export", "export",
+                                                                      "patient")  # fmt: skip
+    assert first.user_id is None and first.request_id is None and first.ip is None
+    assert {r.accessed_at for r in logged} == {first.accessed_at}
+    assert first.accessed_at.tzinfo is not None and first.accessed_at == clock.now()
