@@ -19,6 +19,7 @@ from rems.reports.summarise import (
     days_to_refresh,
     last_closed_day,
     refresh_day,
+    take_coverage_snapshot,
     take_snapshot,
 )
 
@@ -50,3 +51,9 @@ def summarise_reports():
         session.commit()
     seconds = time.perf_counter() - started
     click.echo(f"monitoring-compliance: snapshot of {rows} row(s) in {seconds:.1f} s.")
+    started = time.perf_counter()
+    with writing():
+        rows = take_coverage_snapshot(session, program_today())
+        session.commit()
+    seconds = time.perf_counter() - started
+    click.echo(f"acknowledgments: coverage snapshot of {rows} row(s) in {seconds:.1f} s.")
