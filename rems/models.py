@@ -34,6 +34,7 @@ from rems.reminders.models import MonitoringReminder
 from rems.reports.narrative_models import AssessmentNarrative
 from rems.reports.summary_models import (
     ComplianceSnapshot,
+    CoverageSnapshot,
     GateDecisionDay,
     GateDenialDay,
     InfusionDay,
@@ -60,6 +61,7 @@ __all__ = [
     "ComplianceSnapshot",
     "Course",
     "CourseDraft",
+    "CoverageSnapshot",
     "Document",
     "DocumentVersion",
     "GateDecisionDay",

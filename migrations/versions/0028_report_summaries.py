@@ -1,7 +1,8 @@
 """Daily summaries of the aggregate reports (gate decisions, denials, infusions) and the daily
-snapshot of monitoring compliance, refreshed by `flask rems summarise-reports`; a closed day's
-summary is used only while it is marked summarised and not stale (see
-`rems/reports/summary_models.py` and docs/operations.md, "Report summaries").
+snapshots of monitoring compliance and acknowledgment coverage, refreshed by
+`flask rems summarise-reports`; a closed day's summary is used only while it is marked
+summarised and not stale (see `rems/reports/summary_models.py` and docs/operations.md,
+"Report summaries").
 
 Plain tables on both databases (not PostgreSQL materialized views), filled by the job, not here.
 
@@ -92,9 +93,21 @@ def upgrade():
         "summary_monitoring_compliance",
         ["prescriber_id"],
     )
+    op.create_table(
+        "summary_acknowledgment_coverage",
+        _id(),
+        sa.Column("taken_at", MOMENT, nullable=False),
+        sa.Column("document_version_id", sa.Integer(), nullable=True),
+        sa.Column("prescriber_id", sa.Integer(), nullable=False),
+        sa.Column("planned_site_id", sa.Integer(), nullable=True),
+        sa.Column("patient_state", sa.String(length=2), nullable=True),
+        *_counts("patients"),
+        sa.PrimaryKeyConstraint("id"),
+    )
 
 
 def downgrade():
+    op.drop_table("summary_acknowledgment_coverage")
     op.drop_table("summary_monitoring_compliance")
     for table in ("summary_infusion_day", "summary_gate_denial_day", "summary_gate_decision_day"):
         op.drop_index(f"ix_{table}_day", table_name=table)

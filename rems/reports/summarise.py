@@ -27,11 +27,13 @@ from rems.common.programday import day_of
 from rems.db import UTCDateTime
 from rems.infusions.models import Infusion, InfusionDeviation
 from rems.reports.clinical import infusion_counts
+from rems.reports.enrollments import COVERAGE, coverage_rows
 from rems.reports.gate import decision_counts, denial_counts
 from rems.reports.monitoring import SNAPSHOT, compliance_rows
 from rems.reports.sqlfn import within
 from rems.reports.summary_models import (
     ComplianceSnapshot,
+    CoverageSnapshot,
     GateDecisionDay,
     GateDenialDay,
     InfusionDay,
@@ -140,6 +142,21 @@ def take_snapshot(session: Session, today: date) -> int:
     session.execute(sa.delete(ReportSummaryDay).where(ReportSummaryDay.report == SNAPSHOT))
     session.add(ReportSummaryDay(report=SNAPSHOT, day=today, refreshed_at=now))
     return session.scalar(sa.select(sa.func.count()).select_from(S)) or 0
+
+
+def take_coverage_snapshot(session: Session, today: date) -> int:
+    """Replace the acknowledgment-coverage snapshot with one taken now (the caller commits)."""
+    now = utcnow()
+    C = CoverageSnapshot
+    session.execute(sa.delete(C))
+    columns = ["document_version_id", "prescriber_id", "planned_site_id", "patient_state",
+               "patients", "taken_at"]  # fmt: skip
+    moment = sa.literal(now, UTCDateTime())
+    for rows in coverage_rows():
+        session.execute(sa.insert(C).from_select(columns, rows.add_columns(moment)))
+    session.execute(sa.delete(ReportSummaryDay).where(ReportSummaryDay.report == COVERAGE))
+    session.add(ReportSummaryDay(report=COVERAGE, day=today, refreshed_at=now))
+    return session.scalar(sa.select(sa.func.count()).select_from(C)) or 0
 
 
 def _touched(session: Session, obj) -> set[tuple[str, date]]:

@@ -1,5 +1,6 @@
 """`flask rems summarise-reports`: the daily job that brings the aggregate reports' summaries
-up to the last closed day and takes the monitoring-compliance snapshot."""
+up to the last closed day and takes the monitoring-compliance and acknowledgment-coverage
+snapshots."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from rems.reports.summarise import (
     days_to_refresh,
     last_closed_day,
     refresh_day,
+    take_coverage_snapshot,
     take_snapshot,
 )
 
@@ -27,7 +29,8 @@ from rems.reports.summarise import (
 @with_appcontext
 def summarise_reports():
     """Summarise every closed day not summarised yet or changed since (one short transaction
-    a day), then replace the monitoring-compliance snapshot. Idempotent."""
+    a day), then replace the monitoring-compliance and acknowledgment-coverage snapshots.
+    Idempotent."""
     session, dialect = db.session, dialect_of(db.session)
     last = last_closed_day(utcnow())
     for daily in DAILY:
@@ -42,11 +45,17 @@ def summarise_reports():
         seconds = time.perf_counter() - started
         click.echo(f"{daily.report}: summarised {len(days)} day(s) up to {last}, "
                    f"{rows} row(s), in {seconds:.1f} s.")  # fmt: skip
+    _snapshot("monitoring-compliance:", take_snapshot, dialect)
+    _snapshot("acknowledgments: coverage", take_coverage_snapshot, dialect)
+
+
+def _snapshot(label: str, take, dialect: str) -> None:
+    """One snapshot in one transaction, with no statement limit (it reads every patient)."""
     started = time.perf_counter()
     with writing():
-        if dialect == "postgresql":  # one statement over every stored state: no request limit
-            session.execute(sa.text("SET LOCAL statement_timeout = 0"))
-        rows = take_snapshot(session, program_today())
-        session.commit()
+        if dialect == "postgresql":
+            db.session.execute(sa.text("SET LOCAL statement_timeout = 0"))
+        rows = take(db.session, program_today())
+        db.session.commit()
     seconds = time.perf_counter() - started
-    click.echo(f"monitoring-compliance: snapshot of {rows} row(s) in {seconds:.1f} s.")
+    click.echo(f"{label} snapshot of {rows} row(s) in {seconds:.1f} s.")

@@ -96,3 +96,19 @@ class ComplianceSnapshot(db.Model):
     overdue: Mapped[int]
     satisfied: Mapped[int]
     waived: Mapped[int]
+
+
+class CoverageSnapshot(db.Model):
+    """Enrolled patients per prescriber, planned site and state, as the daily job found them
+    at `taken_at`: all of them (`document_version_id` None), and those who had acknowledged
+    each document version (one snapshot: each run replaces the last)."""
+
+    __tablename__ = "summary_acknowledgment_coverage"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taken_at: Mapped[datetime]
+    document_version_id: Mapped[int | None]
+    prescriber_id: Mapped[int]
+    planned_site_id: Mapped[int | None]
+    patient_state: Mapped[str | None] = mapped_column(sa.String(2))
+    patients: Mapped[int]

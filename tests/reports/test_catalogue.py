@@ -93,10 +93,11 @@ def test_enrollments_by_status_with_ages(world, auditor):
 
 def test_guide_coverage_per_version(world, auditor):
     rows = cells(show(auditor, "acknowledgments")[1])
-    assert sorted(r[:2] + r[3:] for r in rows) == [
+    assert sorted(r[:2] + r[3:7] for r in rows) == [
         ["Medication Guide", "2026-01", "2", "2", "2", "100.0"],
         ["Patient Guide", "2026-01", "2", "2", "2", "100.0"],
     ]
+    assert {r[7] for r in rows} == {"2026-12-04 04:00 EST"}  # no snapshot yet: counted now
 
 
 def test_gate_decisions_denials_and_authorizations(world, auditor):

@@ -121,19 +121,21 @@ def test_a_record_landing_in_a_closed_day_is_counted_at_once_and_summarised_agai
         assert db.session.scalars(sa.select(ReportSummaryStale)).all() == []
 
 
-def test_compliance_is_the_snapshot_as_of_its_time(app, world, clock, factory):
-    live = figures(app, "monitoring-compliance", {})
+@pytest.mark.parametrize("name", ["monitoring-compliance", "acknowledgments"])
+def test_a_state_report_is_the_daily_snapshot_as_of_its_time(app, world, clock, factory, name):
+    prescriber = {"prescriber": world.gate.prescriber.npi}
+    live = figures(app, name, {}), figures(app, name, prescriber)
     summarise(app)
     taken = clock.now()
-    assert figures(app, "monitoring-compliance", {}) == live
+    assert (figures(app, name, {}), figures(app, name, prescriber)) == live
     clock.advance(hours=5)
     with app.app_context():
-        report = report_named("monitoring-compliance")
+        report = report_named(name)
         filters = parse_filters(db.session, report, {}, today=program_today(), max_days=3660)
         as_of = {row["as_of"] for row in all_rows(db.session, report, filters)}
     assert as_of == {taken}
     auditor = factory.signed_in(factory.user(Role.AUDITOR))
-    page = show(auditor, "monitoring-compliance")[1]
+    page = show(auditor, name)[1]
     assert "As of" in page and "daily snapshot" in page
 
 
