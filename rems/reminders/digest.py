@@ -21,7 +21,6 @@ have something new); a prescriber with a few patients gets exactly the digest th
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -35,7 +34,7 @@ from rems.monitoring.statuses import STATUS_CODE, status_test
 from rems.monitoring.tally import due_days
 from rems.monitoring.worklist import conditions
 from rems.patients.models import Patient
-from rems.reminders.services import Reminder, mark_told, reminders_for, send_digest
+from rems.reminders.services import Counts, Reminder, mark_told, reminders_for, send_digest
 
 #: Patients a digest names, with their items; the others are counted and on the worklist.
 DIGEST_PATIENTS = 25
@@ -43,20 +42,6 @@ DIGEST_PATIENTS = 25
 BATCH = 2000
 PAGE = 200
 MAX_PAGE = 10_000
-
-
-@dataclass(slots=True)
-class Counts:
-    """What the digest counts: items per test and state, patients."""
-
-    #: test code → [overdue, due, due soon]
-    by_test: dict[str, list[int]] = field(default_factory=dict)
-    patients: int = 0
-    overdue_patients: int = 0
-
-    @property
-    def items(self) -> int:
-        return sum(sum(counts) for counts in self.by_test.values())
 
 
 def _kept_rows(today: date, prescriber_id: int, days: int) -> sa.Select:

@@ -8,10 +8,9 @@ remembered in the same transaction, so a re-run the same day sends nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import groupby
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import current_app
@@ -27,9 +26,6 @@ from rems.notifications.services import notify
 from rems.patients.models import Patient
 from rems.prescribers.models import Prescriber
 from rems.reminders.models import MonitoringReminder
-
-if TYPE_CHECKING:
-    from rems.reminders.digest import Counts
 
 REMINDED = (rules.ItemState.DUE_SOON, rules.ItemState.DUE, rules.ItemState.OVERDUE)
 #: A patient's items of one test and state named one by one up to this many (else one line).
@@ -55,6 +51,20 @@ class Reminder:
     @property
     def overdue(self) -> bool:
         return self.item.state == rules.ItemState.OVERDUE
+
+
+@dataclass(slots=True)
+class Counts:
+    """What a digest counts (rems.reminders.digest): items per test and state, patients."""
+
+    #: test code → [overdue, due, due soon]
+    by_test: dict[str, list[int]] = field(default_factory=dict)
+    patients: int = 0
+    overdue_patients: int = 0
+
+    @property
+    def items(self) -> int:
+        return sum(sum(counts) for counts in self.by_test.values())
 
 
 def _program():
