@@ -64,16 +64,21 @@ def monitoring(session: Session, date_from: date, date_to: date) -> dict[str, An
     by_month: dict[str, dict[str, int]] = defaultdict(_zero_items)
     for chunk in patients.partitions():
         for facts in facts_as_of_for(session, chunk, moment).values():
-            _count_items(rules.schedule(facts, date_to), date_from, date_to, by_test, by_month)
+            _count_items(rules.resolve(facts), date_from, date_to, by_test, by_month)
     tests = [{"test": code, **_rated(by_test[code])} for code in sorted(by_test)]
     months = [{"month": m, **_rated(by_month[m])} for m in months_of(date_from, date_to)]
     return {"by_test": tests, "by_month": months, "total": _rated(_sum(by_test.values()))}
 
 
 def _count_items(items, date_from: date, date_to: date, by_test: dict, by_month: dict) -> None:
-    """Count one patient's items due in the period into their test's and month's buckets."""
+    """Count one patient's items due in the period, in their state at its end (`rules.schedule`
+    on its last day; only these items' states are worked out), into their test's and month's
+    buckets."""
     for item in items:
-        if not date_from <= item.due_on <= date_to or item.state == rules.ItemState.CLOSED:
+        if not date_from <= item.due_on <= date_to:
+            continue
+        item = rules.state_on(item, date_to)
+        if item.state == rules.ItemState.CLOSED:
             continue
         state = "pending" if item.state in (rules.ItemState.DUE, rules.ItemState.UPCOMING) \
             else item.state.value  # fmt: skip
