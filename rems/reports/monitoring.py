@@ -126,7 +126,8 @@ OVERDUE = Report(
     name="monitoring-overdue",
     title="Overdue monitoring",
     summary="Every patient with an overdue monitoring item today, with the prescriber who must "
-    "act; the earliest overdue item of each test.",
+    "act; the earliest overdue item of each test. Unsorted: most overdue first; patients of the "
+    "same day in enrollment order.",
     columns=(
         Column("patient_id", "REMS patient ID", patient_key=True),
         Column("last_name", "Last name", identifier=True),
@@ -142,8 +143,9 @@ OVERDUE = Report(
     filters=frozenset({"prescriber", "state"}),
     default_sort="days_overdue",
     default_descending=True,
-    # The same order as days overdue, most first (then the patient), on the indexed column.
-    default_order=lambda: (M.overdue_after.asc(), Patient.rems_id.asc()),
+    # The same order as days overdue, most first, then the patient in enrollment order: the
+    # index ix_monitoring_status_overdue_order, so a page reads its own rows only.
+    default_order=lambda: (M.overdue_after.asc(), M.patient_id.asc(), M.test_code.asc()),
     about_patients=True,
 )
 

@@ -31,6 +31,8 @@ from rems.reports.enrollments import COVERAGE, coverage_rows
 from rems.reports.gate import decision_counts, denial_counts
 from rems.reports.monitoring import SNAPSHOT, compliance_rows
 from rems.reports.sqlfn import within
+from rems.reports.statuses import SNAPSHOT as STATUSES
+from rems.reports.statuses import status_rows
 from rems.reports.summary_models import (
     ComplianceSnapshot,
     CoverageSnapshot,
@@ -39,6 +41,7 @@ from rems.reports.summary_models import (
     InfusionDay,
     ReportSummaryDay,
     ReportSummaryStale,
+    StatusSnapshot,
 )
 
 #: A day is closed this long after its midnight, so a write made just before midnight has
@@ -142,6 +145,19 @@ def take_snapshot(session: Session, today: date) -> int:
     session.execute(sa.delete(ReportSummaryDay).where(ReportSummaryDay.report == SNAPSHOT))
     session.add(ReportSummaryDay(report=SNAPSHOT, day=today, refreshed_at=now))
     return session.scalar(sa.select(sa.func.count()).select_from(S)) or 0
+
+
+def take_status_snapshot(session: Session, today: date) -> int:
+    """Replace the patient-statuses snapshot with one taken now (the caller commits)."""
+    now = utcnow()
+    T = StatusSnapshot
+    session.execute(sa.delete(T))
+    columns = ["prescriber_id", "patient_state", "patients", "due", "overdue", "signed"]
+    source = status_rows(today).add_columns(sa.literal(now, UTCDateTime()))
+    session.execute(sa.insert(T).from_select([*columns, "taken_at"], source))
+    session.execute(sa.delete(ReportSummaryDay).where(ReportSummaryDay.report == STATUSES))
+    session.add(ReportSummaryDay(report=STATUSES, day=today, refreshed_at=now))
+    return session.scalar(sa.select(sa.func.count()).select_from(T)) or 0
 
 
 def take_coverage_snapshot(session: Session, today: date) -> int:

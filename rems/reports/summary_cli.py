@@ -1,6 +1,6 @@
 """`flask rems summarise-reports`: the daily job that brings the aggregate reports' summaries
-up to the last closed day and takes the monitoring-compliance and acknowledgment-coverage
-snapshots."""
+up to the last closed day and takes the monitoring-compliance, patient-statuses and
+acknowledgment-coverage snapshots."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from rems.reports.summarise import (
     refresh_day,
     take_coverage_snapshot,
     take_snapshot,
+    take_status_snapshot,
 )
 
 
@@ -29,7 +30,8 @@ from rems.reports.summarise import (
 @with_appcontext
 def summarise_reports():
     """Summarise every closed day not summarised yet or changed since (one short transaction
-    a day), then replace the monitoring-compliance and acknowledgment-coverage snapshots.
+    a day), then replace the monitoring-compliance, patient-statuses and acknowledgment-coverage
+    snapshots.
     Idempotent."""
     session, dialect = db.session, dialect_of(db.session)
     last = last_closed_day(utcnow())
@@ -46,6 +48,7 @@ def summarise_reports():
         click.echo(f"{daily.report}: summarised {len(days)} day(s) up to {last}, "
                    f"{rows} row(s), in {seconds:.1f} s.")  # fmt: skip
     _snapshot("monitoring-compliance:", take_snapshot, dialect)
+    _snapshot("patient-statuses:", take_status_snapshot, dialect)
     _snapshot("acknowledgments: coverage", take_coverage_snapshot, dialect)
 
 

@@ -112,3 +112,19 @@ class CoverageSnapshot(db.Model):
     planned_site_id: Mapped[int | None]
     patient_state: Mapped[str | None] = mapped_column(sa.String(2))
     patients: Mapped[int]
+
+
+class StatusSnapshot(db.Model):
+    """Periodic patient statuses per prescriber and patient's state, as the daily job found
+    them at `taken_at` (one snapshot: each run replaces the last)."""
+
+    __tablename__ = "summary_patient_statuses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taken_at: Mapped[datetime]
+    prescriber_id: Mapped[int] = mapped_column(index=True)
+    patient_state: Mapped[str | None] = mapped_column(sa.String(2))
+    patients: Mapped[int]
+    due: Mapped[int]
+    overdue: Mapped[int]
+    signed: Mapped[int]

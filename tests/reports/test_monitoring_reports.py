@@ -6,8 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from rems.auth.models import Role
+from rems.common.transactions import writing
+from rems.extensions import db
+from rems.patients.models import Patient
 from rems.program.model import add_months
 from tests.monitoring.helpers import more_treated_patients, treated_patient
 from tests.reports.test_catalogue import cells, show
@@ -101,3 +105,24 @@ def test_the_assessment_shows_monitoring_compliance_of_the_items_due_in_its_peri
     # two patients, no result: nothing met, every item past its grace overdue
     assert f"CBC with differential {2 * due} 0 0 {2 * late} {2 * (due - late)} 0.0%" in plain
     assert " cbc " not in f" {plain} "  # the program file's name, never the code
+
+
+def test_overdue_list_most_overdue_first_then_in_enrollment_order(app, factory, clock):
+    start = clock.now()
+    first = treated_patient(app, factory, clock)
+    clock.current = start  # the second patient's course on the same days: overdue on the same
+    more_treated_patients(app, first.world, clock, 1)
+    with app.app_context(), writing():  # the later patient's REMS ID sorts first
+        ids = db.session.scalars(sa.select(Patient.id).order_by(Patient.id)).all()
+        db.session.get(Patient, ids[-1]).rems_id = "P-0000000000"
+        db.session.commit()
+        enrolled = [db.session.get(Patient, i).rems_id for i in ids]
+    clock.advance(days=100)
+    auditor = factory.signed_in(factory.user(Role.AUDITOR))
+    rows = cells(show(auditor, "monitoring-overdue")[1])
+    assert len({r[7] for r in rows}) > 1  # more than one overdue day
+    expected = sorted(rows, key=lambda r: (-int(r[8]), enrolled.index(r[0]), r[5]))
+    assert rows == expected
+    days = [list(dict.fromkeys(r[0] for r in rows if r[7] == day)) for day in {r[7] for r in rows}]
+    assert enrolled in days  # a day of both patients: in enrollment order, not by REMS ID
+    assert "patients of the same day in enrollment order" in show(auditor, "monitoring-overdue")[1]
