@@ -202,17 +202,23 @@ def denial_resolution(session: Session, date_from: date, date_to: date) -> list[
     """Per reason: denials in the period, how many were followed by a grant for the same
     patient by the period's end, and the median days that took."""
     start, end = start_of(date_from), start_of(date_to + timedelta(days=1))
-    decisions = session.execute(
-        sa.select(AuthorizationDecision.patient_id, AuthorizationDecision.outcome,
-                  AuthorizationDecision.decided_at, AuthorizationDecision.reasons)
-        .where(AuthorizationDecision.decided_at < end)
-        .order_by(AuthorizationDecision.decided_at, AuthorizationDecision.id)
+    Decision = AuthorizationDecision
+    denied = (Decision.outcome == "denied") & (Decision.decided_at >= start)
+    rows = session.execute(
+        sa.select(Decision.patient_id, Decision.outcome, Decision.decided_at, Decision.reasons)
+        .where(denied, Decision.decided_at < end)
+        .order_by(Decision.decided_at, Decision.id)
     ).all()  # fmt: skip
+    # Only the grants of the patients denied in the period (not every decision of the program).
+    denied_patients = sa.select(Decision.patient_id).where(denied, Decision.decided_at < end)
     grants = defaultdict(list)
-    for patient_id, outcome, at, _ in decisions:
-        if outcome == "authorized" and patient_id is not None:
-            grants[patient_id].append(_aware(at))
-    rows = [d for d in decisions if d.outcome == "denied" and start <= _aware(d.decided_at)]
+    for patient_id, at in session.execute(
+        sa.select(Decision.patient_id, Decision.decided_at).where(
+            Decision.outcome == "authorized", Decision.decided_at < end,
+            Decision.patient_id.in_(denied_patients),
+        )
+    ):  # fmt: skip
+        grants[patient_id].append(_aware(at))
     per_reason: dict[str, dict[str, Any]] = {}
     for patient_id, _, at, reasons in rows:
         later = [g for g in grants.get(patient_id, ()) if g > _aware(at)]
