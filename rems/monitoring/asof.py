@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from rems.common.programday import day_of
 from rems.monitoring import rules
 from rems.monitoring.followup_models import MonitoringExtension
 from rems.monitoring.models import LabResult, MonitoringWaiver
-from rems.monitoring.queries import dose_dates_for, schedule_facts_for
+from rems.monitoring.queries import IdRange, dose_dates_for, of_patients, schedule_facts_for
 from rems.patients.models import Patient
 
 
@@ -28,14 +29,17 @@ def facts_as_of(session: Session, patient: Patient, moment: datetime) -> rules.S
 def facts_as_of_for(
     session: Session, patients: list[Patient], moment: datetime
 ) -> dict[int, rules.ScheduleFacts]:
-    """`facts_as_of` of several patients, by patient id, in a fixed number of queries."""
+    """`facts_as_of` of several patients, by patient id, in a fixed number of queries. The
+    patients in id order are read as a range of ids (`IdRange`), not a parameter per id."""
     ids = [patient.id for patient in patients]
-    facts = schedule_facts_for(session, patients)
+    if all(a < b for a, b in pairwise(ids)):
+        ids = IdRange(ids)
+    facts = schedule_facts_for(session, patients, ids)
     doses = dose_dates_for(session, ids, recorded_by=moment)
     known = set(
         session.scalars(
             sa.select(LabResult.id).where(
-                LabResult.patient_id.in_(ids), LabResult.entered_at <= moment
+                of_patients(LabResult.patient_id, ids), LabResult.entered_at <= moment
             )
         )
     )
@@ -44,7 +48,9 @@ def facts_as_of_for(
         for row in session.execute(
             sa.select(
                 MonitoringWaiver.patient_id, MonitoringWaiver.test_code, MonitoringWaiver.due_on
-            ).where(MonitoringWaiver.patient_id.in_(ids), MonitoringWaiver.waived_at <= moment)
+            ).where(
+                of_patients(MonitoringWaiver.patient_id, ids), MonitoringWaiver.waived_at <= moment
+            )
         )
     }
     closed = _closed_by(session, ids, moment)
@@ -68,7 +74,8 @@ def _extended_by(session: Session, ids: list[int], moment: datetime) -> dict[int
         session.execute(
             sa.select(MonitoringExtension.patient_id, sa.func.max(MonitoringExtension.ends_on))
             .where(
-                MonitoringExtension.patient_id.in_(ids), MonitoringExtension.extended_at <= moment
+                of_patients(MonitoringExtension.patient_id, ids),
+                MonitoringExtension.extended_at <= moment,
             )
             .group_by(MonitoringExtension.patient_id)
         ).all()
@@ -79,7 +86,7 @@ def _closed_by(session: Session, ids: list[int], moment: datetime) -> set[int]:
     """The patients whose record had been closed by `moment`."""
     closing = sa.select(StatusChange.entity_id).where(
         StatusChange.entity_type == "patient",
-        StatusChange.entity_id.in_(ids),
+        of_patients(StatusChange.entity_id, ids),
         StatusChange.to_status == "closed",
         StatusChange.changed_at <= moment,
     )

@@ -29,6 +29,12 @@ class IdSpan(list):
     parameters cost more to send and parse than the query costs to run)."""
 
 
+class IdRange(IdSpan):
+    """Patient ids in order, not necessarily every id between the first and the last (a batch
+    of the patients a report looks at): queried as the range all the same, the rows of the
+    patients in between left out by the reader."""
+
+
 def of_patients(column, ids: list[int]):
     """`column` among these patient ids: a range for an IdSpan, else IN."""
     if isinstance(ids, IdSpan) and ids:
@@ -58,7 +64,8 @@ def dose_dates_for(
             statement = statement.where(model.recorded_at <= recorded_by)
         rows = session.execute(statement)
         for patient_id, given in rows:
-            found[patient_id].append(given)
+            if (days := found.get(patient_id)) is not None:  # None: in an IdRange's gaps
+                days.append(given)
     return {patient_id: sorted(days) for patient_id, days in found.items()}
 
 
@@ -82,7 +89,8 @@ def schedule_facts_for(
         .where(LabResult.test_code.in_([t.code for t in monitored]))
     )
     for patient_id, *fact in rows:
-        results[patient_id].append(rules.ResultFact(*fact))
+        if (own := results.get(patient_id)) is not None:  # None: in an IdRange's gaps
+            own.append(rules.ResultFact(*fact))
     waivers: dict[int, list[rules.WaiverFact]] = {pid: [] for pid in ids}
     rows = session.execute(
         sa.select(
@@ -90,7 +98,8 @@ def schedule_facts_for(
         ).where(of_patients(MonitoringWaiver.patient_id, ids))
     )
     for patient_id, *fact in rows:
-        waivers[patient_id].append(rules.WaiverFact(*fact))
+        if (own := waivers.get(patient_id)) is not None:
+            own.append(rules.WaiverFact(*fact))
     doses = dose_dates_for(session, ids)
     extended = dict(
         session.execute(

@@ -76,6 +76,17 @@ def tally(
                  states.count(CLOSED), len(states))  # fmt: skip
 
 
+def item_states(
+    test: rules.MonitoredTest, anchor: date, end: date, facts: rules.ScheduleFacts
+) -> tuple[tuple[int, ...], list[int]]:
+    """The test's due days (`due_days`) and each item's state (OPEN, SATISFIED, WAIVED or
+    CLOSED) by the same rules as `rules.resolve`: what the assessment counts."""
+    dues = due_days(test, anchor, end)
+    states = _closed_or_waived(test, dues, facts, frozenset(), False)
+    _satisfy(test, dues, anchor.toordinal(), states, facts)
+    return dues, states
+
+
 def _closed_or_waived(test, dues, facts: rules.ScheduleFacts, signed, periods) -> list[int]:
     """Each item's state before results: closed by the closing, waived, signed, or open."""
     states = [OPEN] * len(dues)

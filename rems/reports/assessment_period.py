@@ -6,8 +6,10 @@ to resolve. Every month of the period is listed, empty months too."""
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +19,7 @@ from rems.audit.models import StatusChange
 from rems.authorizations.models import AuthorizationDecision
 from rems.certification.models import AssessmentAttempt
 from rems.infusions.models import Infusion
-from rems.monitoring import rules
+from rems.monitoring import rules, tally
 from rems.monitoring.asof import facts_as_of_for
 from rems.monitoring.models import MonitoringStatus
 from rems.patients.models import Patient
@@ -56,24 +58,60 @@ def monitoring(session: Session, date_from: date, date_to: date) -> dict[str, An
     # every infusion and monitoring row again for each patient (hours at a million).
     dosed = sa.exists().where(Infusion.patient_id == Patient.id, Infusion.recorded_at < moment)
     monitored = sa.exists().where(MonitoringStatus.patient_id == Patient.id)
-    patients = session.scalars(
-        sa.select(Patient).where(monitored | dosed).order_by(Patient.id)
+    # Only what the schedule's facts read of a patient, as rows: no ORM object per patient.
+    patients = session.execute(
+        sa.select(Patient.id, Patient.closed_on, Patient.close_reason)
+        .where(monitored | dosed).order_by(Patient.id)
         .execution_options(yield_per=PATIENTS_AT_ONCE)
     )  # fmt: skip
     by_test: dict[str, dict[str, int]] = defaultdict(_zero_items)
     by_month: dict[str, dict[str, int]] = defaultdict(_zero_items)
     for chunk in patients.partitions():
         for facts in facts_as_of_for(session, chunk, moment).values():
-            _count_items(rules.resolve(facts), date_from, date_to, by_test, by_month)
+            count_items(facts, date_from, date_to, by_test, by_month)
     tests = [{"test": code, **_rated(by_test[code])} for code in sorted(by_test)]
     months = [{"month": m, **_rated(by_month[m])} for m in months_of(date_from, date_to)]
     return {"by_test": tests, "by_month": months, "total": _rated(_sum(by_test.values()))}
 
 
+def count_items(facts, date_from: date, date_to: date, by_test: dict, by_month: dict) -> None:
+    """Count one patient's items due in the period, in their state at its end, into their
+    test's and month's buckets: what `_count_items` counts of `rules.resolve`, by
+    `tally.item_states` (each distinct schedule's due dates computed once, day numbers instead
+    of items; tests/reports/test_assessment_tally.py compares the two)."""
+    if not facts.doses:
+        return
+    anchor, end = min(facts.doses), rules.facts_end(facts)
+    first, last = date_from.toordinal(), date_to.toordinal()
+    for test in facts.tests:
+        dues = tally.due_days(test, anchor, end)
+        low, high = bisect_left(dues, first), bisect_right(dues, last)
+        if low == high:
+            continue
+        states = tally.item_states(test, anchor, end, facts)[1]
+        for index in range(low, high):
+            state = states[index]
+            if state == tally.CLOSED:
+                continue
+            if state == tally.OPEN:
+                state = "overdue" if last > dues[index] + test.grace_days else "pending"
+            else:
+                state = "satisfied" if state == tally.SATISFIED else "waived"
+            for bucket in (by_test[test.code], by_month[_month(dues[index])]):
+                bucket["due"] += 1
+                bucket[state] += 1
+
+
+@lru_cache(maxsize=4096)
+def _month(day: int) -> str:
+    """The YYYY-MM of a day number."""
+    return f"{date.fromordinal(day):%Y-%m}"
+
+
 def _count_items(items, date_from: date, date_to: date, by_test: dict, by_month: dict) -> None:
     """Count one patient's items due in the period, in their state at its end (`rules.schedule`
     on its last day; only these items' states are worked out), into their test's and month's
-    buckets."""
+    buckets. The plain rules, which `count_items` must agree with."""
     for item in items:
         if not date_from <= item.due_on <= date_to:
             continue
@@ -164,17 +202,23 @@ def denial_resolution(session: Session, date_from: date, date_to: date) -> list[
     """Per reason: denials in the period, how many were followed by a grant for the same
     patient by the period's end, and the median days that took."""
     start, end = start_of(date_from), start_of(date_to + timedelta(days=1))
-    decisions = session.execute(
-        sa.select(AuthorizationDecision.patient_id, AuthorizationDecision.outcome,
-                  AuthorizationDecision.decided_at, AuthorizationDecision.reasons)
-        .where(AuthorizationDecision.decided_at < end)
-        .order_by(AuthorizationDecision.decided_at, AuthorizationDecision.id)
+    Decision = AuthorizationDecision
+    denied = (Decision.outcome == "denied") & (Decision.decided_at >= start)
+    rows = session.execute(
+        sa.select(Decision.patient_id, Decision.outcome, Decision.decided_at, Decision.reasons)
+        .where(denied, Decision.decided_at < end)
+        .order_by(Decision.decided_at, Decision.id)
     ).all()  # fmt: skip
+    # Only the grants of the patients denied in the period (not every decision of the program).
+    denied_patients = sa.select(Decision.patient_id).where(denied, Decision.decided_at < end)
     grants = defaultdict(list)
-    for patient_id, outcome, at, _ in decisions:
-        if outcome == "authorized" and patient_id is not None:
-            grants[patient_id].append(_aware(at))
-    rows = [d for d in decisions if d.outcome == "denied" and start <= _aware(d.decided_at)]
+    for patient_id, at in session.execute(
+        sa.select(Decision.patient_id, Decision.decided_at).where(
+            Decision.outcome == "authorized", Decision.decided_at < end,
+            Decision.patient_id.in_(denied_patients),
+        )
+    ):  # fmt: skip
+        grants[patient_id].append(_aware(at))
     per_reason: dict[str, dict[str, Any]] = {}
     for patient_id, _, at, reasons in rows:
         later = [g for g in grants.get(patient_id, ()) if g > _aware(at)]

@@ -189,3 +189,21 @@ def test_monitoring_as_of_is_the_schedule_from_what_was_recorded_then(app, facto
     reader = factory.signed_in(factory.user(Role.AUDITOR))
     page = _text(reader.get(path.replace("/api/v1", ""), query_string={"as_of": last_dose}))
     assert "Monitoring then: compliant" in page
+
+
+def test_facts_of_patients_read_together_leave_out_the_patients_between(app, factory, clock):
+    """A batch in id order is read as a range: a patient in its gaps adds nothing to the others."""
+    from rems.monitoring.asof import facts_as_of, facts_as_of_for
+    from tests.monitoring.helpers import more_treated_patients, treated_patient
+
+    treated = treated_patient(app, factory, clock)
+    between, last = more_treated_patients(app, treated.world, clock, 2)
+    with app.app_context():
+        moment = clock.now()
+        first, gap, end = (db.session.get(Patient, p.id) for p in
+                           (treated.world.patient, between, last))  # fmt: skip
+        assert first.id < gap.id < end.id
+        together = facts_as_of_for(db.session, [first, end], moment)
+        assert together == {p.id: facts_as_of(db.session, p, moment) for p in (first, end)}
+        assert together[first.id].doses and together[end.id].doses
+        assert len(together[end.id].doses) == len(facts_as_of(db.session, gap, moment).doses)

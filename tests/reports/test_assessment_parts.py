@@ -108,3 +108,37 @@ def test_a_percentage_axis_runs_to_100_and_counts_stay_whole():
     counts = _svg(charts.bars_chart(["Infection"], [1], "Events"))
     numbers = [t for t in _ticks(counts) if re.fullmatch(r"[\d.−-]+", t)]
     assert numbers and all("." not in t for t in numbers), numbers
+
+
+def test_a_denial_followed_by_a_grant_counts_as_resolved_with_its_days(app, factory, clock):
+    """A grant two days after a denial of the same patient resolves it in 2.0 days; a denial
+    recorded as imported from paper, beside the gate's real grant."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from rems.authorizations.models import AuthorizationDecision as Decision
+    from rems.common.clock import today
+    from rems.extensions import db
+    from rems.reports.assessment_period import denial_resolution
+    from tests.authorizations.helpers import gate
+
+    world = gate(app, factory)
+    headers = {"Authorization": f"Bearer {world.pharmacy_token}"}
+    reply = app.test_client().post("/api/v1/authorizations", json=world.request(), headers=headers)
+    assert reply.status_code == 201
+    with app.app_context():
+        grant = db.session.scalars(
+            sa.select(Decision).where(Decision.outcome == "authorized")
+        ).one()
+        columns = {c.key: getattr(grant, c.key) for c in sa.inspect(Decision).column_attrs}
+        columns.update(id=None, decision_id="D-DENIED-1", outcome="denied", idempotency_key=None,
+                       decided_at=grant.decided_at - timedelta(days=2), authorization_id=None,
+                       reasons=[{"code": "no_course"}])  # fmt: skip
+        db.session.add(Decision(**columns))
+        db.session.commit()
+        day = today()
+        rows = denial_resolution(db.session, day - timedelta(days=5), day)
+        before = denial_resolution(db.session, day - timedelta(days=5), day - timedelta(days=1))
+    assert rows == [{"code": "no_course", "denials": 1, "resolved": 1, "median_days": 2.0}]
+    assert before == [{"code": "no_course", "denials": 1, "resolved": 0, "median_days": None}]
