@@ -134,45 +134,42 @@ def refresh_day(session: Session, daily: Daily, day: date, dialect: str) -> int:
 
 def take_snapshot(session: Session, today: date) -> int:
     """Replace the monitoring-compliance snapshot with one taken now (the caller commits)."""
-    now = utcnow()
-    S = ComplianceSnapshot
-    session.execute(sa.delete(S))
-    columns = ("prescriber_id", "test_code", "patient_state", "patients", "overdue",
-               "satisfied", "waived")  # fmt: skip
-    moment = sa.literal(now, UTCDateTime())
-    source = compliance_rows(today).add_columns(moment)
-    session.execute(sa.insert(S).from_select([*columns, "taken_at"], source))
-    session.execute(sa.delete(ReportSummaryDay).where(ReportSummaryDay.report == SNAPSHOT))
-    session.add(ReportSummaryDay(report=SNAPSHOT, day=today, refreshed_at=now))
-    return session.scalar(sa.select(sa.func.count()).select_from(S)) or 0
+    columns = ["prescriber_id", "test_code", "patient_state", "patients", "overdue",
+               "satisfied", "waived"]  # fmt: skip
+    return _replace_snapshot(
+        session, ComplianceSnapshot, SNAPSHOT, today, columns, [compliance_rows(today)]
+    )
 
 
 def take_status_snapshot(session: Session, today: date) -> int:
     """Replace the patient-statuses snapshot with one taken now (the caller commits)."""
-    now = utcnow()
-    T = StatusSnapshot
-    session.execute(sa.delete(T))
     columns = ["prescriber_id", "patient_state", "patients", "due", "overdue", "signed"]
-    source = status_rows(today).add_columns(sa.literal(now, UTCDateTime()))
-    session.execute(sa.insert(T).from_select([*columns, "taken_at"], source))
-    session.execute(sa.delete(ReportSummaryDay).where(ReportSummaryDay.report == STATUSES))
-    session.add(ReportSummaryDay(report=STATUSES, day=today, refreshed_at=now))
-    return session.scalar(sa.select(sa.func.count()).select_from(T)) or 0
+    return _replace_snapshot(
+        session, StatusSnapshot, STATUSES, today, columns, [status_rows(today)]
+    )
 
 
 def take_coverage_snapshot(session: Session, today: date) -> int:
     """Replace the acknowledgment-coverage snapshot with one taken now (the caller commits)."""
-    now = utcnow()
-    C = CoverageSnapshot
-    session.execute(sa.delete(C))
     columns = ["document_version_id", "prescriber_id", "planned_site_id", "patient_state",
-               "patients", "taken_at"]  # fmt: skip
+               "patients"]  # fmt: skip
+    return _replace_snapshot(session, CoverageSnapshot, COVERAGE, today, columns, coverage_rows())
+
+
+def _replace_snapshot(session: Session, model, report: str, today: date, columns: list[str],
+                      sources) -> int:  # fmt: skip
+    """Empty a snapshot table, fill it from `sources` (selects of `columns`) stamped with one
+    time, mark the report's snapshot as taken today; how many rows it holds."""
+    now = utcnow()
     moment = sa.literal(now, UTCDateTime())
-    for rows in coverage_rows():
-        session.execute(sa.insert(C).from_select(columns, rows.add_columns(moment)))
-    session.execute(sa.delete(ReportSummaryDay).where(ReportSummaryDay.report == COVERAGE))
-    session.add(ReportSummaryDay(report=COVERAGE, day=today, refreshed_at=now))
-    return session.scalar(sa.select(sa.func.count()).select_from(C)) or 0
+    session.execute(sa.delete(model))
+    for rows in sources:
+        session.execute(
+            sa.insert(model).from_select([*columns, "taken_at"], rows.add_columns(moment))
+        )
+    session.execute(sa.delete(ReportSummaryDay).where(ReportSummaryDay.report == report))
+    session.add(ReportSummaryDay(report=report, day=today, refreshed_at=now))
+    return session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
 
 
 def _touched(session: Session, obj) -> set[tuple[str, date]]:
