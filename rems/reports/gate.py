@@ -95,7 +95,7 @@ DECISIONS = Report(
 
 def _decision_list(filters: Filters, dialect: str) -> sa.Select:
     """Each decision in the period: when, which pharmacy, granted or denied, what it issued."""
-    statement = (
+    return _decisions_narrowed(
         sa.select(
             AuthorizationDecision.decision_id.label("decision_id"),
             AuthorizationDecision.decided_at.label("decided_at"),
@@ -106,8 +106,20 @@ def _decision_list(filters: Filters, dialect: str) -> sa.Select:
         )
         .outerjoin(Site, Site.id == AuthorizationDecision.pharmacy_site_id)
         .outerjoin(Patient, Patient.id == AuthorizationDecision.patient_id)
-        .outerjoin(Authorization, Authorization.id == AuthorizationDecision.authorization_id)
-        .where(within(AuthorizationDecision.decided_at, filters.date_from, filters.date_to))
+        .outerjoin(Authorization, Authorization.id == AuthorizationDecision.authorization_id),
+        filters,
+    )
+
+
+def _decisions_counted(filters: Filters, _dialect: str) -> sa.Select:
+    """`_decision_list`'s rows from the decision table alone (its joins are outer, on keys)."""
+    return _decisions_narrowed(sa.select(AuthorizationDecision.id), filters)
+
+
+def _decisions_narrowed(statement: sa.Select, filters: Filters) -> sa.Select:
+    """The decisions of the period, of the outcome and pharmacy asked for."""
+    statement = statement.where(
+        within(AuthorizationDecision.decided_at, filters.date_from, filters.date_to)
     )
     if filters.status is not None:
         statement = statement.where(AuthorizationDecision.outcome == filters.status)
@@ -135,6 +147,7 @@ DECISION_LIST = Report(
         Column("patient_id", "REMS patient ID", patient_key=True),
     ),
     query=_decision_list,
+    counted=_decisions_counted,
     filters=frozenset({"period", "site", "status"}),
     default_sort="decided_at",
     default_descending=True,

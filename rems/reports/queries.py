@@ -77,7 +77,8 @@ def report_page(
     rows = _rows(session, statement, page, per_page)
     if 0 < len(rows) < per_page or (page == 1 and not rows):
         return ReportPage(rows, (page - 1) * per_page + len(rows), page, per_page)
-    counted = session.scalar(capped_count_of(statement, cap)) or 0
+    counting = statement if report.counted is None else report.counted(filters, dialect_of(session))
+    counted = session.scalar(capped_count_of(counting, cap)) or 0
     total, capped = min(counted, cap), counted > cap
     last = max(1, math.ceil(total / per_page))
     if page > last:  # past the end: the last page
