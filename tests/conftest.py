@@ -102,9 +102,16 @@ TEMPLATE_CODE = SharedTemplateCode()
 
 
 def pytest_configure(config):
-    """Every app the tests create shares compiled URL builders (see RuleWithSharedBuilders)."""
+    """Every app the tests create shares compiled URL builders (see RuleWithSharedBuilders)
+    and, per database, its engine (see SharedEngines)."""
     if hasattr(Rule, "_compile_builder"):
         flask.Flask.url_rule_class = RuleWithSharedBuilders
+    if hasattr(type(_db), "_make_engine"):
+        type(_db)._make_engine = _shared_engine
+
+
+def _shared_engine(_extension, bind_key: str | None, options: dict, _app) -> sa.Engine:
+    return SharedEngines.engine_for(bind_key, options)
 
 
 def migrate_to_head(url: str) -> None:
@@ -117,8 +124,57 @@ def migrate_to_head(url: str) -> None:
         _db.engine.dispose()
 
 
+class SharedEngines:
+    """One SQLAlchemy engine per database URL and engine options for the whole test process.
+
+    Every test builds a fresh app, and Flask-SQLAlchemy gave each app an engine of its own. An
+    engine keeps its compiled statements in its own cache, keyed by its own dialect object, so
+    each test compiled every statement it ran again: a quarter of the suite's CPU time. The
+    apps of one test process now share the engine made for the same URL and options (SQLite:
+    the process's own file, copied from the template before each test; PostgreSQL: the
+    process's database, emptied between tests), and with it the compiled statements.
+
+    Before each test every shared pool closes its idle connections (`Pool.dispose` keeps the
+    pool and its listeners), so no test inherits a connection from the one before. An engine a
+    test added a listener to (a fault it injects, a statement counter) is thrown away instead:
+    the next test gets a new one, as before. Tests only.
+    """
+
+    engines: ClassVar[dict[str, tuple[sa.Engine, tuple[int, ...]]]] = {}
+
+    @classmethod
+    def engine_for(cls, bind_key: str | None, options: dict) -> sa.Engine:
+        """The process's engine for these options (what Flask-SQLAlchemy's `_make_engine`
+        would have made anew)."""
+        key = repr((bind_key, sorted(options.items(), key=lambda item: item[0])))
+        if key not in cls.engines:
+            engine = sa.engine_from_config(options, prefix="")
+            cls.engines[key] = (engine, cls._listeners(engine))
+        return cls.engines[key][0]
+
+    @classmethod
+    def close_idle(cls) -> None:
+        """Close every idle pooled connection (checked-out ones are the test's own); forget
+        the engines a test added listeners to."""
+        for key, (engine, listeners) in list(cls.engines.items()):
+            if cls._listeners(engine) == listeners:
+                engine.pool.dispose()
+            else:
+                engine.dispose()
+                del cls.engines[key]
+
+    @staticmethod
+    def _listeners(engine: sa.Engine) -> tuple[int, ...]:
+        """How many listeners each of the engine's and its pool's events has."""
+        return tuple(
+            len(getattr(dispatch, name))
+            for dispatch in (engine.dispatch, engine.pool.dispatch)
+            for name in dispatch._event_names
+        )
+
+
 class SQLiteDatabases:
-    """A migrated template file, copied for each test."""
+    """A migrated template file, copied for each test over the process's own file."""
 
     def __init__(self, directory: Path):
         self.template = directory / "template.sqlite3"
@@ -127,10 +183,20 @@ class SQLiteDatabases:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             connection.execute("PRAGMA journal_mode=DELETE")
 
-    def create(self, directory: Path) -> str:
-        """A fresh database for one test."""
-        target = directory / "rems.sqlite3"
-        shutil.copyfile(self.template, target)
+    def create(self, _directory: Path) -> str:
+        """A fresh database for one test: the template copied over the process's file (one
+        name per process, so its engine and compiled statements are shared; see
+        SharedEngines). The copy is renamed into place, so a connection some test leaked
+        still sees the old file, never a half-copied one."""
+        target = self.template.with_name(f"rems-{os.getpid()}.sqlite3")
+        for leftover in (
+            target.with_name(target.name + "-wal"),
+            target.with_name(target.name + "-shm"),
+        ):
+            leftover.unlink(missing_ok=True)
+        copy = target.with_name(target.name + ".new")
+        shutil.copyfile(self.template, copy)
+        copy.replace(target)
         return f"sqlite:///{target}"
 
     def drop(self, url: str) -> None:
@@ -282,6 +348,7 @@ def databases(tmp_path_factory):
 @pytest.fixture
 def database_url(databases, tmp_path):
     """A fresh, migrated database for this test."""
+    SharedEngines.close_idle()
     url = databases.create(tmp_path)
     yield url
     databases.drop(url)
@@ -317,7 +384,7 @@ def app(database_url, clock):
     yield app
     with app.app_context():
         _db.session.remove()
-        _db.engine.dispose()
+        _db.engine.pool.dispose()  # the pool stays, with its listeners (see SharedEngines)
 
 
 def _check_html(response):
