@@ -52,6 +52,15 @@ MAX_WIDTH = 60
 WIDTHS = {"date": 11, "datetime": 17}
 #: Deflate level: 1 is about as small as 6 here (rows repeat) and much cheaper to write.
 LEVEL = 1
+#: The most rows a sheet holds (Excel's limit, the header included).
+MAX_ROWS = 1_048_576
+#: The most XML the Report sheet holds: a part of a plain (not ZIP64) ZIP, as zipfile writes
+#: it, stays under 2 GiB; room is kept for the sheet's end.
+MAX_BYTES = zipfile.ZIP64_LIMIT - 64 * 1024
+SHOWN_NOTE = (
+    "the first {shown}: one sheet holds no more (Excel's limit is 1,048,575 rows under the "
+    "header; this file's, 2 GiB of sheet XML); the CSV export holds them all"
+)
 SHA_NOTE = (
     "In the export's audit event (the Exports report) and its JSON sidecar: a file cannot "
     "hold its own hash."
@@ -116,25 +125,27 @@ def xlsx_file(export: Export, batches: Iterable[Sequence], chunk: int) -> Iterat
     """The file's bytes as they are written, in chunks of about `chunk` bytes."""
     out = _Pipe()
     stamp = export.generated_at.astimezone(UTC).timetuple()[:6]
+    report = _ReportSheet(export)
     with zipfile.ZipFile(out, "w") as book:
         for name, text in (("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", ROOT_RELS),
                            ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
                            ("xl/styles.xml", STYLES)):  # fmt: skip
             book.writestr(_member(name, stamp), text)
-        with book.open(_member("xl/worksheets/sheet1.xml", stamp), "w", force_zip64=True) as sheet:
-            for text in _report_sheet(export, batches):
-                sheet.write(text.encode())
+        with book.open(_member("xl/worksheets/sheet1.xml", stamp), "w") as sheet:
+            for data in report.pieces(batches):
+                sheet.write(data)
                 if out.size >= chunk:
                     yield out.take()
-        book.writestr(_member("xl/worksheets/sheet2.xml", stamp), _about_sheet(export))
-        book.writestr(
-            _member("xl/workbook.xml", stamp), _workbook(len(export.columns), export.rows + 1)
-        )
+        book.writestr(_member("xl/worksheets/sheet2.xml", stamp), _about_sheet(export, report))
+        book.writestr(_member("xl/workbook.xml", stamp), _workbook(len(export.columns), report))
     yield out.take()
 
 
 def _member(name: str, stamp: tuple) -> zipfile.ZipInfo:
-    """A part of the file, dated when the export was generated (the same rows, the same bytes)."""
+    """A part of the file, dated when the export was generated (the same rows, the same bytes).
+    Never ZIP64: Excel refuses a small part with ZIP64 headers (what `force_zip64` writes when
+    the size is not known in advance), and `_ReportSheet` keeps the sheet within plain ZIP's
+    size."""
     info = zipfile.ZipInfo(name, date_time=stamp)
     info.compress_type = zipfile.ZIP_DEFLATED
     info._compresslevel = LEVEL  # what `ZipFile.open(name)` sets from the file's own level
@@ -164,29 +175,61 @@ class _Pipe:
         return data
 
 
-def _report_sheet(export: Export, batches: Iterable[Sequence]) -> Iterator[str]:
-    """The Report sheet's XML in pieces: the header, a batch of rows at a time, the end."""
-    columns = export.columns
-    labels = export.labels()
-    names = [letters(index) for index in range(len(columns))]
-    writers = [column_writer(c.kind, label) for c, label in zip(columns, labels, strict=True)]
-    rows = export.columns_of(batches)
-    first = next(rows, None)
-    widths = _widths(columns, labels, first)
-    header = "".join(_text(f"{name}1", column.label, STYLE_HEADER)
-                     for name, column in zip(names, columns, strict=True))  # fmt: skip
-    cols = _cols([width + 1 for width in widths])
-    yield f'{SHEET_OPEN}{FROZEN_HEADER}{ROW_HEIGHT}{cols}<sheetData><row r="1">{header}</row>'
-    last = 1
-    for values in chain([first], rows) if first is not None else ():
-        numbers = list(map(str, range(last + 1, last + 1 + len(values[0]))))
-        cells = [write(name, numbers, column) for write, name, column in
-                 zip(writers, names, values, strict=True)]  # fmt: skip
-        opening = [f'<row r="{number}">' for number in numbers]
-        last += len(numbers)
-        yield "".join(map("".join, zip(opening, *cells, repeat("</row>"))))
-    end = f'<autoFilter ref="A1:{names[-1]}{last}"/>' if columns else ""
-    yield f"</sheetData>{end}{MARGINS}</worksheet>"
+class _ReportSheet:
+    """The Report sheet's XML, and how many rows it holds: at most `MAX_ROWS` (Excel's limit;
+    xlsxwriter dropped the rows past it without a word) and `MAX_BYTES` of XML. Every row is
+    still read and counted (the export's audit event and its access log name them all), the
+    About sheet says how many the sheet holds when that is fewer, and the CSV holds them all."""
+
+    def __init__(self, export: Export) -> None:
+        self.export = export
+        self.last = 1  # the last row written; row 1 is the header
+        self.size = 0
+
+    @property
+    def shown(self) -> int:
+        """The rows in the sheet."""
+        return self.last - 1
+
+    def pieces(self, batches: Iterable[Sequence]) -> Iterator[bytes]:
+        """The XML in pieces: the header, a batch of rows at a time, the end."""
+        columns = self.export.columns
+        labels = self.export.labels()
+        names = [letters(index) for index in range(len(columns))]
+        writers = [column_writer(c.kind, f) for c, f in zip(columns, labels, strict=True)]
+        rows = self.export.columns_of(batches)
+        first = next(rows, None)
+        widths = _widths(columns, labels, first)
+        header = "".join(_text(f"{name}1", column.label, STYLE_HEADER)
+                         for name, column in zip(names, columns, strict=True))  # fmt: skip
+        cols = _cols([width + 1 for width in widths])
+        yield self._counted(
+            f'{SHEET_OPEN}{FROZEN_HEADER}{ROW_HEIGHT}{cols}<sheetData><row r="1">{header}</row>'
+        )
+        full = False
+        for values in chain([first], rows) if first is not None else ():
+            room = MAX_ROWS - self.last
+            if full or room <= 0:
+                continue  # read on, so that every row is counted
+            if len(values[0]) > room:
+                values = [column[:room] for column in values]
+            numbers = list(map(str, range(self.last + 1, self.last + 1 + len(values[0]))))
+            cells = [write(name, numbers, column) for write, name, column in
+                     zip(writers, names, values, strict=True)]  # fmt: skip
+            opening = [f'<row r="{number}">' for number in numbers]
+            data = "".join(map("".join, zip(opening, *cells, repeat("</row>")))).encode()
+            if self.size + len(data) > MAX_BYTES:
+                full = True
+                continue
+            self.last += len(numbers)
+            yield self._counted(data)
+        end = f'<autoFilter ref="A1:{names[-1]}{self.last}"/>' if columns else ""
+        yield self._counted(f"</sheetData>{end}{MARGINS}</worksheet>")
+
+    def _counted(self, data: str | bytes) -> bytes:
+        data = data.encode() if isinstance(data, str) else data
+        self.size += len(data)
+        return data
 
 
 def _text(ref: str, text: str, style: int = 0) -> str:
@@ -226,7 +269,7 @@ def _excel_width(characters: float) -> float:
     return (pixels * 256 // 7) / 256
 
 
-def _about_sheet(export: Export) -> str:
+def _about_sheet(export: Export, report: _ReportSheet) -> str:
     """What the file is, one fact a row."""
     about = export.metadata()
     period = about["period"]
@@ -240,6 +283,8 @@ def _about_sheet(export: Export) -> str:
         ("Rows", str(about["rows"])),
         ("SHA-256", SHA_NOTE),
     ]
+    if report.shown < about["rows"]:
+        lines.insert(7, ("Rows in this file", SHOWN_NOTE.format(shown=report.shown)))
     rows = "".join(
         f'<row r="{n}">{_text(f"A{n}", name, STYLE_HEADER)}{_text(f"B{n}", text)}</row>'
         for n, (name, text) in enumerate(lines, start=1)
@@ -250,14 +295,15 @@ def _about_sheet(export: Export) -> str:
     )
 
 
-def _workbook(count: int, last: int) -> str:
+def _workbook(count: int, report: _ReportSheet) -> str:
     """The workbook part: its two sheets, and the Report sheet's filter range (Excel's hidden
     name for it), known once the last row is."""
     filtered = ""
     if count:
         filtered = (
             '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" '
-            f'hidden="1">Report!$A$1:${letters(count - 1)}${last}</definedName></definedNames>'
+            f'hidden="1">Report!$A$1:${letters(count - 1)}${report.last}</definedName>'
+            "</definedNames>"
         )
     return (
         f'{XML}<workbook xmlns="{MAIN}" xmlns:r="{RELS}"><bookViews><workbookView/></bookViews>'
