@@ -27,7 +27,14 @@ from itertools import chain, repeat
 from typing import Any, Protocol
 
 from rems.reports.framework import Column
-from rems.reports.xlsxcells import STYLE_HEADER, column_writer, letters, shown_width, text_cell
+from rems.reports.xlsxcells import (
+    STYLE_HEADER,
+    column_writer,
+    letters,
+    rows_xml,
+    shown_width,
+    text_cell,
+)
 
 
 class Export(Protocol):
@@ -213,15 +220,12 @@ class _ReportSheet:
                 continue  # read on, so that every row is counted
             if len(values[0]) > room:
                 values = [column[:room] for column in values]
-            numbers = list(map(str, range(self.last + 1, self.last + 1 + len(values[0]))))
-            cells = [write(name, numbers, column) for write, name, column in
-                     zip(writers, names, values, strict=True)]  # fmt: skip
-            opening = [f'<row r="{number}">' for number in numbers]
-            data = "".join(map("".join, zip(opening, *cells, repeat("</row>")))).encode()
+            cells = [write(column) for write, column in zip(writers, values, strict=True)]
+            data = rows_xml(self.last + 1, names, cells).encode()
             if self.size + len(data) > MAX_BYTES:
                 full = True
                 continue
-            self.last += len(numbers)
+            self.last += len(values[0])
             yield self._counted(data)
         end = f'<autoFilter ref="A1:{names[-1]}{self.last}"/>' if columns else ""
         yield self._counted(f"</sheetData>{end}{MARGINS}</worksheet>")
@@ -235,7 +239,7 @@ class _ReportSheet:
 def _text(ref: str, text: str, style: int = 0) -> str:
     """A text cell, or nothing when the text is empty."""
     body = text_cell(text, style)
-    return f'<c r="{ref}"{body}' if body else ""
+    return f'<c r="{ref}{body}' if body else ""
 
 
 def _widths(columns: Sequence[Column], labels: list, first: Sequence | None) -> list[int]:

@@ -5,9 +5,11 @@ with a date style, numbers and percentages as numbers, flags as yes/no, everythi
 inline string (`<is><t>…</t></is>`: there is no shared-string table to hold in memory, and text
 is never a formula or a link). A value of the wrong type for its column stays visible, as text.
 What a column's values become is decided once per column, as for the CSV (`csvcells`): codes,
-days, counts and flags are looked up in a memo of their cell's XML; a column of plain text (no
-character to escape, no edge whitespace) is written with one join and one regular-expression
-search per batch; only the other values are looked at one by one.
+days, counts and flags are looked up in a memo of their cell's XML; a batch of a text column that
+needs nothing but its tags (no character to escape or drop, no edge whitespace, no empty cell)
+is found so with a few scans of its joined text, in C, and its values go in as they are; only
+the other values are looked at one by one. The rows are then joined in C (`rows_xml`); every
+cell is written, an empty one as `<c r="B7"/>`.
 
 Text is XML-escaped (`&`, `<`, `>`); characters XML 1.0 forbids (control characters other
 than tab, line feed and carriage return; U+FFFE, U+FFFF; lone surrogates) are dropped. As
@@ -19,10 +21,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
+from itertools import repeat
 from typing import Any
 
 from rems.reports.csvcells import remembered
@@ -40,21 +43,18 @@ EPOCH_UTC = EPOCH.replace(tzinfo=UTC)
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _EXCEL_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "_x000D_"})
-#: Between a column's cells when they are looked at at once; a cell needing more than being
-#: put between tags (escaping, dropping, edge whitespace kept, or empty: no cell) is found in
-#: the joined text. The separator is itself whitespace, so an empty cell or one with edge
-#: whitespace shows as whitespace next to a separator (or at either end).
-SEPARATOR = "\n"
 _SPECIAL = re.compile(
-    "[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_"
-    r"|\A\s|\s\Z|\A\Z|\n\s|\s\n"
+    "[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_|\\A\\s|\\s\\Z"
 )
-_TEXT_OPEN = ' t="inlineStr"><is><t>'
+_TEXT_OPEN = '" t="inlineStr"><is><t>'
 _TEXT_CLOSE = "</t></is></c>"
 
-#: What turns a column's values (a batch of them) into its cells: given the column's letters
-#: and the row numbers, the `<c …>…</c>` of each row, or "" where the row has no value.
-ColumnWriter = Callable[[str, Sequence[str], Sequence[Any]], list[str]]
+#: An empty cell, after its `<c r="B7`.
+EMPTY = '"/>'
+
+#: What turns a column's values (a batch of them) into its cells: (True, the values) when they
+#: are text that goes between `<t>` tags as it is, else (False, each cell after its `<c r="B7`).
+ColumnWriter = Callable[[Sequence[Any]], tuple[bool, Sequence[str]]]
 
 
 def letters(index: int) -> str:
@@ -68,8 +68,8 @@ def letters(index: int) -> str:
 
 
 def text_cell(text: str, style: int = 0) -> str:
-    """A text cell after its `<c r="…"`: escaped, forbidden characters dropped; "" when nothing
-    is left (no cell)."""
+    """A text cell after its `<c r="B7`: escaped, forbidden characters dropped; "" when nothing
+    is left."""
     if _SPECIAL.search(text):
         text = _FORBIDDEN.sub("", text)
         if "_x" in text:
@@ -77,36 +77,36 @@ def text_cell(text: str, style: int = 0) -> str:
         text = text.translate(_ESCAPES)
     if not text:
         return ""
-    styled = f' s="{style}"' if style else ""
+    styled = f'" s="{style}"' if style else '"'
     if text[0].isspace() or text[-1].isspace():
         return f'{styled} t="inlineStr"><is><t xml:space="preserve">{text}{_TEXT_CLOSE}'
-    return f"{styled}{_TEXT_OPEN}{text}{_TEXT_CLOSE}"
+    return f'{styled} t="inlineStr"><is><t>{text}{_TEXT_CLOSE}'
 
 
 YES, NO = text_cell("yes"), text_cell("no")
 
 
 def cell(kind: str, value: Any) -> str:
-    """One value's cell after its `<c r="…"` (its type, style and value), as its column's
-    kind has it; "" for no value."""
+    """One value's cell after its `<c r="B7` (its type, style and value), as its column's
+    kind has it; `EMPTY` for no value."""
     if value is None or value == "":
-        return ""
+        return EMPTY
     if kind in ("number", "percent"):
         number = _number(value)
         if number is not None:
-            style = ' s="3"' if kind == "percent" else ""
+            style = '" s="3"' if kind == "percent" else '"'
             return f"{style}><v>{number:.16G}</v></c>"
     elif kind == "date":
         day = _date(value)
         if day is not None:
-            return f' s="1"><v>{serial_of_day(day)}</v></c>'
+            return f'" s="1"><v>{serial_of_day(day)}</v></c>'
     elif kind == "datetime":
         moment = _datetime(value)
         if moment is not None:
-            return f' s="2"><v>{serial(moment):.16G}</v></c>'
+            return f'" s="2"><v>{serial(moment):.16G}</v></c>'
     elif kind == "flag" or isinstance(value, bool):
         return YES if value and value not in ("0", "false", "no") else NO
-    return text_cell(str(value))  # a value of the wrong type stays visible, as text
+    return text_cell(str(value)) or EMPTY  # a value of the wrong type stays visible, as text
 
 
 def shown_width(kind: str, value: Any) -> int:
@@ -179,12 +179,35 @@ def _datetime(value: Any) -> datetime | None:
 def column_writer(kind: str, label: Callable[[Any], Any] | None) -> ColumnWriter:
     """What turns one column's values into its cells: labelled when the column holds codes."""
     if label is None and kind == "datetime":
-        return partial(_cells, _mapped(_moment_cell))
+        return _mapped(_moment_cell)
     if label is None and kind not in REMEMBERED_KINDS:
         return _text_cells
     one = partial(cell, kind) if label is None else partial(_labelled, label, kind)
-    bodies = remembered(one) if label is not None or kind in REMEMBERED_KINDS else _mapped(one)
-    return partial(_cells, bodies)
+    return (
+        _remembered(remembered(one))
+        if label is not None or kind in REMEMBERED_KINDS
+        else (_mapped(one))
+    )
+
+
+def rows_xml(first: int, columns: Sequence[str], cells: Sequence[tuple[bool, Sequence]]) -> str:
+    """The `<row>`s of a batch, numbered from `first`, given each column's letters and what
+    its writer made of the batch. Each row is one join, in C, of its pieces: the row numbers,
+    the cells, and between them the constant text (tags, a cell's reference up to its row
+    number), repeated down the batch."""
+    numbers = list(map(str, range(first, first + len(cells[0][1]))))
+    pieces: list[Iterable[str]] = [repeat('<row r="'), numbers]
+    between = '">'
+    for column, (plain, values) in zip(columns, cells, strict=True):
+        pieces += [repeat(f'{between}<c r="{column}'), numbers]
+        if plain:
+            pieces += [repeat(_TEXT_OPEN), values]
+            between = _TEXT_CLOSE
+        else:
+            pieces.append(values)
+            between = ""
+    pieces.append(repeat(f"{between}</row>"))
+    return "".join(map("".join, zip(*pieces, strict=False)))  # the repeats are endless
 
 
 def _moment_cell(value: Any) -> str:
@@ -193,31 +216,38 @@ def _moment_cell(value: Any) -> str:
         return cell("datetime", value)
     delta = value - (EPOCH if value.tzinfo is None else EPOCH_UTC)
     days = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
-    return f' s="2"><v>{days + 1 if days > 59 else days:.16G}</v></c>'
+    return f'" s="2"><v>{days + 1 if days > 59 else days:.16G}</v></c>'
 
 
 def _labelled(label: Callable[[Any], Any], kind: str, value: Any) -> str:
     return cell(kind, label(value))
 
 
-def _mapped(one: Callable[[Any], str]) -> Callable[[Sequence[Any]], list[str]]:
-    return lambda values: list(map(one, values))
+def _mapped(one: Callable[[Any], str]) -> ColumnWriter:
+    return lambda values: (False, list(map(one, values)))
 
 
-def _cells(bodies: Callable[[Sequence[Any]], Sequence[str]], column: str,
-           rows: Sequence[str], values: Sequence[Any]) -> list[str]:  # fmt: skip
-    return [f'<c r="{column}{row}"{body}' if body else "" for row, body in
-            zip(rows, bodies(values), strict=True)]  # fmt: skip
+def _remembered(bodies: Callable[[Sequence[Any]], Sequence[str]]) -> ColumnWriter:
+    return lambda values: (False, bodies(values))
 
 
-def _text_cells(column: str, rows: Sequence[str], values: Sequence[Any]) -> list[str]:
-    """A column of text that needs nothing but its tags is written as it is; any other, cell
-    by cell."""
+_text_cell_of = _mapped(partial(cell, "text"))
+
+
+def _text_cells(values: Sequence[Any]) -> tuple[bool, Sequence[str]]:
+    """A batch of a text column that needs nothing but its tags is its own cells' text; any
+    other, cell by cell."""
     try:
-        joined = SEPARATOR.join(values)
+        joined = " ".join(values)
     except TypeError:  # not all text (None, a number, a flag)
-        joined = "&"
-    if not _SPECIAL.search(joined):
-        return [f'<c r="{column}{row}"{_TEXT_OPEN}{text}{_TEXT_CLOSE}' for row, text in
-                zip(rows, values, strict=True)]  # fmt: skip
-    return _cells(_mapped(partial(cell, "text")), column, rows, values)
+        return _text_cell_of(values)
+    plain = (
+        joined.isprintable()  # no control character, lone surrogate, U+FFFE/U+FFFF (nor some
+        and "&" not in joined  # spaces and format characters, which simply go one by one)
+        and "<" not in joined
+        and ">" not in joined
+        and "_x" not in joined
+        and "" not in values
+        and joined == " ".join(map(str.strip, values))  # no edge whitespace
+    )
+    return (True, values) if plain else _text_cell_of(values)
