@@ -16,7 +16,8 @@ Then, not under the server's load: the REMS assessment (its default, the last 36
 process of its own, with the gate's decisions sampled beside it and `pg_stat_activity` watched
 for backends waiting on a lock; `flask rems rebuild-monitoring` and `flask rems send-reminders`
 (the daily digest; what it queued is deleted afterwards so the world stays the same), and every
-report exported by `flask rems export` over the last 365 days: seconds, peak memory, rows/s.
+report exported by `flask rems export` over the last 365 days (as XLSX too when it has 50,000 rows
+or more): seconds, peak memory, rows/s.
 `summary()` compares 1M with 100k and with the issue's targets.
 """
 
@@ -417,10 +418,11 @@ def summary() -> list[str]:
             )
         for export in batch.get("exports", []):
             fast = export["net_rows_per_s"] >= 50_000
-            lines.append(f"export {export['report']} {tag}: {export['rows']:,} rows in "
+            lines.append(f"export {export['report']} {export.get('format', 'csv').upper()} {tag}: "
+                         f"{export['rows']:,} rows in "
                          f"{export['seconds']} s = {export['rows_per_s']:,} rows/s, "
                          f"{export['net_rows_per_s']:,} after the CLI's {export['start_s']} s "
                          f"start (≥ 50,000), {export['rows_per_cpu_s']:,} per CPU second "
-                         f"after the start's, peak {export['mib']} MiB "
+                         f"after the start's, peak {export['mib']} MiB, {export['bytes']:,} bytes "
                          f"{_export_verdict(export, fast)}")  # fmt: skip
     return lines

@@ -28,6 +28,8 @@ JOB_LIMIT_S = 600.0
 #: Long CLI jobs run without the per-statement limit meant for requests (docs/operations.md).
 NO_TIMEOUT = {"REMS_DB_STATEMENT_TIMEOUT_SECONDS": "0"}
 EXPORTED_RE = re.compile(r"Exported (\d+) row")
+#: Reports with at least this many rows are exported as XLSX too (the target is 50,000 rows/s).
+XLSX_FROM_ROWS = 50_000
 
 
 @dataclass
@@ -84,7 +86,8 @@ def run_job(database_url: str, name: str, *args: str, limit: float = JOB_LIMIT_S
 
 
 def export_all(database_url: str, names: list[str], date_from: str, date_to: str) -> list[dict]:
-    """Every report exported by the CLI over the period; rows, rows/s, seconds, peak memory."""
+    """Every report exported by the CLI over the period as CSV, and as XLSX too when it has at
+    least `XLSX_FROM_ROWS` rows; rows, rows/s, seconds, peak memory."""
     figures = []
     with tempfile.TemporaryDirectory(prefix="rems-scale-export-") as folder:
         # The CLI's start (interpreter, app, first query) timed on a one-day export of exports.
@@ -92,23 +95,32 @@ def export_all(database_url: str, names: list[str], date_from: str, date_to: str
         start = run_job(database_url, "export start", "rems", "export", "exports", "--from",
                         date_to, "--to", date_to, "-o", str(first))  # fmt: skip
         for name in names:
-            target = Path(folder) / f"{name}.csv"
-            job = run_job(database_url, f"export {name}", "rems", "export", name, "--from",
-                          date_from, "--to", date_to, "-o", str(target))  # fmt: skip
-            rows = int(EXPORTED_RE.search(job.output).group(1)) if job.finished else 0
-            size = target.stat().st_size if target.exists() else 0
-            target.unlink(missing_ok=True)
-            figures.append({
-                "report": name, "rows": rows, "seconds": job.seconds, "mib": job.peak_mib,
-                "rows_per_s": round(rows / job.seconds) if job.seconds else 0,
-                "net_rows_per_s": round(rows / max(job.seconds - start.seconds, 0.1)),
-                "rows_per_cpu_s": round(rows / max(job.cpu_seconds - start.cpu_seconds, 0.1)),
-                "start_s": start.seconds,
-                "bytes": size, "finished": job.finished,
-            })  # fmt: skip
-            print(f"    export {name}: {rows:,} rows in {job.seconds} s, peak {job.peak_mib} MiB",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            figure = _export(database_url, name, "csv", date_from, date_to, folder, start)
+            figures.append(figure)
+            if figure["rows"] >= XLSX_FROM_ROWS:
+                figures.append(_export(database_url, name, "xlsx", date_from, date_to, folder,
+                                       start))  # fmt: skip
     return figures
+
+
+def _export(database_url, name, fmt, date_from, date_to, folder, start: Job) -> dict:
+    """One report exported by the CLI in one format, timed."""
+    target = Path(folder) / f"{name}.{fmt}"
+    job = run_job(database_url, f"export {name} {fmt}", "rems", "export", name, "--from",
+                  date_from, "--to", date_to, "--format", fmt, "-o", str(target))  # fmt: skip
+    rows = int(EXPORTED_RE.search(job.output).group(1)) if job.finished else 0
+    size = target.stat().st_size if target.exists() else 0
+    target.unlink(missing_ok=True)
+    print(f"    export {name} {fmt}: {rows:,} rows in {job.seconds} s, peak {job.peak_mib} MiB",
+          file=sys.stderr, flush=True)  # fmt: skip
+    return {
+        "report": name, "format": fmt, "rows": rows, "seconds": job.seconds, "mib": job.peak_mib,
+        "rows_per_s": round(rows / job.seconds) if job.seconds else 0,
+        "net_rows_per_s": round(rows / max(job.seconds - start.seconds, 0.1)),
+        "rows_per_cpu_s": round(rows / max(job.cpu_seconds - start.cpu_seconds, 0.1)),
+        "start_s": start.seconds,
+        "bytes": size, "finished": job.finished,
+    }  # fmt: skip
 
 
 def undo_digest(database_url: str, before: dict[str, int]) -> None:

@@ -5,9 +5,10 @@ memory does not grow with the number of rows. The CSV is plain: a header row fir
 rows, UTF-8 with a byte-order mark (spreadsheet programs read it right), every cell through
 `csvsafe`. What the file is (report, filters, period, generated at, options, rows, SHA-256) is
 stated beside it: in the export's audit event and its JSON sidecar, and in the XLSX's "About"
-sheet (everything but the hash, which a file cannot hold of itself). The XLSX is written by
-xlsxwriter in constant-memory mode, one type per column (dates as dates, numbers as numbers,
-text always as text, never as a formula), with column widths, a frozen header and a filter.
+sheet (everything but the hash, which a file cannot hold of itself). The XLSX is written
+directly as SpreadsheetML into a ZIP stream (`workbook`, `xlsxcells`), a batch of rows at a
+time, one type per column (dates as dates, numbers as numbers, text always as text, never as a
+formula), with column widths, a frozen header and a filter.
 Coded cells carry their human labels (see `celllabels`).
 """
 
@@ -167,7 +168,7 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 
 def xlsx_chunks(export: Export, batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[bytes]:
-    """The XLSX file, written in constant memory to a temporary file, then sent in chunks."""
+    """The XLSX file, in chunks of about 64 KB, written as the rows come (constant memory)."""
     yield from xlsx_file(export, batches, CHUNK_BYTES)
 
 
