@@ -239,8 +239,19 @@ def _authorizations(filters: Filters, dialect: str) -> sa.Select:
         .join(Prescriber, Prescriber.id == Authorization.prescriber_id)
         .join(_PHARMACY, _PHARMACY.id == Authorization.pharmacy_site_id)
         .join(_INFUSION_SITE, _INFUSION_SITE.id == Authorization.infusion_site_id)
-        .where(within(Authorization.issued_at, filters.date_from, filters.date_to))
     )
+    return _authorizations_narrowed(statement, filters)
+
+
+def _authorizations_counted(filters: Filters, _dialect: str) -> sa.Select:
+    """`_authorizations`' rows from the authorization table alone: its joins follow required
+    keys (patient, prescriber, pharmacy, infusion site), so none adds or drops a row."""
+    return _authorizations_narrowed(sa.select(Authorization.id), filters)
+
+
+def _authorizations_narrowed(statement: sa.Select, filters: Filters) -> sa.Select:
+    """The authorizations issued in the period, of the status, prescriber and site asked for."""
+    statement = statement.where(within(Authorization.issued_at, filters.date_from, filters.date_to))
     if filters.status is not None:
         statement = statement.where(Authorization.status == filters.status)
     if filters.prescriber_id is not None:
@@ -277,6 +288,7 @@ AUTHORIZATIONS = Report(
         Column("end_reason", "How it ended", identifier=True, sortable=False),
     ),
     query=_authorizations,
+    counted=_authorizations_counted,
     filters=frozenset({"period", "prescriber", "site", "status"}),
     default_sort="issued_at",
     default_descending=True,
