@@ -102,13 +102,13 @@ def changed_since(moment: datetime) -> list[sa.Select]:
     ]
 
 
-#: The due items of the distinct schedules in the period (`_count_stored`): a temporary table,
-#: filled and dropped by each count (not in the app's metadata: no migration, no real table).
-_DUES = sa.Table(
-    "rems_assessment_dues", sa.MetaData(),
+#: The distinct schedules (test, first dose) with items due in the period (`_count_stored`):
+#: the first such item's number and how many (to the period's end). A temporary table, filled
+#: and dropped by each count (not in the app's metadata: no migration, no real table).
+_SCHEDULES = sa.Table(
+    "rems_assessment_schedules", sa.MetaData(),
     sa.Column("test_code", sa.String(40)), sa.Column("anchor_on", sa.Date),
-    sa.Column("k", sa.Integer), sa.Column("due_on", sa.Date), sa.Column("month", sa.String(7)),
-    sa.Column("overdue", sa.Integer),
+    sa.Column("k", sa.Integer), sa.Column("n", sa.Integer),
     prefixes=["TEMPORARY"],
 )  # fmt: skip
 _LABELS = {tally.STATE_LETTERS[tally.SATISFIED]: "satisfied",
@@ -120,69 +120,78 @@ def _count_stored(
     by_test: dict, by_month: dict,
 ) -> list[int]:  # fmt: skip
     """Count the items due in the period of the patients whose stored item states are their
-    states at `moment`, in one statement; the ids of the patients left to the slow path, in
-    order (read by the same statement, so no patient is counted twice or missed when a write
-    comes in between)."""
+    states at `moment`; the ids of the patients left to the slow path, in order. One statement
+    reads both (so no patient is counted twice or missed when a write comes in between): the
+    letters of each stored row's items in the period (`substr` of item_states from the
+    schedule's first item in it), grouped, so patients whose letters are the same are one row;
+    their due days come from the schedule (`tally.due_days`), computed once per schedule. A
+    patient's items end at its own ends_on: item_states has a letter for those only, so the
+    substring stops there."""
     tests = {test.code: test for test in rules.monitored_tests(program_of())}
     first, last = date_from.toordinal(), date_to.toordinal()
-    schedules = session.execute(
+    found = session.execute(
         sa.select(MonitoringStatus.test_code, MonitoringStatus.anchor_on).distinct()
         .where(MonitoringStatus.anchor_on <= date_to, MonitoringStatus.ends_on >= date_from)
     ).all()  # fmt: skip
-    dues = []
-    for code, anchor in schedules:
+    due: dict[tuple[str, date], tuple[int, ...]] = {}
+    for code, anchor in found:
         if (test := tests.get(code)) is None:
             continue  # not a monitored test of the program: the slow path does not count it
-        # Every due date up to the period's end: a patient's are those up to its ends_on
-        # (add_months grows with k), which the join keeps.
-        days = tally.due_days(test, anchor, date_to)
-        for index in range(bisect_left(days, first), len(days)):
-            day = days[index]
-            dues.append({"test_code": code, "anchor_on": anchor, "k": index + 1,
-                         "due_on": date.fromordinal(day), "month": _month(day),
-                         "overdue": int(last > day + test.grace_days)})  # fmt: skip
+        days = tally.due_days(test, anchor, date_to)  # up to the period's end
+        low, high = bisect_left(days, first), bisect_right(days, last)
+        if low < high:
+            due[code, anchor] = (low + 1, days[low:high])
     status = MonitoringStatus
     slow = sa.union(
         *changed_since(moment), sa.select(status.patient_id).where(status.item_states.is_(None))
     ).cte("slow")
     dosed = sa.exists().where(Infusion.patient_id == Patient.id, Infusion.recorded_at < moment)
     monitored = sa.exists().where(status.patient_id == Patient.id)
-    # Today's choice of patients (monitored or dosed by the moment), of whom: those whose
-    # stored state is not their state then, and those without a stored state.
-    left = sa.select(Patient.id.label("patient_id")).where(
-        (Patient.id.in_(sa.select(slow.c.patient_id)) & (monitored | dosed)) | (~monitored & dosed)
-    )
-    session.execute(sa.text(f"DROP TABLE IF EXISTS {_DUES.name}"))  # left by a failed count
-    _DUES.create(session.connection())
-    if dues:
-        session.execute(_DUES.insert(), dues)
-    state = sa.func.substr(status.item_states, _DUES.c.k, sa.literal_column("1"))
+    # Today's choice of patients (monitored or dosed by the moment), of whom those whose stored
+    # state is not their state then, and those without a stored state.
+    left = sa.union(
+        sa.select(slow.c.patient_id).where(
+            sa.exists().where(status.patient_id == slow.c.patient_id)
+            | sa.exists().where(Infusion.patient_id == slow.c.patient_id,
+                                Infusion.recorded_at < moment)
+        ),
+        sa.select(Patient.id).where(~monitored, dosed),
+    ).subquery("left_over")  # fmt: skip
+    table = _SCHEDULES
+    session.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))  # left by a failed count
+    table.create(session.connection())
+    rows = [{"test_code": code, "anchor_on": anchor, "k": k, "n": len(days)}
+            for (code, anchor), (k, days) in due.items()]  # fmt: skip
+    if rows:
+        session.execute(table.insert(), rows)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text(f"ANALYZE {table.name}"))  # temporary: autovacuum never does
+    letters = sa.func.substr(status.item_states, table.c.k, table.c.n)
     counted = (
-        sa.select(_DUES.c.test_code, _DUES.c.month, _DUES.c.overdue, state,
-                  sa.func.count().label("number"))
-        .select_from(status)
-        .join(_DUES, (_DUES.c.test_code == status.test_code)
-              & (_DUES.c.anchor_on == status.anchor_on) & (_DUES.c.due_on <= status.ends_on))
+        sa.select(status.test_code, status.anchor_on, letters, sa.func.count())
+        .join(table, (table.c.test_code == status.test_code)
+              & (table.c.anchor_on == status.anchor_on))
         .where(~sa.exists().where(slow.c.patient_id == status.patient_id))
-        .group_by(_DUES.c.test_code, _DUES.c.month, _DUES.c.overdue, state)
+        .group_by(status.test_code, status.anchor_on, letters)
     )  # fmt: skip
-    left = left.subquery("left_over")
-    patients = sa.select(sa.null(), sa.null(), sa.null(), sa.null(), left.c.patient_id)
+    patients = sa.select(sa.null(), sa.null(), sa.null(), left.c.patient_id)
     slow_ids = []
-    for code, month, overdue, letter, number in session.execute(sa.union_all(counted, patients)):
+    for code, anchor, part, number in session.execute(sa.union_all(counted, patients)):
         if code is None:
             slow_ids.append(number)
             continue
-        if letter == tally.STATE_LETTERS[tally.CLOSED]:
-            continue
-        if letter == tally.STATE_LETTERS[tally.OPEN]:
-            label = "overdue" if overdue else "pending"
-        else:
-            label = _LABELS[letter]
-        for bucket in (by_test[code], by_month[month]):
-            bucket["due"] += number
-            bucket[label] += number
-    _DUES.drop(session.connection())
+        grace, days = tests[code].grace_days, due[code, anchor][1]
+        for letter, day in zip(part, days, strict=False):  # part ends at the patient's end
+            if letter == tally.STATE_LETTERS[tally.CLOSED]:
+                continue
+            if letter == tally.STATE_LETTERS[tally.OPEN]:
+                label = "overdue" if last > day + grace else "pending"
+            else:
+                label = _LABELS[letter]
+            for bucket in (by_test[code], by_month[_month(day)]):
+                bucket["due"] += number
+                bucket[label] += number
+    table.drop(session.connection())
     return sorted(slow_ids)
 
 
