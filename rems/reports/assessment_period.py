@@ -145,18 +145,30 @@ def _count_stored(
     slow = sa.union(
         *changed_since(moment), sa.select(status.patient_id).where(status.item_states.is_(None))
     ).cte("slow")
-    dosed = sa.exists().where(Infusion.patient_id == Patient.id, Infusion.recorded_at < moment)
-    monitored = sa.exists().where(status.patient_id == Patient.id)
+
+    def dosed(patient_id):
+        """Given an infusion recorded before the moment. A subquery with LIMIT, evaluated for
+        each patient left (few) rather than joined with every infusion."""
+        first = sa.select(Infusion.id).where(
+            Infusion.patient_id == patient_id, Infusion.recorded_at < moment
+        )
+        return first.limit(1).scalar_subquery().is_not(None)
+
     # Today's choice of patients (monitored or dosed by the moment), of whom those whose stored
-    # state is not their state then, and those without a stored state.
+    # state is not their state then, and those without a stored state: an anti-join of the
+    # patients and the stored rows, materialized so that only the few found are probed for a
+    # dose (else PostgreSQL probed the million patients first).
+    unmonitored = (
+        sa.select(Patient.id.label("patient_id"))
+        .where(~sa.exists().where(status.patient_id == Patient.id))
+        .cte("unmonitored").prefix_with("MATERIALIZED")
+    )  # fmt: skip
     left = sa.union(
         sa.select(slow.c.patient_id).where(
-            sa.exists().where(status.patient_id == slow.c.patient_id)
-            | sa.exists().where(Infusion.patient_id == slow.c.patient_id,
-                                Infusion.recorded_at < moment)
+            sa.exists().where(status.patient_id == slow.c.patient_id) | dosed(slow.c.patient_id)
         ),
-        sa.select(Patient.id).where(~monitored, dosed),
-    ).subquery("left_over")  # fmt: skip
+        sa.select(unmonitored.c.patient_id).where(dosed(unmonitored.c.patient_id)),
+    ).subquery("left_over")
     table = _SCHEDULES
     session.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))  # left by a failed count
     table.create(session.connection())
