@@ -27,7 +27,7 @@ from rems.monitoring.queries import _program as program_of
 from rems.monitoring.queries import of_patients
 from rems.patients.models import Patient
 from rems.prior_treatment.models import PriorDose
-from rems.reports.sqlfn import start_of
+from rems.reports.sqlfn import json_elements, json_field, start_of
 
 #: Patients whose monitoring is worked out together (their facts read in a few queries).
 PATIENTS_AT_ONCE = 1000
@@ -333,33 +333,46 @@ def first_dose(session: Session, date_from: date, date_to: date) -> dict[str, An
 
 def denial_resolution(session: Session, date_from: date, date_to: date) -> list[dict[str, Any]]:
     """Per reason: denials in the period, how many were followed by a grant for the same
-    patient by the period's end, and the median days that took."""
+    patient by the period's end, and the median days that took. Each denial's first later
+    grant is found by the database (a join of the period's denials with the grants, grouped),
+    its reason codes taken from its JSON there too, and the denials counted per code: Python
+    reads the resolved ones' two moments (for the median) and a count per code of the rest."""
     start, end = start_of(date_from), start_of(date_to + timedelta(days=1))
-    Decision = AuthorizationDecision
-    denied = (Decision.outcome == "denied") & (Decision.decided_at >= start)
+    Decision, Grant = AuthorizationDecision, sa.orm.aliased(AuthorizationDecision)
+    firsts = (
+        sa.select(Decision.id, Decision.decided_at,
+                  sa.func.min(Grant.decided_at).label("granted_at"))
+        .outerjoin(Grant, (Grant.patient_id == Decision.patient_id)
+                   & (Grant.outcome == "authorized") & (Grant.decided_at > Decision.decided_at)
+                   & (Grant.decided_at < end))
+        .where(Decision.outcome == "denied", Decision.decided_at >= start,
+               Decision.decided_at < end)
+        .group_by(Decision.id, Decision.decided_at)
+        .subquery("firsts")
+    )  # fmt: skip
+    dialect = session.get_bind().dialect.name
+    denial = sa.orm.aliased(AuthorizationDecision)
+    reason = json_elements(denial.reasons, dialect).alias("reason")
+    code = json_field(reason.c.value, "code", dialect)
+    per_code = (  # each denial once per distinct reason code
+        sa.select(firsts.c.id, code.label("code"), firsts.c.decided_at, firsts.c.granted_at)
+        .distinct()
+        .select_from(firsts).join(denial, denial.id == firsts.c.id).join(reason, sa.true())
+        .subquery("per_code")
+    )  # fmt: skip
+    # the unresolved denials counted per code; the resolved ones by their two moments
+    at = sa.case((per_code.c.granted_at.is_(None), None), else_=per_code.c.decided_at)
     rows = session.execute(
-        sa.select(Decision.patient_id, Decision.outcome, Decision.decided_at, Decision.reasons)
-        .where(denied, Decision.decided_at < end)
-        .order_by(Decision.decided_at, Decision.id)
-    ).all()  # fmt: skip
-    # Only the grants of the patients denied in the period (not every decision of the program).
-    denied_patients = sa.select(Decision.patient_id).where(denied, Decision.decided_at < end)
-    grants = defaultdict(list)
-    for patient_id, at in session.execute(
-        sa.select(Decision.patient_id, Decision.decided_at).where(
-            Decision.outcome == "authorized", Decision.decided_at < end,
-            Decision.patient_id.in_(denied_patients),
-        )
-    ):  # fmt: skip
-        grants[patient_id].append(_aware(at))
+        sa.select(per_code.c.code, at, per_code.c.granted_at, sa.func.count())
+        .group_by(per_code.c.code, at, per_code.c.granted_at)
+    )  # fmt: skip
     per_reason: dict[str, dict[str, Any]] = {}
-    for patient_id, _, at, reasons in rows:
-        later = [g for g in grants.get(patient_id, ()) if g > _aware(at)]
-        for code in sorted({reason["code"] for reason in reasons or ()}):
-            entry = per_reason.setdefault(code, {"code": code, "denials": 0, "days": []})
-            entry["denials"] += 1
-            if later:
-                entry["days"].append((min(later) - _aware(at)).total_seconds() / 86400)
+    for code, at, granted_at, number in rows:
+        entry = per_reason.setdefault(code, {"code": code, "denials": 0, "days": []})
+        entry["denials"] += number
+        if granted_at is not None:
+            days = (_aware(granted_at) - _aware(at)).total_seconds() / 86400
+            entry["days"].extend([days] * number)
     return [
         {"code": e["code"], "denials": e["denials"], "resolved": len(e["days"]),
          "median_days": round(statistics.median(e["days"]), 1) if e["days"] else None}
