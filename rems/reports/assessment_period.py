@@ -82,21 +82,30 @@ def monitoring(session: Session, date_from: date, date_to: date) -> dict[str, An
     return {"by_test": tests, "by_month": months, "total": _rated(_sum(by_test.values()))}
 
 
-def changed_since(moment: datetime) -> list[sa.Select]:
-    """The patients of whom a fact the schedule reads as of `moment` (`facts_as_of_for`) was
-    recorded at or after it: a result entered, a dose (infusion or prior treatment), a waiver,
-    an extension; or closed, with no closing recorded before it. Their stored state is not
-    their state then. Each a range scan of an index on the moment column (0030); the caller
-    unites them (a UNION of UNIONs is not SQLite's syntax)."""
+def changed_since(moment: datetime, date_to: date, grace_days: int) -> list[sa.Select]:
+    """The patients of whom a fact the schedule reads as of `moment` (`facts_as_of_for`) that
+    bears on the items due by `date_to` was recorded at or after it: a dose (infusion or prior
+    treatment), an extension; a result collected by `date_to` + the longest grace; a waiver
+    of an item due by `date_to`; or closed, with no closing recorded before it. Their stored
+    state is not their state then. A result collected later lies in no window of those items,
+    and being placed after every result collected before it (oldest first) moves none of
+    theirs; a waiver of a later item frees results only for later items. Each a range scan of
+    an index on the moment column (0030); the caller unites them (a UNION of UNIONs is not
+    SQLite's syntax)."""
     closing_before = sa.exists().where(
         StatusChange.entity_type == "patient", StatusChange.entity_id == Patient.id,
         StatusChange.to_status == "closed", StatusChange.changed_at < moment,
     )  # fmt: skip
+    last_window = date_to + timedelta(days=grace_days)
     return [
-        sa.select(LabResult.patient_id).where(LabResult.entered_at >= moment),
+        sa.select(LabResult.patient_id).where(
+            LabResult.entered_at >= moment, LabResult.collected_on <= last_window
+        ),
         sa.select(Infusion.patient_id).where(Infusion.recorded_at >= moment),
         sa.select(PriorDose.patient_id).where(PriorDose.recorded_at >= moment),
-        sa.select(MonitoringWaiver.patient_id).where(MonitoringWaiver.waived_at >= moment),
+        sa.select(MonitoringWaiver.patient_id).where(
+            MonitoringWaiver.waived_at >= moment, MonitoringWaiver.due_on <= date_to
+        ),
         sa.select(MonitoringExtension.patient_id).where(MonitoringExtension.extended_at >= moment),
         sa.select(Patient.id).where(Patient.closed_on.is_not(None), ~closing_before),
     ]
@@ -142,16 +151,18 @@ def _count_stored(
         if low < high:
             due[code, anchor] = (low + 1, days[low:high])
     status = MonitoringStatus
+    grace = max((test.grace_days for test in tests.values()), default=0)
     slow = sa.union(
-        *changed_since(moment), sa.select(status.patient_id).where(status.item_states.is_(None))
+        *changed_since(moment, date_to, grace),
+        sa.select(status.patient_id).where(status.item_states.is_(None)),
     ).cte("slow")
 
-    def dosed(patient_id):
-        """Given an infusion recorded before the moment. A subquery with LIMIT, evaluated for
-        each patient left (few) rather than joined with every infusion."""
-        first = sa.select(Infusion.id).where(
-            Infusion.patient_id == patient_id, Infusion.recorded_at < moment
-        )
+    def dosed(patient_id, model=Infusion, *, by_moment: bool = False):
+        """Given a dose (`model`: an infusion, or prior treatment) recorded before the moment
+        (`by_moment`: or at it). A subquery with LIMIT, evaluated for each patient left (few)
+        rather than joined with every dose."""
+        recorded = model.recorded_at <= moment if by_moment else model.recorded_at < moment
+        first = sa.select(model.id).where(model.patient_id == patient_id, recorded)
         return first.limit(1).scalar_subquery().is_not(None)
 
     # Today's choice of patients (monitored or dosed by the moment), of whom those whose stored
@@ -163,9 +174,13 @@ def _count_stored(
         .where(~sa.exists().where(status.patient_id == Patient.id))
         .cte("unmonitored").prefix_with("MATERIALIZED")
     )  # fmt: skip
+    # Of the changed ones, those with no dose recorded by the moment count nothing then (a
+    # year back, every patient who started since): left out, their facts not read.
+    changed = slow.c.patient_id
     left = sa.union(
-        sa.select(slow.c.patient_id).where(
-            sa.exists().where(status.patient_id == slow.c.patient_id) | dosed(slow.c.patient_id)
+        sa.select(changed).where(
+            sa.exists().where(status.patient_id == changed) | dosed(changed),
+            dosed(changed, by_moment=True) | dosed(changed, PriorDose, by_moment=True),
         ),
         sa.select(unmonitored.c.patient_id).where(dosed(unmonitored.c.patient_id)),
     ).subquery("left_over")
