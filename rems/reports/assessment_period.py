@@ -82,10 +82,11 @@ def monitoring(session: Session, date_from: date, date_to: date) -> dict[str, An
     return {"by_test": tests, "by_month": months, "total": _rated(_sum(by_test.values()))}
 
 
-def changed_since(moment: datetime, date_to: date, grace_days: int) -> list[sa.Select]:
+def changed_since(moment: datetime, date_to: date, graces: dict[str, int]) -> list[sa.Select]:
     """The patients of whom a fact the schedule reads as of `moment` (`facts_as_of_for`) that
     bears on the items due by `date_to` was recorded at or after it: a dose (infusion or prior
-    treatment), an extension; a result collected by `date_to` + the longest grace; a waiver
+    treatment), an extension; a result collected by `date_to` + its test's grace days
+    (`graces`, by test code; a test not monitored bears on none); a waiver
     of an item due by `date_to`; or closed, with no closing recorded before it. Their stored
     state is not their state then. A result collected later lies in no window of those items,
     and being placed after every result collected before it (oldest first) moves none of
@@ -96,7 +97,8 @@ def changed_since(moment: datetime, date_to: date, grace_days: int) -> list[sa.S
         StatusChange.entity_type == "patient", StatusChange.entity_id == Patient.id,
         StatusChange.to_status == "closed", StatusChange.changed_at < moment,
     )  # fmt: skip
-    last_window = date_to + timedelta(days=grace_days)
+    windows = {code: date_to + timedelta(days=grace) for code, grace in graces.items()}
+    last_window = sa.case(windows, value=LabResult.test_code) if windows else sa.null()
     return [
         sa.select(LabResult.patient_id).where(
             LabResult.entered_at >= moment, LabResult.collected_on <= last_window
@@ -151,9 +153,9 @@ def _count_stored(
         if low < high:
             due[code, anchor] = (low + 1, days[low:high])
     status = MonitoringStatus
-    grace = max((test.grace_days for test in tests.values()), default=0)
+    graces = {code: test.grace_days for code, test in tests.items()}
     slow = sa.union(
-        *changed_since(moment, date_to, grace),
+        *changed_since(moment, date_to, graces),
         sa.select(status.patient_id).where(status.item_states.is_(None)),
     ).cte("slow")
 
