@@ -153,7 +153,7 @@ STATUS_DUE_COLUMNS = (
 STATUS_COLUMNS = (
     "patient_id", "test_code", "prescriber_id", "anchor_on", "ends_on", "next_k", "next_due_on",
     "next_window_start", "overdue_after", "open_items", "satisfied", "waived", "closed",
-    "items_total",
+    "items_total", "item_states",
 )  # fmt: skip
 
 

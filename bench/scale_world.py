@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from bench import scale_rows, scale_streams
 
 #: Bumped whenever the world's shape changes, so older worlds are rebuilt.
-MARKER = "rems-scale-world v2"  # v2: periodic-status rows
+MARKER = "rems-scale-world v3"  # v2: periodic-status rows; v3: item_states
 BULK_TABLES = tuple(name for name, _ in scale_streams.STREAMS)
 
 

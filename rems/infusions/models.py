@@ -58,7 +58,7 @@ class Infusion(db.Model):
     #: Given after a gap in the course (allowed, but flagged).
     delayed: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[str | None] = mapped_column(sa.Text)
-    recorded_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(index=True)  # the as-of reads: recorded since
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
 
 

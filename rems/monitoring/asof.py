@@ -30,9 +30,10 @@ def facts_as_of_for(
     session: Session, patients: list[Patient], moment: datetime
 ) -> dict[int, rules.ScheduleFacts]:
     """`facts_as_of` of several patients, by patient id, in a fixed number of queries. The
-    patients in id order are read as a range of ids (`IdRange`), not a parameter per id."""
+    patients in id order and close together are read as a range of ids (`IdRange`), not a
+    parameter per id; scattered ones (the assessment's slow path) by their ids."""
     ids = [patient.id for patient in patients]
-    if all(a < b for a, b in pairwise(ids)):
+    if ids and ids[-1] - ids[0] < 4 * len(ids) and all(a < b for a, b in pairwise(ids)):
         ids = IdRange(ids)
     facts = schedule_facts_for(session, patients, ids)
     doses = dose_dates_for(session, ids, recorded_by=moment)

@@ -10,7 +10,7 @@ from rems.common.localtime import program_today
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.monitoring.queries import IdSpan
-from rems.monitoring.services import rebuild
+from rems.monitoring.services import rebuild_counted
 from rems.patients.models import Patient
 
 #: Patients read, checked and committed together: memory holds one batch, whatever the total.
@@ -28,17 +28,19 @@ def rebuild_monitoring(progress_every: int):
     and report how many stored states were wrong and are now corrected."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Patient))
     db.session.rollback()
-    checked = corrected = 0
+    checked = corrected = filled = 0
     for chunk in _batches(min(BATCH, progress_every)):
         with writing():
-            corrected += rebuild(db.session, chunk, today=program_today())
+            changed, only_filled = rebuild_counted(db.session, chunk, today=program_today())
             db.session.commit()
+        corrected, filled = corrected + changed - only_filled, filled + only_filled
         db.session.expunge_all()
         before, checked = checked, checked + len(chunk)
         if checked // progress_every > before // progress_every and checked < total:
             click.echo(f"... {checked:,} of {total:,} patients, corrected {corrected:,}", err=True)
     click.echo(
-        f"Checked {checked} patient(s); corrected the stored monitoring state of {corrected}."
+        f"Checked {checked} patient(s); corrected the stored monitoring state of {corrected}; "
+        f"filled the item states not yet computed of {filled}."
     )
 
 

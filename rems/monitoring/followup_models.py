@@ -23,7 +23,7 @@ class MonitoringExtension(db.Model):
     ends_on: Mapped[date]
     previous_ends_on: Mapped[date]
     reason: Mapped[str] = mapped_column(sa.Text)
-    extended_at: Mapped[datetime]
+    extended_at: Mapped[datetime] = mapped_column(index=True)  # the as-of reads
     extended_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
 
 

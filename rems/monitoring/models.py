@@ -46,7 +46,8 @@ class LabResult(db.Model):
     source: Mapped[str] = mapped_column(sa.String(20))
     #: Results entered together share a batch id; a batch is stored whole or not at all.
     batch_id: Mapped[str | None] = mapped_column(sa.String(36))
-    entered_at: Mapped[datetime]
+    #: Indexed: the as-of reads (the assessment) find what was entered since a moment.
+    entered_at: Mapped[datetime] = mapped_column(index=True)
     entered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     #: How many times the result was amended; each amendment keeps the values it replaced.
     amendments: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -117,7 +118,7 @@ class MonitoringWaiver(db.Model):
     test_code: Mapped[str] = mapped_column(sa.String(40))
     due_on: Mapped[date]
     reason: Mapped[str] = mapped_column(sa.Text)
-    waived_at: Mapped[datetime]
+    waived_at: Mapped[datetime] = mapped_column(index=True)  # the as-of reads
     waived_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     #: The administrator's e-signature of the waiver (password asked again).
     signature_id: Mapped[int] = mapped_column(sa.ForeignKey("signature.id"))
@@ -136,6 +137,14 @@ class MonitoringStatus(db.Model):
         # The overdue report's order: most overdue first, the patients of a day in enrollment
         # order (the first page reads 50 index entries, not the whole first day).
         sa.Index("ix_monitoring_status_overdue_order", "overdue_after", "patient_id", "test_code"),
+        # The rows whose item_states is not computed yet (none once rebuild-monitoring has run):
+        # the assessment counts their patients the slow way.
+        sa.Index(
+            "ix_monitoring_status_unstated",
+            "patient_id",
+            postgresql_where=sa.text("item_states IS NULL"),
+            sqlite_where=sa.text("item_states IS NULL"),
+        ),
     )
 
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), primary_key=True)
@@ -158,6 +167,10 @@ class MonitoringStatus(db.Model):
     waived: Mapped[int]
     closed: Mapped[int]
     items_total: Mapped[int]
+    #: Every item's state, one letter per item in item order (`tally.STATE_LETTERS`: open,
+    #: satisfied, waived, closed): the states the assessment counts for a period. NULL: not
+    #: computed yet (rows stored before 0030 until rebuild-monitoring fills them).
+    item_states: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class AdverseEvent(db.Model):

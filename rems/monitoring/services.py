@@ -31,13 +31,13 @@ from rems.monitoring import rules
 from rems.monitoring.models import MonitoringStatus, MonitoringWaiver
 from rems.monitoring.queries import of_patients, schedule_facts, schedule_facts_for
 from rems.monitoring.statuses import refresh_statuses
-from rems.monitoring.tally import ranges_text, tally
+from rems.monitoring.tally import ranges_text, states_text, tally
 from rems.patients.models import Patient
 
 #: The columns refresh_patient computes (everything but the key).
 STATE_COLUMNS = (
     "prescriber_id", "anchor_on", "ends_on", "next_k", "next_due_on", "next_window_start",
-    "overdue_after", "open_items", "satisfied", "waived", "closed", "items_total",
+    "overdue_after", "open_items", "satisfied", "waived", "closed", "items_total", "item_states",
 )  # fmt: skip
 WAIVER_MEANING = "I waive this monitoring item for the reason given."
 
@@ -53,8 +53,14 @@ def refresh_patients(session: Session, patient_ids: list[int], *, today: date) -
     """refresh_patient for several patients, their facts read together; how many changed.
     What is stored is read as plain rows and compared; only the patients whose rows differ
     are loaded as objects and written (a consistent world writes nothing)."""
+    return len(_refresh(session, patient_ids)[0])
+
+
+def _refresh(session: Session, patient_ids: list[int]) -> tuple[set[int], set[int]]:
+    """refresh_patients: (the patients whose stored state changed, those of them whose only
+    difference was an `item_states` not computed yet, NULL: rows written before 0030)."""
     if not patient_ids:
-        return 0
+        return set(), set()
     patients = session.execute(
         sa.select(Patient.id, Patient.prescriber_id, Patient.closed_on, Patient.close_reason)
         .where(of_patients(Patient.id, patient_ids))
@@ -64,6 +70,7 @@ def refresh_patients(session: Session, patient_ids: list[int], *, today: date) -
     existing = _stored(session, patient_ids)
     differ = [(p.id, wanted) for p in patients
               if existing[p.id] != _values(wanted := computed_state(p, facts[p.id]))]  # fmt: skip
+    filled = {pid for pid, wanted in differ if _only_unstated(existing[pid], _values(wanted))}
     if differ:
         rows: dict[int, dict[str, MonitoringStatus]] = {pid: {} for pid, _ in differ}
         for row in session.scalars(sa.select(MonitoringStatus).where(
@@ -74,7 +81,15 @@ def refresh_patients(session: Session, patient_ids: list[int], *, today: date) -
                 changed.add(patient_id)
     if changed:
         session.flush()
-    return len(changed)
+    return changed, filled & changed
+
+
+def _only_unstated(stored: dict[str, tuple], wanted: dict[str, tuple]) -> bool:
+    """Whether the stored rows are the wanted ones but for item_states still NULL in some."""
+    if stored.keys() != wanted.keys():
+        return False
+    # item_states is the last of STATE_COLUMNS, so the last of each row's values
+    return all(stored[code] in (row, (*row[:-1], None)) for code, row in wanted.items())
 
 
 def _values(state: dict[str, dict[str, Any]]) -> dict[str, tuple]:
@@ -132,6 +147,7 @@ def computed_state(patient: Patient, facts: rules.ScheduleFacts) -> dict[str, di
             "open_items": ranges_text(counted.open_ks),
             "satisfied": counted.satisfied, "waived": counted.waived,
             "closed": counted.closed, "items_total": counted.total,
+            "item_states": states_text(counted.states),
         }  # fmt: skip
     return state
 
@@ -139,7 +155,14 @@ def computed_state(patient: Patient, facts: rules.ScheduleFacts) -> dict[str, di
 def rebuild(session: Session, patient_ids: list[int], *, today: date) -> int:
     """Recompute these patients' state from the facts; how many were wrong and are corrected.
     The caller commits (the CLI does so every few hundred patients)."""
-    return refresh_patients(session, patient_ids, today=today)
+    return rebuild_counted(session, patient_ids, today=today)[0]
+
+
+def rebuild_counted(session: Session, patient_ids: list[int], *, today: date) -> tuple[int, int]:
+    """rebuild, and of the patients corrected how many only had their `item_states` filled
+    (rows stored before they were kept: not wrong, just not computed yet)."""
+    changed, filled = _refresh(session, patient_ids)
+    return len(changed), len(filled)
 
 
 def waive_item(

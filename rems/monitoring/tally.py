@@ -21,6 +21,13 @@ from rems.monitoring import rules
 from rems.program.model import add_months
 
 OPEN, SATISFIED, WAIVED, CLOSED = 0, 1, 2, 3
+#: How `monitoring_status.item_states` writes each state: one character per item, in item order.
+STATE_LETTERS = "oswc"
+
+
+def states_text(states: list[int]) -> str:
+    """The stored `item_states` of a test: [OPEN, SATISFIED, CLOSED] → "osc"."""
+    return "".join([STATE_LETTERS[state] for state in states])
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,8 @@ class Tally:
     waived: int
     closed: int
     total: int
+    #: Each item's state (OPEN, SATISFIED, WAIVED or CLOSED), item 1 first.
+    states: list[int]
 
     @property
     def next_k(self) -> int | None:
@@ -73,7 +82,7 @@ def tally(
         start = date.fromordinal(previous + 1)
         after = date.fromordinal(dues[first - 1] + test.grace_days)
     return Tally(open_ks, due, start, after, states.count(SATISFIED), states.count(WAIVED),
-                 states.count(CLOSED), len(states))  # fmt: skip
+                 states.count(CLOSED), len(states), states)  # fmt: skip
 
 
 def item_states(

@@ -29,5 +29,5 @@ class PriorDose(db.Model):
     given_on: Mapped[date]
     #: The document the date comes from (chart, infusion record, letter).
     source_document: Mapped[str] = mapped_column(sa.String(300))
-    recorded_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(index=True)  # the as-of reads: recorded since
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))

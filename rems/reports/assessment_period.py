@@ -8,7 +8,7 @@ from __future__ import annotations
 import statistics
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -21,9 +21,13 @@ from rems.certification.models import AssessmentAttempt
 from rems.infusions.models import Infusion
 from rems.monitoring import rules, tally
 from rems.monitoring.asof import facts_as_of_for
-from rems.monitoring.models import MonitoringStatus
+from rems.monitoring.followup_models import MonitoringExtension
+from rems.monitoring.models import LabResult, MonitoringStatus, MonitoringWaiver
+from rems.monitoring.queries import _program as program_of
+from rems.monitoring.queries import of_patients
 from rems.patients.models import Patient
-from rems.reports.sqlfn import start_of
+from rems.prior_treatment.models import PriorDose
+from rems.reports.sqlfn import json_elements, json_field, start_of
 
 #: Patients whose monitoring is worked out together (their facts read in a few queries).
 PATIENTS_AT_ONCE = 1000
@@ -52,26 +56,172 @@ def share(part: int, whole: int) -> float | None:
 def monitoring(session: Session, date_from: date, date_to: date) -> dict[str, Any]:
     """The monitoring items due in the period, as the records stood at its end: satisfied,
     waived, overdue, still within their grace days, per test and per month they fell due.
-    Compliance = (satisfied + waived) ÷ (satisfied + waived + overdue)."""
+    Compliance = (satisfied + waived) ÷ (satisfied + waived + overdue).
+
+    Two paths, one answer (tests/reports/test_assessment_tally.py compares them with the
+    schedule's items). Fast: a patient none of whose schedule's facts was recorded at or after
+    the period's end (`changed_since`) has as item states then the states stored now
+    (`monitoring_status.item_states`), counted in SQL (`_count_stored`). Slow: every other
+    patient (changed since, item states not computed yet, dosed but without a stored state)
+    has its facts as of the end read and its items counted in Python (`count_items`)."""
     moment = start_of(date_to + timedelta(days=1))
-    # EXISTS, one index probe per patient: `id IN (…) OR id IN (…)` made PostgreSQL scan
-    # every infusion and monitoring row again for each patient (hours at a million).
-    dosed = sa.exists().where(Infusion.patient_id == Patient.id, Infusion.recorded_at < moment)
-    monitored = sa.exists().where(MonitoringStatus.patient_id == Patient.id)
-    # Only what the schedule's facts read of a patient, as rows: no ORM object per patient.
-    patients = session.execute(
-        sa.select(Patient.id, Patient.closed_on, Patient.close_reason)
-        .where(monitored | dosed).order_by(Patient.id)
-        .execution_options(yield_per=PATIENTS_AT_ONCE)
-    )  # fmt: skip
     by_test: dict[str, dict[str, int]] = defaultdict(_zero_items)
     by_month: dict[str, dict[str, int]] = defaultdict(_zero_items)
-    for chunk in patients.partitions():
+    slow = _count_stored(session, date_from, date_to, moment, by_test, by_month)
+    for start in range(0, len(slow), PATIENTS_AT_ONCE):
+        ids = slow[start : start + PATIENTS_AT_ONCE]
+        # Only what the schedule's facts read of a patient, as rows: no ORM object per patient.
+        chunk = session.execute(
+            sa.select(Patient.id, Patient.closed_on, Patient.close_reason)
+            .where(of_patients(Patient.id, ids)).order_by(Patient.id)
+        ).all()  # fmt: skip
         for facts in facts_as_of_for(session, chunk, moment).values():
             count_items(facts, date_from, date_to, by_test, by_month)
     tests = [{"test": code, **_rated(by_test[code])} for code in sorted(by_test)]
     months = [{"month": m, **_rated(by_month[m])} for m in months_of(date_from, date_to)]
     return {"by_test": tests, "by_month": months, "total": _rated(_sum(by_test.values()))}
+
+
+def changed_since(moment: datetime, date_to: date, graces: dict[str, int]) -> list[sa.Select]:
+    """The patients of whom a fact the schedule reads as of `moment` (`facts_as_of_for`) that
+    bears on the items due by `date_to` was recorded at or after it: a dose (infusion or prior
+    treatment), an extension; a result collected by `date_to` + its test's grace days
+    (`graces`, by test code; a test not monitored bears on none); a waiver
+    of an item due by `date_to`; or closed, with no closing recorded before it. Their stored
+    state is not their state then. A result collected later lies in no window of those items,
+    and being placed after every result collected before it (oldest first) moves none of
+    theirs; a waiver of a later item frees results only for later items. Each a range scan of
+    an index on the moment column (0030); the caller unites them (a UNION of UNIONs is not
+    SQLite's syntax)."""
+    closing_before = sa.exists().where(
+        StatusChange.entity_type == "patient", StatusChange.entity_id == Patient.id,
+        StatusChange.to_status == "closed", StatusChange.changed_at < moment,
+    )  # fmt: skip
+    windows = {code: date_to + timedelta(days=grace) for code, grace in graces.items()}
+    last_window = sa.case(windows, value=LabResult.test_code) if windows else sa.null()
+    return [
+        sa.select(LabResult.patient_id).where(
+            LabResult.entered_at >= moment, LabResult.collected_on <= last_window
+        ),
+        sa.select(Infusion.patient_id).where(Infusion.recorded_at >= moment),
+        sa.select(PriorDose.patient_id).where(PriorDose.recorded_at >= moment),
+        sa.select(MonitoringWaiver.patient_id).where(
+            MonitoringWaiver.waived_at >= moment, MonitoringWaiver.due_on <= date_to
+        ),
+        sa.select(MonitoringExtension.patient_id).where(MonitoringExtension.extended_at >= moment),
+        sa.select(Patient.id).where(Patient.closed_on.is_not(None), ~closing_before),
+    ]
+
+
+#: The distinct schedules (test, first dose) with items due in the period (`_count_stored`):
+#: the first such item's number and how many (to the period's end). A temporary table, filled
+#: and dropped by each count (not in the app's metadata: no migration, no real table).
+_SCHEDULES = sa.Table(
+    "rems_assessment_schedules", sa.MetaData(),
+    sa.Column("test_code", sa.String(40)), sa.Column("anchor_on", sa.Date),
+    sa.Column("k", sa.Integer), sa.Column("n", sa.Integer),
+    prefixes=["TEMPORARY"],
+)  # fmt: skip
+_LABELS = {tally.STATE_LETTERS[tally.SATISFIED]: "satisfied",
+           tally.STATE_LETTERS[tally.WAIVED]: "waived"}  # fmt: skip
+
+
+def _count_stored(
+    session: Session, date_from: date, date_to: date, moment: datetime,
+    by_test: dict, by_month: dict,
+) -> list[int]:  # fmt: skip
+    """Count the items due in the period of the patients whose stored item states are their
+    states at `moment`; the ids of the patients left to the slow path, in order. One statement
+    reads both (so no patient is counted twice or missed when a write comes in between): the
+    letters of each stored row's items in the period (`substr` of item_states from the
+    schedule's first item in it), grouped, so patients whose letters are the same are one row;
+    their due days come from the schedule (`tally.due_days`), computed once per schedule. A
+    patient's items end at its own ends_on: item_states has a letter for those only, so the
+    substring stops there."""
+    tests = {test.code: test for test in rules.monitored_tests(program_of())}
+    first, last = date_from.toordinal(), date_to.toordinal()
+    found = session.execute(
+        sa.select(MonitoringStatus.test_code, MonitoringStatus.anchor_on).distinct()
+        .where(MonitoringStatus.anchor_on <= date_to, MonitoringStatus.ends_on >= date_from)
+    ).all()  # fmt: skip
+    due: dict[tuple[str, date], tuple[int, ...]] = {}
+    for code, anchor in found:
+        if (test := tests.get(code)) is None:
+            continue  # not a monitored test of the program: the slow path does not count it
+        days = tally.due_days(test, anchor, date_to)  # up to the period's end
+        low, high = bisect_left(days, first), bisect_right(days, last)
+        if low < high:
+            due[code, anchor] = (low + 1, days[low:high])
+    status = MonitoringStatus
+    graces = {code: test.grace_days for code, test in tests.items()}
+    slow = sa.union(
+        *changed_since(moment, date_to, graces),
+        sa.select(status.patient_id).where(status.item_states.is_(None)),
+    ).cte("slow")
+
+    def dosed(patient_id, model=Infusion, *, by_moment: bool = False):
+        """Given a dose (`model`: an infusion, or prior treatment) recorded before the moment
+        (`by_moment`: or at it). A subquery with LIMIT, evaluated for each patient left (few)
+        rather than joined with every dose."""
+        recorded = model.recorded_at <= moment if by_moment else model.recorded_at < moment
+        first = sa.select(model.id).where(model.patient_id == patient_id, recorded)
+        return first.limit(1).scalar_subquery().is_not(None)
+
+    # Today's choice of patients (monitored or dosed by the moment), of whom those whose stored
+    # state is not their state then, and those without a stored state: an anti-join of the
+    # patients and the stored rows, materialized so that only the few found are probed for a
+    # dose (else PostgreSQL probed the million patients first).
+    unmonitored = (
+        sa.select(Patient.id.label("patient_id"))
+        .where(~sa.exists().where(status.patient_id == Patient.id))
+        .cte("unmonitored").prefix_with("MATERIALIZED")
+    )  # fmt: skip
+    # Of the changed ones, those with no dose recorded by the moment count nothing then (a
+    # year back, every patient who started since): left out, their facts not read.
+    changed = slow.c.patient_id
+    left = sa.union(
+        sa.select(changed).where(
+            sa.exists().where(status.patient_id == changed) | dosed(changed),
+            dosed(changed, by_moment=True) | dosed(changed, PriorDose, by_moment=True),
+        ),
+        sa.select(unmonitored.c.patient_id).where(dosed(unmonitored.c.patient_id)),
+    ).subquery("left_over")
+    table = _SCHEDULES
+    session.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))  # left by a failed count
+    table.create(session.connection())
+    rows = [{"test_code": code, "anchor_on": anchor, "k": k, "n": len(days)}
+            for (code, anchor), (k, days) in due.items()]  # fmt: skip
+    if rows:
+        session.execute(table.insert(), rows)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text(f"ANALYZE {table.name}"))  # temporary: autovacuum never does
+    letters = sa.func.substr(status.item_states, table.c.k, table.c.n)
+    counted = (
+        sa.select(status.test_code, status.anchor_on, letters, sa.func.count())
+        .join(table, (table.c.test_code == status.test_code)
+              & (table.c.anchor_on == status.anchor_on))
+        .where(~sa.exists().where(slow.c.patient_id == status.patient_id))
+        .group_by(status.test_code, status.anchor_on, letters)
+    )  # fmt: skip
+    patients = sa.select(sa.null(), sa.null(), sa.null(), left.c.patient_id)
+    slow_ids = []
+    for code, anchor, part, number in session.execute(sa.union_all(counted, patients)):
+        if code is None:
+            slow_ids.append(number)
+            continue
+        grace, days = tests[code].grace_days, due[code, anchor][1]
+        for letter, day in zip(part, days, strict=False):  # part ends at the patient's end
+            if letter == tally.STATE_LETTERS[tally.CLOSED]:
+                continue
+            if letter == tally.STATE_LETTERS[tally.OPEN]:
+                label = "overdue" if last > day + grace else "pending"
+            else:
+                label = _LABELS[letter]
+            for bucket in (by_test[code], by_month[_month(day)]):
+                bucket["due"] += number
+                bucket[label] += number
+    table.drop(session.connection())
+    return sorted(slow_ids)
 
 
 def count_items(facts, date_from: date, date_to: date, by_test: dict, by_month: dict) -> None:
@@ -200,33 +350,46 @@ def first_dose(session: Session, date_from: date, date_to: date) -> dict[str, An
 
 def denial_resolution(session: Session, date_from: date, date_to: date) -> list[dict[str, Any]]:
     """Per reason: denials in the period, how many were followed by a grant for the same
-    patient by the period's end, and the median days that took."""
+    patient by the period's end, and the median days that took. Each denial's first later
+    grant is found by the database (a join of the period's denials with the grants, grouped),
+    its reason codes taken from its JSON there too, and the denials counted per code: Python
+    reads the resolved ones' two moments (for the median) and a count per code of the rest."""
     start, end = start_of(date_from), start_of(date_to + timedelta(days=1))
-    Decision = AuthorizationDecision
-    denied = (Decision.outcome == "denied") & (Decision.decided_at >= start)
+    Decision, Grant = AuthorizationDecision, sa.orm.aliased(AuthorizationDecision)
+    firsts = (
+        sa.select(Decision.id, Decision.decided_at,
+                  sa.func.min(Grant.decided_at).label("granted_at"))
+        .outerjoin(Grant, (Grant.patient_id == Decision.patient_id)
+                   & (Grant.outcome == "authorized") & (Grant.decided_at > Decision.decided_at)
+                   & (Grant.decided_at < end))
+        .where(Decision.outcome == "denied", Decision.decided_at >= start,
+               Decision.decided_at < end)
+        .group_by(Decision.id, Decision.decided_at)
+        .subquery("firsts")
+    )  # fmt: skip
+    dialect = session.get_bind().dialect.name
+    denial = sa.orm.aliased(AuthorizationDecision)
+    reason = json_elements(denial.reasons, dialect).alias("reason")
+    code = json_field(reason.c.value, "code", dialect)
+    per_code = (  # each denial once per distinct reason code
+        sa.select(firsts.c.id, code.label("code"), firsts.c.decided_at, firsts.c.granted_at)
+        .distinct()
+        .select_from(firsts).join(denial, denial.id == firsts.c.id).join(reason, sa.true())
+        .subquery("per_code")
+    )  # fmt: skip
+    # the unresolved denials counted per code; the resolved ones by their two moments
+    at = sa.case((per_code.c.granted_at.is_(None), None), else_=per_code.c.decided_at)
     rows = session.execute(
-        sa.select(Decision.patient_id, Decision.outcome, Decision.decided_at, Decision.reasons)
-        .where(denied, Decision.decided_at < end)
-        .order_by(Decision.decided_at, Decision.id)
-    ).all()  # fmt: skip
-    # Only the grants of the patients denied in the period (not every decision of the program).
-    denied_patients = sa.select(Decision.patient_id).where(denied, Decision.decided_at < end)
-    grants = defaultdict(list)
-    for patient_id, at in session.execute(
-        sa.select(Decision.patient_id, Decision.decided_at).where(
-            Decision.outcome == "authorized", Decision.decided_at < end,
-            Decision.patient_id.in_(denied_patients),
-        )
-    ):  # fmt: skip
-        grants[patient_id].append(_aware(at))
+        sa.select(per_code.c.code, at, per_code.c.granted_at, sa.func.count())
+        .group_by(per_code.c.code, at, per_code.c.granted_at)
+    )  # fmt: skip
     per_reason: dict[str, dict[str, Any]] = {}
-    for patient_id, _, at, reasons in rows:
-        later = [g for g in grants.get(patient_id, ()) if g > _aware(at)]
-        for code in sorted({reason["code"] for reason in reasons or ()}):
-            entry = per_reason.setdefault(code, {"code": code, "denials": 0, "days": []})
-            entry["denials"] += 1
-            if later:
-                entry["days"].append((min(later) - _aware(at)).total_seconds() / 86400)
+    for code, at, granted_at, number in rows:
+        entry = per_reason.setdefault(code, {"code": code, "denials": 0, "days": []})
+        entry["denials"] += number
+        if granted_at is not None:
+            days = (_aware(granted_at) - _aware(at)).total_seconds() / 86400
+            entry["days"].extend([days] * number)
     return [
         {"code": e["code"], "denials": e["denials"], "resolved": len(e["days"]),
          "median_days": round(statistics.median(e["days"]), 1) if e["days"] else None}

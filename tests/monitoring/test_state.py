@@ -134,10 +134,10 @@ def test_rebuild_recomputes_from_the_facts_and_reports_corrections(app, factory,
         db.session.commit()
     first = runner.invoke(args=["rems", "rebuild-monitoring"])
     assert first.exit_code == 0, first.output
-    assert "Checked 1 patient(s); corrected the stored monitoring state of 1." in first.output
+    assert "Checked 1 patient(s); corrected the stored monitoring state of 1;" in first.output
     assert stored_state(app, patient_id)["tsh"].open_items == "1-16"
     again = runner.invoke(args=["rems", "rebuild-monitoring"])
-    assert "corrected the stored monitoring state of 0." in again.output
+    assert "corrected the stored monitoring state of 0;" in again.output
 
 
 def test_rebuild_says_how_far_it_has_got_and_corrects_the_wrong_patient_only(
@@ -145,20 +145,31 @@ def test_rebuild_says_how_far_it_has_got_and_corrects_the_wrong_patient_only(
 ):
     treated = treated_patient(app, factory, clock)
     others = more_treated_patients(app, treated.world, clock, 2)
-    wrong = others[0].id
+    wrong, unstated = others[0].id, others[1].id
+    wanted = stored_state(app, unstated)["tsh"].item_states
     with app.app_context(), writing():
         db.session.execute(
             sa.update(MonitoringStatus)
             .where(MonitoringStatus.patient_id == wrong, MonitoringStatus.test_code == "cbc")
             .values(satisfied=5)
         )
+        # as the rows stored before 0030 are: item states not computed yet
+        db.session.execute(
+            sa.update(MonitoringStatus)
+            .where(MonitoringStatus.patient_id == unstated)
+            .values(item_states=None)
+        )
         db.session.commit()
     done = runner.invoke(args=["rems", "rebuild-monitoring", "--progress-every", "1"])
     assert done.exit_code == 0, done.output
     assert "... 1 of 3 patients, corrected 0" in done.output
     assert "... 2 of 3 patients, corrected 1" in done.output
-    assert "Checked 3 patient(s); corrected the stored monitoring state of 1." in done.output
+    assert (
+        "Checked 3 patient(s); corrected the stored monitoring state of 1; "
+        "filled the item states not yet computed of 1." in done.output
+    )
     assert stored_state(app, wrong)["cbc"].satisfied == 0
+    assert wanted and stored_state(app, unstated)["tsh"].item_states == wanted
 
 
 def test_prior_doses_count_for_the_schedule(app, factory, clock):

@@ -14,6 +14,8 @@ from rems.monitoring.statuses import periods, state_columns
 from rems.monitoring.tally import ranges_text
 from tests.monitoring.test_rules import MONTHS, TESTS
 
+LETTERS = {None: "o", rules.ItemState.SATISFIED: "s", rules.ItemState.WAIVED: "w",
+           rules.ItemState.CLOSED: "c"}  # fmt: skip
 STATUS = rules.MonitoredTest("patient_status", 6, 30, 14)
 PATIENTS = 400
 
@@ -60,6 +62,7 @@ def _from_items(facts: rules.ScheduleFacts) -> dict:
                 ("satisfied", rules.ItemState.SATISFIED), ("waived", rules.ItemState.WAIVED),
                 ("closed", rules.ItemState.CLOSED))},
             "items_total": len(own),
+            "item_states": "".join(LETTERS[i.state] for i in own),
         }  # fmt: skip
     return state
 

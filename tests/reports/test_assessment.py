@@ -100,10 +100,19 @@ def test_a_dose_outside_its_authorization_breaks_the_proof(app, world, auditor):
         given = db.session.scalar(sa.select(Infusion).where(Infusion.dose_number == 3))
         authorization = db.session.get(Authorization, given.authorization_id)
         given.administered_on = authorization.valid_until + timedelta(days=1)
+        authorization_id = authorization.id
         db.session.commit()
     text = text_of(auditor.get("/reports/assessment", query_string=PERIOD).get_data(as_text=True))
     assert "Dispensed or infused without a valid authorization: 1" in text
     assert "Doses given outside the authorization's validity Each infusion" in text
+    with app.app_context(), writing():  # reversed: each of its doses is beyond it
+        given = db.session.scalars(sa.select(Infusion).where(
+            Infusion.authorization_id == authorization_id)).all()  # fmt: skip
+        db.session.get(Authorization, authorization_id).status = "reversed"
+        db.session.commit()
+    text = text_of(auditor.get("/reports/assessment", query_string=PERIOD).get_data(as_text=True))
+    assert len(given) == 3  # and the one outside the validity still counts as such
+    assert "Dispensed or infused without a valid authorization: 4" in text
 
 
 @pytest.mark.parametrize(

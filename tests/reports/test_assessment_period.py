@@ -15,6 +15,7 @@ from rems.auth.models import Role
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.monitoring.models import LabResult
+from rems.monitoring.services import refresh_patient
 from rems.program.model import add_months
 from tests.monitoring.helpers import move_to, treated_patient
 from tests.reports.test_assessment import text_of
@@ -133,6 +134,8 @@ def test_monitoring_counts_what_was_recorded_by_the_periods_end(app, factory, cl
             source="manual", entered_by_id=treated.world.admin.id,
             entered_at=datetime.combine(end + timedelta(days=5), datetime.min.time(), UTC),
         ))  # fmt: skip
+        db.session.flush()  # the stored state kept as recording a result keeps it
+        refresh_patient(db.session, treated.world.patient.id, today=end + timedelta(days=40))
         db.session.commit()
     auditor = factory.signed_in(factory.user(Role.AUDITOR))
 
