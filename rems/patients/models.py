@@ -70,7 +70,7 @@ class Patient(db.Model):
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("patient.id"))
     patient_signature_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signature.id"))
     prescriber_signature_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signature.id"))
-    created_at: Mapped[datetime] = mapped_column(index=True)  # the enrollments report's period
+    created_at: Mapped[datetime]  # the enrollments report's period (ix_patient_enrollment_order)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
 
     prescriber = db.relationship("Prescriber")
@@ -85,3 +85,8 @@ class Patient(db.Model):
         """The first letters of the first and last name (M.L.): with the date of birth, what
         pharmacy and infusion staff check the patient in front of them against, and no more."""
         return "".join(f"{part[:1].upper()}." for part in (self.first_name, self.last_name) if part)
+
+
+#: The enrollments report's period and order (newest first, then by REMS ID: the index read
+#: backwards), so patients enrolled at the same moment cost no sort.
+sa.Index("ix_patient_enrollment_order", Patient.created_at, Patient.rems_id.desc())
