@@ -10,8 +10,9 @@ Run with the app, like the CLI: `DATABASE_URL=… python -m bench.scale_world --
    the rows are consistent by construction, which `tests/bench/test_scale_world.py` checks);
 3. one `COPY … FROM STDIN` per table from the streams of `bench.scale_streams`;
 4. the indexes and constraints are created again, the id sequences moved past the new ids,
-   `VACUUM (ANALYZE)` (as autovacuum leaves a live database), and the database is marked (`COMMENT ON DATABASE`) with `MARKER` and the size, so a
-   later bench run reuses it instead of building it again.
+   `VACUUM (ANALYZE)` (as autovacuum leaves a live database), and the database is marked
+   (`COMMENT ON DATABASE`) with `MARKER` and the size, so a later bench run reuses it instead
+   of building it again.
 
 Prints one JSON object on stdout: counts per table and the seconds of each step.
 """
