@@ -17,8 +17,8 @@ from rems.documents.models import Acknowledgment, Document, DocumentVersion
 from rems.infusions.models import Infusion
 from rems.prescribers.models import Prescriber
 from rems.reports import assessment_followup as followup
+from rems.reports import assessment_monitoring, gateproof
 from rems.reports import assessment_period as period
-from rems.reports import gateproof
 from rems.reports.clinical import ADVERSE_EVENTS, infusion_compliance
 from rems.reports.deviations import DEVIATIONS, NOT_INFUSED
 from rems.reports.framework import Filters, ordered
@@ -83,7 +83,7 @@ def assess(session: Session, date_from: date, date_to: date, today: date) -> Ass
         session, ADVERSE_EVENTS.query(filters, dialect).order_by(sa.text("category"))
     )
     result.guide = _guide(session, date_from, date_to)
-    result.monitoring = period.monitoring(session, date_from, date_to)
+    result.monitoring = assessment_monitoring.monitoring(session, date_from, date_to)
     result.knowledge = period.knowledge(session, date_from, date_to)
     result.first_dose = period.first_dose(session, date_from, date_to)
     result.denial_resolution = period.denial_resolution(session, date_from, date_to)

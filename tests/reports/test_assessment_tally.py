@@ -24,7 +24,7 @@ from rems.monitoring.models import LabResult, MonitoringStatus, MonitoringWaiver
 from rems.monitoring.services import refresh_patients
 from rems.patients.models import Patient
 from rems.prior_treatment.models import PriorDose
-from rems.reports.assessment_period import (
+from rems.reports.assessment_monitoring import (
     _count_items,
     _count_stored,
     _rated,
