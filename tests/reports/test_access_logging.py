@@ -11,7 +11,6 @@ from rems.audit.access import RecordAccess
 from rems.auth.models import Role
 from rems.extensions import db
 from rems.reports.catalogue import REPORTS
-from tests.reports.world import build
 
 #: The reports whose rows name patients, and which of them the small world fills.
 IDENTIFIED = {
@@ -22,11 +21,6 @@ FILLED = {
     "enrollments", "authorizations", "gate-decision-list", "monitoring",
     "adverse-event-line-listing",
 }  # fmt: skip
-
-
-@pytest.fixture
-def world(app, factory, client, clock):
-    return build(app, factory, client, clock)
 
 
 @pytest.fixture

@@ -12,24 +12,12 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from rems.audit.models import AuditEvent
-from rems.auth.models import Role
 from rems.authorizations.models import Authorization
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.infusions.models import Infusion
-from tests.reports.world import build
 
 PERIOD = {"from": "2026-11-01", "to": "2026-12-04"}
-
-
-@pytest.fixture
-def world(app, factory, client, clock):
-    return build(app, factory, client, clock)
-
-
-@pytest.fixture
-def auditor(factory):
-    return factory.signed_in(factory.user(Role.AUDITOR))
 
 
 def text_of(html: str) -> str:

@@ -19,17 +19,6 @@ from rems.monitoring.services import refresh_patient
 from rems.program.model import add_months
 from tests.monitoring.helpers import move_to, treated_patient
 from tests.reports.test_assessment import text_of
-from tests.reports.world import build
-
-
-@pytest.fixture
-def world(app, factory, client, clock):
-    return build(app, factory, client, clock)
-
-
-@pytest.fixture
-def auditor(factory):
-    return factory.signed_in(factory.user(Role.AUDITOR))
 
 
 def _period(world):

@@ -9,17 +9,6 @@ from datetime import timedelta
 import pytest
 
 from rems.auth.models import Role
-from tests.reports.world import build
-
-
-@pytest.fixture
-def world(app, factory, client, clock):
-    return build(app, factory, client, clock)
-
-
-@pytest.fixture
-def auditor(factory):
-    return factory.signed_in(factory.user(Role.AUDITOR))
 
 
 def cells(page: str) -> list[list[str]]:

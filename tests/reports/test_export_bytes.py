@@ -16,7 +16,6 @@ from xml.etree import ElementTree
 import openpyxl
 import pytest
 
-from rems.auth.models import Role
 from rems.common.csvsafe import safe_cell
 from rems.extensions import db
 from rems.reports import workbook
@@ -28,7 +27,6 @@ from rems.reports.framework import Column, Filters, Report, ordered
 from rems.reports.queries import dialect_of
 from rems.reports.services import new_export
 from rems.reports.views import read_filters
-from tests.reports.world import build
 
 COLUMNS = (
     Column("patient_id", "REMS patient ID", patient_key=True),
@@ -247,11 +245,6 @@ def test_an_xlsx_sheet_holds_the_rows_a_sheet_can_and_says_so(app, monkeypatch):
     assert about["Rows in this file"].startswith("the first 2: one sheet holds no more")
 
 
-@pytest.fixture
-def world(app, factory, client, clock):
-    return build(app, factory, client, clock)
-
-
 def _plain_csv(report: Report, deidentified: bool) -> bytes:
     """The report's CSV as the plain writer wrote it, from the same filters as the request."""
     job = new_export(report, read_filters(report), "csv", deidentified, "reference")
@@ -267,11 +260,6 @@ def _plain_csv(report: Report, deidentified: bool) -> bytes:
         cells = scrub.row(row) if job.deidentified else [row.get(c.key) for c in job.columns]
         writer.writerow([safe_cell(f(v) if f else v) for f, v in zip(label, cells, strict=True)])
     return buffer.getvalue().encode("utf-8")
-
-
-@pytest.fixture
-def auditor(factory):
-    return factory.signed_in(factory.user(Role.AUDITOR))
 
 
 @pytest.mark.parametrize("deidentified", [False, True], ids=["identified", "deidentified"])

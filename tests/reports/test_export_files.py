@@ -10,24 +10,11 @@ import json
 from datetime import datetime
 
 import openpyxl
-import pytest
 import sqlalchemy as sa
 
 from rems.audit.models import AuditEvent
-from rems.auth.models import Role
 from rems.extensions import db
 from rems.reports.catalogue import REPORTS
-from tests.reports.world import build
-
-
-@pytest.fixture
-def world(app, factory, client, clock):
-    return build(app, factory, client, clock)
-
-
-@pytest.fixture
-def auditor(factory):
-    return factory.signed_in(factory.user(Role.AUDITOR))
 
 
 def _last_export(app) -> int:

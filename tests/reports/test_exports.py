@@ -14,23 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 from rems.audit.models import AuditEvent
-from rems.auth.models import Role
 from rems.common.transactions import writing
 from rems.extensions import db
 from rems.patients.models import Patient
 from rems.reports.catalogue import REPORTS
 from tests.reports.test_catalogue import cells, show
-from tests.reports.world import build
-
-
-@pytest.fixture
-def world(app, factory, client, clock):
-    return build(app, factory, client, clock)
-
-
-@pytest.fixture
-def auditor(factory):
-    return factory.signed_in(factory.user(Role.AUDITOR))
 
 
 def data_rows(text: str) -> list[list[str]]:

@@ -7,24 +7,10 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
-
-from rems.auth.models import Role
 from tests.reports.test_catalogue import cells, show
-from tests.reports.world import build
 
 # The hand-made world of `world.py` has six certification transitions in the default period.
 ROWS = 6
-
-
-@pytest.fixture
-def world(app, factory, client, clock):
-    return build(app, factory, client, clock)
-
-
-@pytest.fixture
-def auditor(factory):
-    return factory.signed_in(factory.user(Role.AUDITOR))
 
 
 def summary(page: str) -> str:
