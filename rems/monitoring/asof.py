@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,9 +14,7 @@ from sqlalchemy.orm import Session
 from rems.audit.models import StatusChange
 from rems.common.programday import day_of
 from rems.monitoring import rules
-from rems.monitoring.followup_models import MonitoringExtension
-from rems.monitoring.models import LabResult, MonitoringWaiver
-from rems.monitoring.queries import IdRange, dose_dates_for, of_patients, schedule_facts_for
+from rems.monitoring.queries import IdRange, of_patients, schedule_facts_for
 from rems.patients.models import Patient
 
 
@@ -35,52 +32,12 @@ def facts_as_of_for(
     ids = [patient.id for patient in patients]
     if ids and ids[-1] - ids[0] < 4 * len(ids) and all(a < b for a, b in pairwise(ids)):
         ids = IdRange(ids)
-    facts = schedule_facts_for(session, patients, ids)
-    doses = dose_dates_for(session, ids, recorded_by=moment)
-    known = set(
-        session.scalars(
-            sa.select(LabResult.id).where(
-                of_patients(LabResult.patient_id, ids), LabResult.entered_at <= moment
-            )
-        )
-    )
-    waived = {
-        tuple(row)
-        for row in session.execute(
-            sa.select(
-                MonitoringWaiver.patient_id, MonitoringWaiver.test_code, MonitoringWaiver.due_on
-            ).where(
-                of_patients(MonitoringWaiver.patient_id, ids), MonitoringWaiver.waived_at <= moment
-            )
-        )
-    }
+    facts = schedule_facts_for(session, patients, ids, recorded_by=moment)
     closed = _closed_by(session, ids, moment)
-    extended = _extended_by(session, ids, moment)
     return {
-        pid: replace(
-            facts[pid],
-            doses=tuple(doses[pid]),
-            results=tuple(r for r in facts[pid].results if r.id in known),
-            waivers=tuple(w for w in facts[pid].waivers if (pid, w.test_code, w.due_on) in waived),
-            closed_on=facts[pid].closed_on if pid in closed else None,
-            extended_to=extended.get(pid),
-        )
+        pid: replace(facts[pid], closed_on=facts[pid].closed_on if pid in closed else None)
         for pid in ids
     }
-
-
-def _extended_by(session: Session, ids: list[int], moment: datetime) -> dict[int, Any]:
-    """Per patient, the latest end an extension recorded by `moment` had set (absent: none)."""
-    return dict(
-        session.execute(
-            sa.select(MonitoringExtension.patient_id, sa.func.max(MonitoringExtension.ends_on))
-            .where(
-                of_patients(MonitoringExtension.patient_id, ids),
-                MonitoringExtension.extended_at <= moment,
-            )
-            .group_by(MonitoringExtension.patient_id)
-        ).all()
-    )
 
 
 def _closed_by(session: Session, ids: list[int], moment: datetime) -> set[int]:

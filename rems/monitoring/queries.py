@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from rems.common.idlist import among_ids
 from rems.infusions.models import Infusion
 from rems.monitoring import rules
 from rems.monitoring.followup_models import MonitoringExtension
@@ -36,10 +37,11 @@ class IdRange(IdSpan):
 
 
 def of_patients(column, ids: list[int]):
-    """`column` among these patient ids: a range for an IdSpan, else IN."""
+    """`column` among these patient ids: a range for an IdSpan, else the ids as one bound
+    value (`among_ids`: a thousand scattered ids are one parameter, not a thousand)."""
     if isinstance(ids, IdSpan) and ids:
         return column.between(ids[0], ids[-1])
-    return column.in_(ids)
+    return among_ids(column, ids)
 
 
 def dose_dates(session: Session, patient_id: int) -> list[date]:
@@ -75,39 +77,49 @@ def schedule_facts(session: Session, patient: Patient) -> rules.ScheduleFacts:
 
 
 def schedule_facts_for(
-    session: Session, patients: list[Patient], ids: list[int] | None = None
+    session: Session,
+    patients: list[Patient],
+    ids: list[int] | None = None,
+    recorded_by: datetime | None = None,
 ) -> dict[int, rules.ScheduleFacts]:
     """The schedule's facts of several patients, by patient id: their doses (`dose_dates_for`),
-    results and waivers in one query each. `ids`: the patients' ids (an IdSpan) if known."""
+    results and waivers in one query each. `ids`: the patients' ids (an IdSpan) if known.
+    `recorded_by`: only what had been recorded by that moment (doses, results, waivers,
+    extensions; the closing is `asof`'s)."""  # fmt: skip
     program = _program()
     monitored = rules.monitored_tests(program)
     ids = [patient.id for patient in patients] if ids is None else ids
     results: dict[int, list[rules.ResultFact]] = {pid: [] for pid in ids}
-    rows = session.execute(
+    statement = (
         sa.select(LabResult.patient_id, LabResult.id, LabResult.test_code, LabResult.collected_on)
         .where(of_patients(LabResult.patient_id, ids))
         .where(LabResult.test_code.in_([t.code for t in monitored]))
     )
+    if recorded_by is not None:
+        statement = statement.where(LabResult.entered_at <= recorded_by)
+    rows = session.execute(statement)
     for patient_id, *fact in rows:
         if (own := results.get(patient_id)) is not None:  # None: in an IdRange's gaps
             own.append(rules.ResultFact(*fact))
     waivers: dict[int, list[rules.WaiverFact]] = {pid: [] for pid in ids}
-    rows = session.execute(
-        sa.select(
-            MonitoringWaiver.patient_id, MonitoringWaiver.test_code, MonitoringWaiver.due_on
-        ).where(of_patients(MonitoringWaiver.patient_id, ids))
-    )
+    statement = sa.select(
+        MonitoringWaiver.patient_id, MonitoringWaiver.test_code, MonitoringWaiver.due_on
+    ).where(of_patients(MonitoringWaiver.patient_id, ids))
+    if recorded_by is not None:
+        statement = statement.where(MonitoringWaiver.waived_at <= recorded_by)
+    rows = session.execute(statement)
     for patient_id, *fact in rows:
         if (own := waivers.get(patient_id)) is not None:
             own.append(rules.WaiverFact(*fact))
-    doses = dose_dates_for(session, ids)
-    extended = dict(
-        session.execute(
-            sa.select(MonitoringExtension.patient_id, sa.func.max(MonitoringExtension.ends_on))
-            .where(of_patients(MonitoringExtension.patient_id, ids))
-            .group_by(MonitoringExtension.patient_id)
-        ).all()
+    doses = dose_dates_for(session, ids, recorded_by)
+    statement = (
+        sa.select(MonitoringExtension.patient_id, sa.func.max(MonitoringExtension.ends_on))
+        .where(of_patients(MonitoringExtension.patient_id, ids))
+        .group_by(MonitoringExtension.patient_id)
     )
+    if recorded_by is not None:
+        statement = statement.where(MonitoringExtension.extended_at <= recorded_by)
+    extended = dict(session.execute(statement).all())
     keeps_overdue = program.monitoring_states.close_keeps_overdue
     return {
         patient.id: rules.ScheduleFacts(
