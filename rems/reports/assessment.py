@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 from rems.audit.models import StatusChange
 from rems.authorizations.models import AuthorizationDecision
 from rems.documents.models import Acknowledgment, Document, DocumentVersion
-from rems.infusions.models import Infusion
 from rems.prescribers.models import Prescriber
 from rems.reports import assessment_followup as followup
 from rems.reports import assessment_monitoring, gateproof
 from rems.reports import assessment_period as period
-from rems.reports.clinical import ADVERSE_EVENTS, infusion_compliance
+from rems.reports.clinical import ADVERSE_EVENTS, infusion_figures, infusion_sites
 from rems.reports.deviations import DEVIATIONS, NOT_INFUSED
 from rems.reports.framework import Filters, ordered
 from rems.reports.gate import DENIALS
@@ -233,17 +232,11 @@ def _decisions(session: Session, filters: Filters, dialect: str):
 
 
 def _infusions(session: Session, filters: Filters, dialect: str) -> dict[str, Any]:
-    """Infusions given in the period and their checklist compliance."""
-    figures = infusion_compliance(dialect)
-    statement = sa.select(*(value.label(key) for key, value in figures.items())).where(
-        Infusion.administered_on.between(filters.date_from, filters.date_to)
-    )
-    row = session.execute(statement).mappings().one()
-    return {key: (0 if value is None and key in COUNTS else value) for key, value in row.items()}
-
-
-COUNTS = ("infusions", "deviation_free", "premedicated", "observed", "reactions",
-          "serious_reactions")  # fmt: skip
+    """Infusions given in the period and their checklist compliance: the infusions report's
+    figures summed over every site (its daily summaries for the days they hold)."""
+    figures = infusion_figures(infusion_sites(filters, dialect))
+    statement = sa.select(*(value.label(key) for key, value in figures.items()))
+    return dict(session.execute(statement).mappings().one())
 
 
 def _noncompliance(session: Session, filters: Filters, dialect: str):

@@ -64,19 +64,30 @@ def infusion_counts(dialect: str, when) -> sa.Select:
     )
 
 
-def _infusions(filters: Filters, dialect: str) -> sa.Select:
-    """Per infusion site: infusions given in the period and how the checklist was kept, from
-    the daily summary for the days it holds and from the infusions for the others."""
-    from rems.sites.models import Site
-
+def infusion_sites(filters: Filters, dialect: str) -> sa.Subquery:
+    """The counts of doses given in the period (`COUNTS`), as rows with a site id, several
+    per site: from the daily summary for the days it holds and from the infusions for the
+    others."""
     period = split_period("infusions", filters.date_from, filters.date_to)
     summary = sa.select(InfusionDay.site_id, *(getattr(InfusionDay, k) for k in COUNTS))
     summary = summary.where(during(period.summarised, InfusionDay.day.between))
     live = infusion_counts(dialect, during(period.live, Infusion.administered_on.between))
-    sites = sa.union_all(summary, live).subquery("sites")
+    return sa.union_all(summary, live).subquery("sites")
+
+
+def infusion_figures(sites: sa.Subquery) -> dict[str, sa.ColumnElement]:
+    """The sums of `infusion_sites`' counts and the rates between them, by key (those of
+    `infusion_compliance`)."""
     sums = {key: total(sites.c[key]) for key in COUNTS}
-    rates = {rate: percent(sums[part], sums["infusions"]) for rate, part in RATES.items()}
-    figures = sums | rates
+    return sums | {rate: percent(sums[part], sums["infusions"]) for rate, part in RATES.items()}
+
+
+def _infusions(filters: Filters, dialect: str) -> sa.Select:
+    """Per infusion site: infusions given in the period and how the checklist was kept."""
+    from rems.sites.models import Site
+
+    sites = infusion_sites(filters, dialect)
+    figures = infusion_figures(sites)
     keys = [c.key for c in INFUSIONS.columns[2:]]
     statement = (
         sa.select(

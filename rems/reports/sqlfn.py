@@ -34,6 +34,13 @@ def days_between(earlier, later, dialect: str):
     return sa.cast(sa.func.julianday(later) - sa.func.julianday(earlier), sa.Integer)
 
 
+def utc_day(timestamp, dialect: str):
+    """The UTC day of a timestamp, as a date."""
+    if dialect == "postgresql":
+        return sa.cast(sa.func.timezone("UTC", timestamp), sa.Date)
+    return sa.func.date(timestamp)
+
+
 def minutes_between(earlier, later, dialect: str):
     """Minutes from one timestamp to another."""
     if dialect == "postgresql":

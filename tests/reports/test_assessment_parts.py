@@ -146,3 +146,13 @@ def test_a_denial_followed_by_a_grant_counts_as_resolved_with_its_days(app, fact
                     for code in ("age", "no_course")]  # fmt: skip
     assert before == [{"code": code, "denials": 1, "resolved": 0, "median_days": None}
                       for code in ("age", "no_course")]  # fmt: skip
+
+
+@pytest.mark.parametrize("values", [[3], [0, 5], [1, 1, 2, 9], [2, 2, 2, 7, 8], [4, 0, 0, 0, 1, 6]])
+def test_the_median_of_counted_values_is_the_median_of_the_values(values):
+    from collections import Counter
+    from statistics import median
+
+    from rems.reports.assessment_period import _median
+
+    assert _median(sorted(Counter(values).items()), len(values)) == median(values)

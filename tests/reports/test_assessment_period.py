@@ -155,3 +155,13 @@ def test_a_bad_period_is_a_400_naming_the_field(auditor, args, field, message):
         assert response.status_code == 400, path
         page = response.get_data(as_text=True)
         assert f'href="#f-{field}">{field}</a>: ' in page and message in page, path
+
+
+def test_a_first_dose_counts_only_in_the_period_it_was_given(app, world):
+    from rems.reports.assessment_period import first_dose
+
+    with app.app_context():
+        given = first_dose(db.session, world.start, world.start + timedelta(days=1))
+        after = first_dose(db.session, world.start + timedelta(days=1), world.start + timedelta(40))
+    assert given == {"patients": 1, "median_days": 2, "max_days": 2}  # enrolled two days before
+    assert after == {"patients": 0, "median_days": None, "max_days": None}  # dose 2, then 3
