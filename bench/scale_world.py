@@ -29,7 +29,9 @@ import sqlalchemy as sa
 from bench import scale_rows, scale_streams
 
 #: Bumped whenever the world's shape changes, so older worlds are rebuilt.
-MARKER = "rems-scale-world v4"  # v2: periodic-status rows; v3: item_states; v4: vacuumed
+#: v2: periodic-status rows; v3: item_states; v4: vacuumed; v5: the cast certified before the
+#: history.
+MARKER = "rems-scale-world v5"
 BULK_TABLES = tuple(name for name, _ in scale_streams.STREAMS)
 
 
@@ -148,6 +150,7 @@ def build(patients: int, prescribers: int, focus: int, missed: float) -> tuple[d
     started = time.perf_counter()
     cast = build_cast(prescribers, today())
     cast |= _cast_ids(db.session, cast)
+    _certified_before_history(db.session)
     db.session.close()
     timings = {"cast": round(time.perf_counter() - started, 1)}
     sizes = argparse.Namespace(patients=patients, focus=focus, missed=missed)
@@ -159,6 +162,19 @@ def build(patients: int, prescribers: int, focus: int, missed: float) -> tuple[d
     finally:
         raw.close()
     return counts, timings | copied
+
+
+def _certified_before_history(session) -> None:
+    """The cast was certified today, through the services; the world's authorizations go back
+    `HISTORY_DAYS`. Their status histories are moved back before the oldest enrollment, order
+    kept, so that every authorization was issued while its prescriber and pharmacy were
+    certified, as in a live program (else the assessment's gate proof counts every dose)."""
+    days = scale_rows.HISTORY_DAYS + 60
+    session.execute(
+        sa.text("UPDATE status_change SET changed_at = changed_at - make_interval(days => :days) "
+                "WHERE entity_type IN ('prescriber', 'site')"), {"days": days},
+    )  # fmt: skip
+    session.commit()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -106,3 +106,17 @@ def test_a_ready_patient_passes_the_gate(app, world, client):
     bearer = {"Authorization": f"Bearer {token}"}
     answer = client.post("/api/v1/authorizations", headers=bearer, json=request)
     assert answer.status_code == 201, answer.get_json()
+
+
+def test_the_gate_proof_finds_every_dose_of_the_history_authorized(app, world):
+    from datetime import timedelta
+
+    from rems.common.localtime import program_today
+    from rems.reports import gateproof
+
+    with app.app_context():
+        today = program_today()
+        history = (today - timedelta(days=scale_rows.HISTORY_DAYS + 60), today)
+        proof = gateproof.prove(db.session, *history)
+        assert proof.doses_checked > 0 and proof.authorizations_checked > 0
+        assert proof.total == 0, [check for check in proof.checks if check.found]
