@@ -286,7 +286,7 @@ def run(kind: str, options: Options, only: set[str] | None = None) -> Iterator[R
     rng = random.Random(2026)
     harness.SERVER_START_TIMEOUT = max(harness.SERVER_START_TIMEOUT, SERVER_START_S)
     urls = {size: world_url(size) for size in SIZES}
-    if "pages" in wanted:  # as the daily job would have, before anyone reads a report
+    if wanted & {"pages", "assessment"}:  # as the daily job would have, before anyone reads
         for size, url in urls.items():
             BATCH.setdefault(size, {})["summaries"] = _summarise(url)
     with contextlib.ExitStack() as stack:

@@ -25,6 +25,7 @@ from rems.monitoring.models import LabResult, MonitoringStatus, MonitoringWaiver
 from rems.monitoring.queries import of_patients
 from rems.patients.models import Patient
 from rems.prior_treatment.models import PriorDose
+from rems.program.model import add_months
 from rems.reports.assessment_period import months_of, share
 from rems.reports.sqlfn import start_of
 
@@ -46,22 +47,25 @@ def monitoring(session: Session, date_from: date, date_to: date) -> dict[str, An
     Two paths, one answer (tests/reports/test_assessment_tally.py compares them with the
     schedule's items). Fast: a patient none of whose schedule's facts was recorded at or after
     the period's end (`changed_since`) has as item states then the states stored now
-    (`monitoring_status.item_states`), counted in SQL (`_count_stored`). Slow: every other
-    patient (changed since, item states not computed yet, dosed but without a stored state)
-    has its facts as of the end read and its items counted in Python (`count_items`)."""
+    (`monitoring_status.item_states`), counted in SQL (`_count_stored`); so do the other tests
+    of a patient whose only such facts are results of some tests (`late_results`). Slow: every
+    other patient (changed since, item states not computed yet, dosed but without a stored
+    state), or those tests, has its facts as of the end read and its items counted in Python
+    (`count_items`)."""
     moment = start_of(date_to + timedelta(days=1))
     by_test: dict[str, dict[str, int]] = defaultdict(_zero_items)
     by_month: dict[str, dict[str, int]] = defaultdict(_zero_items)
     slow = _count_stored(session, date_from, date_to, moment, by_test, by_month)
-    for start in range(0, len(slow), PATIENTS_AT_ONCE):
-        ids = slow[start : start + PATIENTS_AT_ONCE]
+    ordered = sorted(slow)
+    for start in range(0, len(ordered), PATIENTS_AT_ONCE):
+        ids = ordered[start : start + PATIENTS_AT_ONCE]
         # Only what the schedule's facts read of a patient, as rows: no ORM object per patient.
         chunk = session.execute(
             sa.select(Patient.id, Patient.closed_on, Patient.close_reason)
             .where(of_patients(Patient.id, ids)).order_by(Patient.id)
         ).all()  # fmt: skip
-        for facts in facts_as_of_for(session, chunk, moment).values():
-            count_items(facts, date_from, date_to, by_test, by_month)
+        for patient_id, facts in facts_as_of_for(session, chunk, moment).items():
+            count_items(facts, date_from, date_to, by_test, by_month, slow[patient_id])
     tests = [{"test": code, **_rated(by_test[code])} for code in sorted(by_test)]
     months = [{"month": m, **_rated(by_month[m])} for m in months_of(date_from, date_to)]
     return {"by_test": tests, "by_month": months, "total": _rated(_sum(by_test.values()))}
@@ -78,17 +82,52 @@ def changed_since(moment: datetime, date_to: date, graces: dict[str, int]) -> li
     theirs; a waiver of a later item frees results only for later items. Each a range scan of
     an index on the moment column (0030); the caller unites them (a UNION of UNIONs is not
     SQLite's syntax)."""
+    return [
+        late_results(moment, date_to, graces).with_only_columns(LabResult.patient_id),
+        *changed_apart_from_results(moment, date_to),
+    ]
+
+
+def late_results(moment: datetime, date_to: date, graces: dict[str, int]) -> sa.Select:
+    """(patient, test) of the results collected by `date_to` + their test's grace days and
+    recorded at or after `moment` (`changed_since`). A result bears on its own test's items
+    only: each test's results satisfy that test's items."""
+    windows = {code: date_to + timedelta(days=grace) for code, grace in graces.items()}
+    last_window = sa.case(windows, value=LabResult.test_code) if windows else sa.null()
+    return sa.select(LabResult.patient_id, LabResult.test_code).where(
+        LabResult.entered_at >= moment, LabResult.collected_on <= last_window
+    )
+
+
+def changed_apart_from_results(moment: datetime, date_to: date) -> list[sa.Select]:
+    """`changed_since` but the results: the patients with a fact recorded at or after
+    `moment` that bears on the items of every test.
+
+    An infusion given after `date_to` (a later course) moves neither the first dose (one
+    recorded by then came before it) nor the items due by `date_to`, whose states the results
+    before it decide; it only moves the schedule's end, and that bears on those items only if
+    the schedule had ended before `date_to` then: a last dose more than the program's months
+    after the last dose (48) before it, so a dose given before `old` (three days to spare).
+    Only the patients with such a dose are probed for it (a year back, every second course
+    was recorded since the period's end)."""
     closing_before = sa.exists().where(
         StatusChange.entity_type == "patient", StatusChange.entity_id == Patient.id,
         StatusChange.to_status == "closed", StatusChange.changed_at < moment,
     )  # fmt: skip
-    windows = {code: date_to + timedelta(days=grace) for code, grace in graces.items()}
-    last_window = sa.case(windows, value=LabResult.test_code) if windows else sa.null()
+    months = _program().monitoring.months_after_last_dose
+    old = add_months(date_to, -months) + timedelta(days=3)
+    dosed_long_ago = sa.union(
+        sa.select(Infusion.patient_id).where(Infusion.administered_on < old),
+        sa.select(PriorDose.patient_id).where(PriorDose.given_on < old),
+    )
+    recorded_since = Infusion.recorded_at >= moment
     return [
-        sa.select(LabResult.patient_id).where(
-            LabResult.entered_at >= moment, LabResult.collected_on <= last_window
+        sa.select(Infusion.patient_id).where(recorded_since, Infusion.administered_on <= date_to),
+        sa.select(Infusion.patient_id).where(
+            recorded_since,
+            Infusion.administered_on > date_to,
+            Infusion.patient_id.in_(dosed_long_ago),
         ),
-        sa.select(Infusion.patient_id).where(Infusion.recorded_at >= moment),
         sa.select(PriorDose.patient_id).where(PriorDose.recorded_at >= moment),
         sa.select(MonitoringWaiver.patient_id).where(
             MonitoringWaiver.waived_at >= moment, MonitoringWaiver.due_on <= date_to
@@ -114,9 +153,10 @@ _LABELS = {tally.STATE_LETTERS[tally.SATISFIED]: "satisfied",
 def _count_stored(
     session: Session, date_from: date, date_to: date, moment: datetime,
     by_test: dict, by_month: dict,
-) -> list[int]:  # fmt: skip
+) -> dict[int, frozenset[str] | None]:  # fmt: skip
     """Count the items due in the period of the patients whose stored item states are their
-    states at `moment`; the ids of the patients left to the slow path, in order. One statement
+    states at `moment`; the patients left to the slow path, each with the tests left (None:
+    every test). One statement
     reads both (so no patient is counted twice or missed when a write comes in between): the
     letters of each stored row's items in the period (`substr` of item_states from the
     schedule's first item in it), grouped, so patients whose letters are the same are one row;
@@ -140,9 +180,10 @@ def _count_stored(
     status = MonitoringStatus
     graces = {code: test.grace_days for code, test in tests.items()}
     slow = sa.union(
-        *changed_since(moment, date_to, graces),
+        *changed_apart_from_results(moment, date_to),
         sa.select(status.patient_id).where(status.item_states.is_(None)),
     ).cte("slow")
+    late = late_results(moment, date_to, graces).cte("late")
 
     def dosed(patient_id, model=Infusion, *, by_moment: bool = False):
         """Given a dose (`model`: an infusion, or prior treatment) recorded before the moment
@@ -161,15 +202,22 @@ def _count_stored(
         .where(~sa.exists().where(status.patient_id == Patient.id))
         .cte("unmonitored").prefix_with("MATERIALIZED")
     )  # fmt: skip
+
     # Of the changed ones, those with no dose recorded by the moment count nothing then (a
     # year back, every patient who started since): left out, their facts not read.
-    changed = slow.c.patient_id
-    left = sa.union(
-        sa.select(changed).where(
+    def counts_then(changed):
+        """Monitored or dosed now, and dosed by the moment."""
+        return (
             sa.exists().where(status.patient_id == changed) | dosed(changed),
             dosed(changed, by_moment=True) | dosed(changed, PriorDose, by_moment=True),
-        ),
-        sa.select(unmonitored.c.patient_id).where(dosed(unmonitored.c.patient_id)),
+        )
+
+    changed = slow.c.patient_id
+    left = sa.union(
+        sa.select(sa.null().label("test_code"), changed).where(*counts_then(changed)),
+        sa.select(sa.null(), unmonitored.c.patient_id).where(dosed(unmonitored.c.patient_id)),
+        # a late result's patient and test: its other tests are counted from their states
+        sa.select(late.c.test_code, late.c.patient_id).where(*counts_then(late.c.patient_id)),
     ).subquery("left_over")
     table = _SCHEDULES
     session.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))  # left by a failed count
@@ -185,14 +233,19 @@ def _count_stored(
         sa.select(status.test_code, status.anchor_on, letters, sa.func.count())
         .join(table, (table.c.test_code == status.test_code)
               & (table.c.anchor_on == status.anchor_on))
-        .where(~sa.exists().where(slow.c.patient_id == status.patient_id))
+        .where(~sa.exists().where(slow.c.patient_id == status.patient_id),
+               ~sa.exists().where(late.c.patient_id == status.patient_id,
+                                  late.c.test_code == status.test_code))
         .group_by(status.test_code, status.anchor_on, letters)
     )  # fmt: skip
-    patients = sa.select(sa.null(), sa.null(), sa.null(), left.c.patient_id)
-    slow_ids = []
+    patients = sa.select(left.c.test_code, sa.null(), sa.null(), left.c.patient_id)
+    slow_tests: dict[int, set[str] | None] = {}
     for code, anchor, part, number in session.execute(sa.union_all(counted, patients)):
-        if code is None:
-            slow_ids.append(number)
+        if anchor is None:  # a patient left to the slow path: every test (None), or this one
+            if code is None or slow_tests.get(number, set()) is None:
+                slow_tests[number] = None
+            else:
+                slow_tests.setdefault(number, set()).add(code)
             continue
         grace, days = tests[code].grace_days, due[code, anchor][1]
         for letter, day in zip(part, days, strict=False):  # part ends at the patient's end
@@ -206,19 +259,25 @@ def _count_stored(
                 bucket["due"] += number
                 bucket[label] += number
     table.drop(session.connection())
-    return sorted(slow_ids)
+    return {patient: tests and frozenset(tests) for patient, tests in slow_tests.items()}
 
 
-def count_items(facts, date_from: date, date_to: date, by_test: dict, by_month: dict) -> None:
-    """Count one patient's items due in the period, in their state at its end, into their
-    test's and month's buckets: what `_count_items` counts of `rules.resolve`, by
-    `tally.item_states` (each distinct schedule's due dates computed once, day numbers instead
-    of items; tests/reports/test_assessment_tally.py compares the two)."""
+def count_items(
+    facts, date_from: date, date_to: date, by_test: dict, by_month: dict,
+    only: frozenset[str] | None = None,
+) -> None:  # fmt: skip
+    """Count one patient's items due in the period (of the tests `only` names, if given), in
+    their state at its end, into their test's and month's buckets: what `_count_items` counts
+    of `rules.resolve`, by `tally.item_states` (each distinct schedule's due dates computed
+    once, day numbers instead of items; tests/reports/test_assessment_tally.py compares the
+    two)."""
     if not facts.doses:
         return
     anchor, end = min(facts.doses), rules.facts_end(facts)
     first, last = date_from.toordinal(), date_to.toordinal()
     for test in facts.tests:
+        if only is not None and test.code not in only:
+            continue
         dues = tally.due_days(test, anchor, end)
         low, high = bisect_left(dues, first), bisect_right(dues, last)
         if low == high:

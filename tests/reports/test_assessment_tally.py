@@ -107,7 +107,10 @@ def _on_file(facts: rules.ScheduleFacts) -> rules.ScheduleFacts:
 
 #: What each patient has recorded late (long after it happened, so after some period's end);
 #: everything else is recorded the day it happens.
-LATE = (None, "result", "dose", "waiver", "closing", "unrecorded closing", "extension")
+LATE = (None, "result", "dose", "waiver", "closing", "unrecorded closing", "extension", "course",
+        "course after the end")  # fmt: skip
+#: A later course's infusions (kinds "course…"): given from this day, recorded months later.
+COURSE_ON = date(2026, 2, 1)
 
 
 def _late_facts(facts: rules.ScheduleFacts, late: str | None, rng) -> rules.ScheduleFacts:
@@ -122,13 +125,30 @@ def _late_facts(facts: rules.ScheduleFacts, late: str | None, rng) -> rules.Sche
     if late == "dose":  # given in the autumn of 2025, recorded in 2026
         given = date(2025, 9, 1) + timedelta(days=rng.randrange(60))
         facts = replace(facts, doses=tuple(given + timedelta(days=n) for n in range(5)))
-    if late == "extension":  # the 48 months over before 2025, then extended in 2026
+    if late in ("extension", "course after the end"):
+        # the 48 months over before 2025, then extended in 2026 or given a course (infusions)
         old = date(2019, 12, 2) + timedelta(days=rng.randrange(60))
         doses = tuple(old + timedelta(days=n) for n in range(5))
         results = tuple(r for r in facts.results if r.collected_on.year < 2025)
         facts = replace(facts, doses=doses, results=results, closed_on=None,
-                        extended_to=date(2026, 6, 30))  # fmt: skip
+                        extended_to=date(2026, 6, 30) if late == "extension" else None)  # fmt: skip
     return facts
+
+
+def _later_course(session, template_id: int, patient_id: int, course_id: int) -> None:
+    """A course given by infusions from COURSE_ON (kinds "course…"), recorded 125 days later:
+    after some periods' ends, given after some of them and before others. The template's
+    infusion copied (its authorization and site)."""
+    infusion = db.metadata.tables["infusion"]
+    first = sa.select(infusion).where(infusion.c.patient_id == template_id).order_by(infusion.c.id)
+    template = session.execute(first).first()._asdict()
+    for n in range(3):
+        given = COURSE_ON + timedelta(days=n)
+        session.execute(sa.insert(infusion).values(
+            {k: v for k, v in template.items() if k != "id"} | {
+                "patient_id": patient_id, "course_id": course_id, "dose_number": n + 1,
+                "administered_on": given, "recorded_at": _at(given, 125)})
+        )  # fmt: skip
 
 
 def _stored_world(session, template_id: int, user_id: int, rng: random.Random) -> list[int]:
@@ -181,6 +201,8 @@ def _stored_world(session, template_id: int, user_id: int, rng: random.Random) -
             closing = _at(facts.closed_on, delay("closing"))
             session.add(StatusChange(entity_type="patient", entity_id=pid, to_status="closed",
                                      changed_at=closing))  # fmt: skip
+        if kind in ("course", "course after the end"):
+            _later_course(session, template_id, pid, course_id)
         if facts.extended_to:
             extended = date(2026, 3, 1) if kind == "extension" else facts.doses[0]
             session.add(MonitoringExtension(
