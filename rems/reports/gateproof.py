@@ -48,16 +48,24 @@ class Proof:
         return sum(check.found for check in self.checks)
 
 
-def _status_when(entity_type: str, entity_id, moment):
-    """A record's status at `moment` by its history (a correlated subquery)."""
-    return (
-        sa.select(StatusChange.to_status)
-        .where(StatusChange.entity_type == entity_type, StatusChange.entity_id == entity_id)
-        .where(StatusChange.changed_at <= moment)
-        .order_by(StatusChange.changed_at.desc(), StatusChange.id.desc())
-        .limit(1)
-        .scalar_subquery()
+def _not_held(entity_type: str, entity_id, status: str, moment):
+    """True when the record did not hold `status` at `moment` by its history: no stretch of
+    its history (a change, to the next one by time, then id) in that status covers the moment.
+    An anti-join with the stretches, each record's read once (a lookup of the last change per
+    authorization took ten times as long for the prescribers and the pharmacies at 1M)."""
+    following = sa.func.lead(StatusChange.changed_at).over(
+        partition_by=StatusChange.entity_id, order_by=(StatusChange.changed_at, StatusChange.id)
     )
+    stretch = (
+        sa.select(StatusChange.entity_id, StatusChange.to_status.label("status"),
+                  StatusChange.changed_at.label("since"), following.label("until"))
+        .where(StatusChange.entity_type == entity_type)
+        .subquery(f"{entity_type}_stretch")
+    )  # fmt: skip
+    return ~sa.exists().where(
+        stretch.c.entity_id == entity_id, stretch.c.status == status, stretch.c.since <= moment,
+        sa.or_(stretch.c.until.is_(None), stretch.c.until > moment),
+    )  # fmt: skip
 
 
 def _dose_checks(dose) -> list[tuple[str, str, sa.ColumnElement]]:
@@ -109,16 +117,13 @@ def _authorization_checks() -> list[tuple[str, str, sa.ColumnElement]]:
          "Each authorization looked up among the gate's stored decisions.", ~granted),
         ("Authorizations issued while the pharmacy was not certified",
          "The pharmacy's status history read at the moment of issue.",
-         sa.func.coalesce(_status_when("site", Authorization.pharmacy_site_id, moment), "")
-         != "certified"),
+         _not_held("site", Authorization.pharmacy_site_id, "certified", moment)),
         ("Authorizations issued while the prescriber was not certified",
          "The prescriber's status history read at the moment of issue.",
-         sa.func.coalesce(_status_when("prescriber", Authorization.prescriber_id, moment), "")
-         != "certified"),
+         _not_held("prescriber", Authorization.prescriber_id, "certified", moment)),
         ("Authorizations issued while the patient was not enrolled",
          "The patient's status history read at the moment of issue.",
-         sa.func.coalesce(_status_when("patient", Authorization.patient_id, moment), "")
-         != "enrolled"),
+         _not_held("patient", Authorization.patient_id, "enrolled", moment)),
     ]  # fmt: skip
 
 

@@ -103,6 +103,43 @@ def test_a_dose_outside_its_authorization_breaks_the_proof(app, world, auditor):
     assert "Dispensed or infused without a valid authorization: 4" in text
 
 
+def test_an_issue_while_a_party_did_not_hold_its_status_breaks_the_proof(app, world):
+    from datetime import date
+
+    from rems.audit.models import StatusChange
+    from rems.reports.gateproof import prove
+
+    period = (date.fromisoformat(PERIOD["from"]), date.fromisoformat(PERIOD["to"]))
+
+    def found() -> dict[str, int]:
+        with app.app_context():
+            checks = prove(db.session, *period).checks
+        return {c.title.split(" while ")[1]: c.found for c in checks if " while " in c.title}
+
+    assert set(found().values()) == {0}
+    with app.app_context(), writing():
+        issued = db.session.scalar(sa.select(Authorization).order_by(Authorization.id))
+        at, minute = issued.issued_at, timedelta(minutes=1)
+        # Every party was certified at the moment of issue (the frozen clock), each change
+        # recorded after the last: at the same moment, the later one (by id) stands.
+        db.session.add_all([
+            # the pharmacy suspended at the moment of issue, certified again a minute later
+            StatusChange(entity_type="site", entity_id=issued.pharmacy_site_id,
+                         to_status="suspended", changed_at=at),
+            StatusChange(entity_type="site", entity_id=issued.pharmacy_site_id,
+                         to_status="certified", changed_at=at + minute),
+            # the prescriber suspended a minute after: not at the moment of issue
+            StatusChange(entity_type="prescriber", entity_id=issued.prescriber_id,
+                         to_status="suspended", changed_at=at + minute),
+            # the patient withdrawn at the moment of issue
+            StatusChange(entity_type="patient", entity_id=issued.patient_id,
+                         to_status="discontinued", changed_at=at),
+        ])  # fmt: skip
+        db.session.commit()
+    assert found() == {"the pharmacy was not certified": 1, "the prescriber was not certified": 0,
+                       "the patient was not enrolled": 1}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
