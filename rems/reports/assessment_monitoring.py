@@ -16,16 +16,14 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from rems.audit.models import StatusChange
 from rems.infusions.models import Infusion
 from rems.monitoring import rules, tally
 from rems.monitoring.asof import facts_as_of_for
-from rems.monitoring.followup_models import MonitoringExtension
-from rems.monitoring.models import LabResult, MonitoringStatus, MonitoringWaiver
+from rems.monitoring.models import MonitoringStatus
 from rems.monitoring.queries import of_patients
 from rems.patients.models import Patient
 from rems.prior_treatment.models import PriorDose
-from rems.program.model import add_months
+from rems.reports.assessment_changes import changed_for_every_test, late_results
 from rems.reports.assessment_period import months_of, share
 from rems.reports.sqlfn import start_of
 
@@ -46,7 +44,7 @@ def monitoring(session: Session, date_from: date, date_to: date) -> dict[str, An
 
     Two paths, one answer (tests/reports/test_assessment_tally.py compares them with the
     schedule's items). Fast: a patient none of whose schedule's facts was recorded at or after
-    the period's end (`changed_since`) has as item states then the states stored now
+    the period's end (`assessment_changes`) has as item states then the states stored now
     (`monitoring_status.item_states`), counted in SQL (`_count_stored`); so do the other tests
     of a patient whose only such facts are results of some tests (`late_results`). Slow: every
     other patient (changed since, item states not computed yet, dosed but without a stored
@@ -69,72 +67,6 @@ def monitoring(session: Session, date_from: date, date_to: date) -> dict[str, An
     tests = [{"test": code, **_rated(by_test[code])} for code in sorted(by_test)]
     months = [{"month": m, **_rated(by_month[m])} for m in months_of(date_from, date_to)]
     return {"by_test": tests, "by_month": months, "total": _rated(_sum(by_test.values()))}
-
-
-def changed_since(moment: datetime, date_to: date, graces: dict[str, int]) -> list[sa.Select]:
-    """The patients of whom a fact the schedule reads as of `moment` (`facts_as_of_for`) that
-    bears on the items due by `date_to` was recorded at or after it: a dose (infusion or prior
-    treatment), an extension; a result collected by `date_to` + its test's grace days
-    (`graces`, by test code; a test not monitored bears on none); a waiver
-    of an item due by `date_to`; or closed, with no closing recorded before it. Their stored
-    state is not their state then. A result collected later lies in no window of those items,
-    and being placed after every result collected before it (oldest first) moves none of
-    theirs; a waiver of a later item frees results only for later items. Each a range scan of
-    an index on the moment column (0030); the caller unites them (a UNION of UNIONs is not
-    SQLite's syntax)."""
-    return [
-        late_results(moment, date_to, graces).with_only_columns(LabResult.patient_id),
-        *changed_apart_from_results(moment, date_to),
-    ]
-
-
-def late_results(moment: datetime, date_to: date, graces: dict[str, int]) -> sa.Select:
-    """(patient, test) of the results collected by `date_to` + their test's grace days and
-    recorded at or after `moment` (`changed_since`). A result bears on its own test's items
-    only: each test's results satisfy that test's items."""
-    windows = {code: date_to + timedelta(days=grace) for code, grace in graces.items()}
-    last_window = sa.case(windows, value=LabResult.test_code) if windows else sa.null()
-    return sa.select(LabResult.patient_id, LabResult.test_code).where(
-        LabResult.entered_at >= moment, LabResult.collected_on <= last_window
-    )
-
-
-def changed_apart_from_results(moment: datetime, date_to: date) -> list[sa.Select]:
-    """`changed_since` but the results: the patients with a fact recorded at or after
-    `moment` that bears on the items of every test.
-
-    An infusion given after `date_to` (a later course) moves neither the first dose (one
-    recorded by then came before it) nor the items due by `date_to`, whose states the results
-    before it decide; it only moves the schedule's end, and that bears on those items only if
-    the schedule had ended before `date_to` then: a last dose more than the program's months
-    after the last dose (48) before it, so a dose given before `old` (three days to spare).
-    Only the patients with such a dose are probed for it (a year back, every second course
-    was recorded since the period's end)."""
-    closing_before = sa.exists().where(
-        StatusChange.entity_type == "patient", StatusChange.entity_id == Patient.id,
-        StatusChange.to_status == "closed", StatusChange.changed_at < moment,
-    )  # fmt: skip
-    months = _program().monitoring.months_after_last_dose
-    old = add_months(date_to, -months) + timedelta(days=3)
-    dosed_long_ago = sa.union(
-        sa.select(Infusion.patient_id).where(Infusion.administered_on < old),
-        sa.select(PriorDose.patient_id).where(PriorDose.given_on < old),
-    )
-    recorded_since = Infusion.recorded_at >= moment
-    return [
-        sa.select(Infusion.patient_id).where(recorded_since, Infusion.administered_on <= date_to),
-        sa.select(Infusion.patient_id).where(
-            recorded_since,
-            Infusion.administered_on > date_to,
-            Infusion.patient_id.in_(dosed_long_ago),
-        ),
-        sa.select(PriorDose.patient_id).where(PriorDose.recorded_at >= moment),
-        sa.select(MonitoringWaiver.patient_id).where(
-            MonitoringWaiver.waived_at >= moment, MonitoringWaiver.due_on <= date_to
-        ),
-        sa.select(MonitoringExtension.patient_id).where(MonitoringExtension.extended_at >= moment),
-        sa.select(Patient.id).where(Patient.closed_on.is_not(None), ~closing_before),
-    ]
 
 
 #: The distinct schedules (test, first dose) with items due in the period (`_count_stored`):
@@ -180,7 +112,7 @@ def _count_stored(
     status = MonitoringStatus
     graces = {code: test.grace_days for code, test in tests.items()}
     slow = sa.union(
-        *changed_apart_from_results(moment, date_to),
+        *changed_for_every_test(moment, date_to),
         sa.select(status.patient_id).where(status.item_states.is_(None)),
     ).cte("slow")
     late = late_results(moment, date_to, graces).cte("late")
